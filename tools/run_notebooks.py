@@ -1,0 +1,65 @@
+"""Re-execute the lesson notebooks offline and store their outputs.
+
+    python tools/run_notebooks.py            # every notebook in notebooks/
+    python tools/run_notebooks.py 03         # those whose name contains "03"
+    python tools/run_notebooks.py --dry-run  # execute and time, write nothing
+
+Run it after changing a lesson, then commit the notebooks: nbval compares the stored
+outputs with a fresh run. It uses the same offline settings as the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from offline_env import apply  # noqa: E402
+
+
+def notebooks(patterns: list[str]) -> list[Path]:
+    found = sorted((ROOT / "notebooks").rglob("*.ipynb"))
+    found = [p for p in found if ".ipynb_checkpoints" not in p.parts]
+    return [p for p in found if not patterns or any(s in p.name for s in patterns)]
+
+
+def execute(path: Path, timeout: int = 120) -> tuple[nbformat.NotebookNode, float]:
+    """Run ``path`` top to bottom in its own folder; return it with outputs and the seconds taken."""
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    client.execute()
+    return nb, time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("patterns", nargs="*", help="parts of notebook names to run")
+    parser.add_argument("--dry-run", action="store_true", help="execute and time, do not write")
+    args = parser.parse_args()
+    apply(os.environ)
+    paths = notebooks(args.patterns)
+    if not paths:
+        print("no notebook matched", file=sys.stderr)
+        return 1
+    total = 0.0
+    for path in paths:
+        nb, seconds = execute(path)
+        total += seconds
+        if not args.dry_run:
+            nbformat.write(nb, path)
+        print(f"{seconds:6.2f} s  {path.relative_to(ROOT)}")
+    print(f"{total:6.2f} s  total for {len(paths)} notebook(s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -70,6 +70,7 @@ class Conversation:
         size = len(self.messages)
         self.messages.append({"role": "user", "content": text})
         pieces: list[str] = []
+        chunks = None
         try:
             chunks = self.client.chat.completions.create(
                 model=self.model, messages=self.messages, stream=True,
@@ -81,6 +82,10 @@ class Conversation:
                     pieces.append(chunk.choices[0].delta.content)
                     yield pieces[-1]
         except BaseException as error:  # KeyboardInterrupt too: keep the history consistent
+            # Release the HTTP connection now: the traceback kept in `interrupted` would
+            # otherwise hold the half-read stream open.
+            if hasattr(chunks, "close"):
+                chunks.close()
             self._rollback(size, text, "".join(pieces), error)
             raise
         self.messages.append({"role": "assistant", "content": "".join(pieces)})
@@ -96,15 +101,26 @@ class Conversation:
 
 
 def describe_error(error: BaseException) -> str:
-    """One readable line for an API error: its class, status and what to do."""
+    """One readable line for an API error: its class, status, the API's message and
+    what to do next."""
     status = getattr(error, "status_code", None)
-    message = getattr(error, "message", None) or str(error)
-    hint = {
-        401: "Check OPENAI_API_KEY.",
-        404: "Check the model name.",
-        429: "Wait a moment and try again, or check your plan's limits.",
-    }.get(status, "Try again; if it keeps failing, check the message above." if status and status >= 500 else "")
-    head = f"{type(error).__name__}" + (f" ({status})" if status else "")
+    body = getattr(error, "body", None)
+    message = (body.get("message") if isinstance(body, dict) else None) or getattr(error, "message", None) \
+        or str(error)  # the body's message, without the SDK's "Error code: NNN - " prefix
+    code = body.get("code") if isinstance(body, dict) else None
+    if code == "insufficient_quota":
+        hint = ""  # the message itself says which budget ran out and what to do
+    elif status == 401:
+        hint = "Check OPENAI_API_KEY."
+    elif status == 404:
+        hint = "Check the model name."
+    elif status == 429:
+        hint = "Wait a moment and try again, or check your plan's rate limits."
+    elif status and status >= 500:
+        hint = "Try again; if it keeps failing, check https://status.openai.com."
+    else:
+        hint = ""
+    head = type(error).__name__ + (f" ({status})" if status else "")
     return f"{head}: {message} {hint}".strip()
 
 
@@ -135,6 +151,9 @@ def chat_loop(conversation: Conversation, *, input_fn: Callable[[str], str] = in
         try:
             text = input_fn("User: ").strip()
         except EOFError:
+            break
+        except NotImplementedError:  # e.g. input() in a notebook run without a person (nbval)
+            print_fn("[no input] this kernel cannot ask for input; pass input_fn=scripted([...]).")
             break
         if text.lower() in exits:
             break

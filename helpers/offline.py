@@ -210,11 +210,12 @@ def validate(body: Any) -> tuple[ModelInfo, list[dict[str, str]]]:
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 NAME_INTRO = [
     re.compile(r"\bmy name is ([A-Z][\w-]*)", re.I),
-    re.compile(r"\b(?:i am|i'm|call me) ([A-Z][\w-]*)"),
+    # Case-sensitive so "I am tired" is no name, but "I'm" and "Call me" may start a sentence.
+    re.compile(r"\b(?:[Ii] am|[Ii]['’]m|[Cc]all me) ([A-Z][\w-]*)"),
     re.compile(r"(?:내|제) 이름은 ([\w가-힣]+?)(?:이야|야|입니다|이에요|예요|이고|$|[\s.,!~])"),
     re.compile(r"(?:나는|저는) ([\w가-힣]+?)(?:이야|야|입니다|이에요|예요)(?:[\s.,!~]|$)"),
 ]
-NAME_QUESTION = re.compile(r"what(?:'s| is) my name|who am i|내 이름|제 이름", re.I)
+NAME_QUESTION = re.compile(r"what(?:['’]s| is) my name|who am i|내 이름|제 이름", re.I)
 
 # Short tutor answers, keyed by words that trigger them: (english, korean).
 TOPICS: dict[tuple[str, ...], tuple[str, str]] = {
@@ -487,7 +488,9 @@ class OfflineAPI:
             if limit is not None and reasoning + len(tokens) > limit:
                 reasoning = min(reasoning, limit)
                 tokens = tokens[: limit - reasoning]
-                text = enc.decode(tokens)
+                # The cut can fall inside a multi-byte character (Korean often): drop that
+                # half character rather than show U+FFFD. The tokens are still billed.
+                text = enc.decode_bytes(tokens).decode("utf-8", errors="ignore")
                 finish = "length"
             out.append(Choice(index, text, len(tokens), reasoning, finish))
         return out
@@ -548,14 +551,17 @@ class OfflineAPI:
         for c in choices:
             yield chunk(c.index, {"role": "assistant", "content": "", "refusal": None})
             pieces = list(self.deltas(c.text, model))
-            for i, piece in enumerate(pieces):
-                if stream_error and i == len(pieces) // 2:
-                    error = simulated_error("server_error").body
-                    yield f"data: {json.dumps(error)}\n\n".encode()
-                    return
+            # A simulated failure breaks off half way, or at once when there is no text
+            # (e.g. a reasoning model cut by max_completion_tokens): it is never lost.
+            sent = len(pieces) // 2 if stream_error else len(pieces)
+            for piece in pieces[:sent]:
                 if self.chunk_delay:
                     time.sleep(self.chunk_delay)
                 yield chunk(c.index, {"content": piece})
+            if stream_error:
+                error = simulated_error("server_error").body
+                yield f"data: {json.dumps(error)}\n\n".encode()
+                return
             yield chunk(c.index, {}, c.finish_reason)
         if usage is not None:
             data = {**head, "object": "chat.completion.chunk", "choices": [], "usage": usage}

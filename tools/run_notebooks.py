@@ -33,7 +33,12 @@ def notebooks(patterns: list[str]) -> list[Path]:
 def execute(path: Path, timeout: int = 120) -> tuple[nbformat.NotebookNode, float]:
     """Run ``path`` top to bottom in its own folder; return it with outputs and the seconds taken."""
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    nb.metadata.pop("widgets", None)  # stale widget state from an earlier save
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)  # timings left by an older run or an editor
+    # record_timing=False: per-cell timestamps would change the files on every run.
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                            store_widget_state=False,  # its model ids change on every run
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     client.execute()

@@ -1,0 +1,117 @@
+"""How fast the helpers are: offline request latency and token counting overhead.
+
+    TIKTOKEN_CACHE_DIR=... python benchmarks/bench_helpers.py [--requests 200]
+
+Each figure is printed beside its target; with --check the exit status is 1 when a
+target is missed. Not collected by pytest (it is not named test_*).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import httpx2
+import tiktoken
+
+from helpers import OfflineAPI, count_tokens, offline_client
+
+MODEL = "gpt-4o-mini"
+MESSAGES = [{"role": "system", "content": "You are a helpful tutor."},
+            {"role": "user", "content": "Tell me about tokens"}]
+TEXT = ("아버지가 방에 들어가신다. The quick brown fox jumps over the lazy dog. "
+        "토큰은 모델이 읽고 쓰는 텍스트 조각이고, 요금은 토큰 단위로 매겨집니다. "
+        "Streaming sends the reply in small chunks as it is generated. ") * 8
+REQUEST_TARGET_MS = 5.0
+COUNT_TARGET_RATIO = 1.1
+
+
+def median_ms(fn: Callable[[], object], runs: int) -> float:
+    fn()  # warm up: the tokenizer loads on first use
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def best_per_call(fns: list[Callable[[], object]], calls: int, repeats: int = 9) -> list[float]:
+    """Seconds per call of each function, best of ``repeats`` batches. The batches of the
+    functions alternate, so background load hits them alike."""
+    best = [float("inf")] * len(fns)
+    for _ in range(repeats):
+        for i, fn in enumerate(fns):
+            fn()
+            start = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            best[i] = min(best[i], (time.perf_counter() - start) / calls)
+    return best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=200, help="requests per latency figure")
+    parser.add_argument("--check", action="store_true", help="exit with status 1 if a target is missed")
+    args = parser.parse_args()
+
+    api = OfflineAPI(seed=0)
+    client = offline_client(api)
+    body = {"model": MODEL, "messages": MESSAGES}
+
+    def plain() -> None:
+        client.chat.completions.create(**body)
+
+    def streamed() -> None:
+        for _ in client.chat.completions.create(**body, stream=True):
+            pass
+
+    def first_chunk() -> None:  # what a reader waits for before text starts to appear
+        stream = client.chat.completions.create(**body, stream=True)
+        next(c for c in stream if c.choices and c.choices[0].delta.content)
+        stream.close()
+
+    def raw(stream: bool) -> Callable[[], None]:
+        request = httpx2.Request("POST", "https://offline.invalid/v1/chat/completions",
+                                 json={**body, "stream": stream}, headers={"authorization": "Bearer k"})
+        return lambda: api.handle(request).read()
+
+    missed = []
+
+    def report(label: str, value: float, unit: str, target: float | None) -> None:
+        verdict = ""
+        if target is not None:
+            ok = value <= target
+            verdict = f"target <= {target:g}{unit}  {'ok' if ok else 'MISSED'}"
+            if not ok:
+                missed.append(label)
+        print(f"  {label:<46} {value:8.3f}{unit:<3} {verdict}")
+
+    print(f"Offline request latency, median of {args.requests} ({MODEL}):")
+    report("SDK request, plain", median_ms(plain, args.requests), "ms", REQUEST_TARGET_MS)
+    report("SDK request, streamed to the last chunk", median_ms(streamed, args.requests), "ms", REQUEST_TARGET_MS)
+    report("SDK request, streamed to the first text chunk", median_ms(first_chunk, args.requests), "ms", None)
+    report("  of which the emulator alone, plain", median_ms(raw(False), args.requests), "ms", None)
+    report("  of which the emulator alone, streamed", median_ms(raw(True), args.requests), "ms", None)
+    chunks = sum(1 for _ in client.chat.completions.create(**body, stream=True))
+    print(f"  (a streamed reply is {chunks} chunks; the SDK parses each into a pydantic model)")
+
+    print(f"\ncount_tokens vs raw tiktoken.encoding_for_model(m).encode(text), {len(TEXT)} characters:")
+    for model in ("gpt-4o", "gpt-3.5-turbo"):
+        raw_s, ours_s = best_per_call([lambda m=model: len(tiktoken.encoding_for_model(m).encode(TEXT)),
+                                       lambda m=model: count_tokens(TEXT, m)], calls=200)
+        print(f"  {model:<14} raw {raw_s * 1e6:8.1f} us  count_tokens {ours_s * 1e6:8.1f} us  "
+              f"({len(TEXT) / ours_s / 1e6:.1f} M chars/s)")
+        report(f"{model}: count_tokens / raw", ours_s / raw_s, "x", COUNT_TARGET_RATIO)
+
+    if missed:
+        print(f"\nMissed: {', '.join(missed)}")
+    return 1 if missed and args.check else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,609 @@
+"""The offline model behaves like the real endpoint: every body it sends conforms to
+OpenAI's published schemas, and the real SDK sees real successes, errors and streams."""
+
+import json
+import time
+
+import httpx2
+import openai
+import pytest
+from openapi_schema import validate
+
+import helpers.offline
+from helpers import MODELS, OfflineAPI, count_message_tokens, count_tokens, encoding_for, offline_client
+from helpers.offline import HANGUL, MARKER
+
+URL = "https://offline.test/v1/chat/completions"
+REQUEST = "CreateChatCompletionRequest"
+RESPONSE = "CreateChatCompletionResponse"
+CHUNK = "CreateChatCompletionStreamResponse"
+ERROR = "ErrorResponse"
+
+USER = [{"role": "user", "content": "Tell me about tokens"}]
+LONG_EN = [{"role": "user", "content": "Give me a long answer please"}]
+LONG_KO = [{"role": "system", "content": "너는 친절한 튜터야."},
+           {"role": "user", "content": "스트리밍 테스트를 위해 길게 답해 줘"}]
+
+
+def sse_data(raw: bytes) -> list[str]:
+    """The data payloads of a server-sent-event body, split on blank lines."""
+    blocks = [b for b in raw.decode("utf-8").split("\n\n") if b.strip()]
+    assert all(b.startswith("data: ") for b in blocks), blocks
+    return [b.removeprefix("data: ") for b in blocks]
+
+
+def check_body(response: httpx2.Response, path: str = "/v1/chat/completions") -> None:
+    """Validate what the emulator sent to ``path`` against the OpenAPI schema for its kind."""
+    if response.status_code != 200:
+        validate(response.json(), ERROR)
+    elif response.headers["content-type"] == "text/event-stream":
+        payloads = sse_data(response.content)
+        if payloads[-1] == "[DONE]":
+            payloads.pop()
+        else:  # only a stream that broke off ends without [DONE], on an error event
+            validate(json.loads(payloads.pop()), ERROR)
+        for payload in map(json.loads, payloads):
+            validate(payload, CHUNK)
+    elif path.endswith("/models"):
+        validate(response.json(), "ListModelsResponse")
+    elif "/models/" in path:
+        validate(response.json(), "Model")
+    else:
+        validate(response.json(), RESPONSE)
+
+
+class CheckedAPI(OfflineAPI):
+    """An OfflineAPI that checks every body it answers with, and that every request it
+    accepted was a valid CreateChatCompletionRequest (an invalid one must be refused)."""
+
+    def handle(self, request: httpx2.Request) -> httpx2.Response:
+        response = super().handle(request)
+        response.read()  # a stream is read whole here, so the SDK gets checked bytes
+        check_body(response, request.url.path)
+        if response.status_code == 200 and request.method == "POST":
+            validate(json.loads(request.content), REQUEST)
+        return response
+
+
+@pytest.fixture
+def api():
+    return CheckedAPI()
+
+
+@pytest.fixture
+def client(api):
+    # No retries: a simulated 500 would otherwise be retried with back-off.
+    return offline_client(api, max_retries=0)
+
+
+def post(body, api=None, headers=None) -> httpx2.Response:
+    """One raw HTTP exchange with the emulator, as the SDK would send it."""
+    request = httpx2.Request("POST", URL, json=body, headers={"authorization": "Bearer k", **(headers or {})})
+    response = (api or OfflineAPI()).handle(request)
+    response.read()
+    return response
+
+
+def text_of(stream) -> str:
+    return "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+
+
+# ---------------------------------------------------------------- raw bodies
+
+@pytest.mark.parametrize("body", [
+    {"model": "gpt-4o-mini", "messages": USER},
+    {"model": "gpt-4o-mini", "messages": USER, "n": 3, "temperature": 1.2},
+    {"model": "gpt-4o-mini", "messages": LONG_KO, "max_tokens": 7},
+    {"model": "gpt-3.5-turbo", "messages": USER, "stop": ["chunk", "text"]},
+    {"model": "o3", "messages": USER},
+    {"model": "gpt-5-mini", "messages": USER, "max_completion_tokens": 20},  # all reasoning
+    {"model": "gpt-4o", "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]},
+], ids=["plain", "n3", "length", "stop", "reasoning", "reasoning-cut", "content-parts"])
+def test_response_bodies_conform(body):
+    response = post(body)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    check_body(response)
+    validate(body, REQUEST)
+
+
+@pytest.mark.parametrize("body", [
+    {"model": "gpt-4o-mini", "messages": LONG_KO, "stream": True},
+    {"model": "gpt-4o-mini", "messages": USER, "stream": True, "n": 2, "stream_options": {"include_usage": True}},
+    {"model": "gpt-4o-mini", "messages": LONG_EN, "stream": True, "max_tokens": 9,
+     "stream_options": {"include_usage": True}},
+    {"model": "o4-mini", "messages": USER, "stream": True, "stream_options": {"include_usage": True}},
+], ids=["plain", "n2-usage", "length-usage", "reasoning-usage"])
+def test_stream_bodies_conform_and_have_the_real_shape(body):
+    response = post(body)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/event-stream"
+    assert response.content.endswith(b"data: [DONE]\n\n")
+    check_body(response)
+    chunks = [json.loads(p) for p in sse_data(response.content)[:-1]]
+    assert len({c["id"] for c in chunks}) == 1
+    include_usage = "stream_options" in body
+    if include_usage:
+        assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["total_tokens"] > 0
+        chunks = chunks[:-1]
+        assert all(c["usage"] is None for c in chunks)  # present but null until the end
+    else:
+        assert all("usage" not in c for c in chunks)
+    for index in range(body.get("n", 1)):
+        mine = [c["choices"][0] for c in chunks if c["choices"][0]["index"] == index]
+        assert mine[0]["delta"]["role"] == "assistant"
+        assert [c["finish_reason"] for c in mine[:-1]] == [None] * (len(mine) - 1)
+        assert mine[-1]["finish_reason"] in ("stop", "length") and mine[-1]["delta"] == {}
+
+
+@pytest.mark.parametrize("body,status,param,code", [
+    ({"model": "gpt-4o-mini", "messages": []}, 400, "messages", "empty_array"),
+    ({"model": "nope", "messages": USER}, 404, None, "model_not_found"),
+    ({"model": "gpt-4o-mini"}, 400, "messages", "missing_required_parameter"),
+    ({"messages": USER}, 400, None, None),
+    ({"model": "gpt-4o-mini", "messages": USER, "temprature": 0}, 400, None, None),
+    ({"model": "gpt-4o-mini", "messages": "hi"}, 400, "messages", "invalid_type"),
+    ({"model": "gpt-4o-mini", "messages": ["hi"]}, 400, "messages[0]", "invalid_type"),
+    (["not", "an", "object"], 400, None, None),
+])
+def test_raw_error_bodies_conform(body, status, param, code):
+    response = post(body)
+    assert response.status_code == status
+    check_body(response)
+    error = response.json()["error"]
+    assert (error["param"], error["code"], error["type"]) == (param, code, "invalid_request_error")
+
+
+def test_request_without_authorization_is_401():
+    for headers in ({}, {"authorization": "Bearer "}):
+        request = httpx2.Request("POST", URL, json={"model": "gpt-4o-mini", "messages": USER}, headers=headers)
+        api = OfflineAPI()
+        response = api.handle(request)
+        assert response.status_code == 401
+        validate(response.json(), ERROR)
+        assert "Authorization" in response.json()["error"]["message"]
+        assert api.requests == []  # refused before the body is read
+
+
+def test_unsupported_routes():
+    api = OfflineAPI()
+    for method, path, status in [("POST", "/v1/embeddings", 404), ("GET", "/v1/chat/completions", 405)]:
+        response = api.handle(httpx2.Request(method, "https://offline.test" + path,
+                                             headers={"authorization": "Bearer k"}))
+        assert response.status_code == status
+        validate(response.json(), ERROR)
+
+
+def test_malformed_json_is_400():
+    request = httpx2.Request("POST", URL, content=b"{not json", headers={"authorization": "Bearer k"})
+    response = OfflineAPI().handle(request)
+    assert response.status_code == 400
+    validate(response.json(), ERROR)
+
+
+def test_requests_sent_by_the_sdk_conform(api, client):
+    calls = [
+        dict(model="gpt-4o-mini", messages=USER, temperature=0, seed=1, n=2, stop=["x", "y"]),
+        dict(model="gpt-4o-mini", messages=[{"role": "developer", "content": "Be brief."},
+                                            {"role": "user", "content": "hi", "name": "alice"}],
+             max_tokens=50, top_p=0.5, presence_penalty=1, frequency_penalty=-1, user="u1"),
+        dict(model="o3", messages=USER, max_completion_tokens=500, reasoning_effort="low"),
+        dict(model="gpt-4o", messages=USER, stream=True, stream_options={"include_usage": True}),
+    ]
+    for params in calls:
+        result = client.chat.completions.create(**params)
+        if params.get("stream"):
+            list(result)
+    assert len(api.requests) == len(calls)
+    for body in api.requests:
+        validate(body, REQUEST)
+    assert api.requests[1]["messages"][1]["name"] == "alice"
+
+
+# ---------------------------------------------------------------- validation through the SDK
+
+@pytest.mark.parametrize("params,param,code", [
+    (dict(messages=[]), "messages", "empty_array"),
+    (dict(messages=[{"role": "robot", "content": "hi"}]), "messages[0].role", "invalid_value"),
+    (dict(messages=[{"content": "hi"}]), "messages[0].role", "missing_required_parameter"),
+    (dict(messages=[*USER, {"role": "user"}]), "messages[1].content", "missing_required_parameter"),
+    (dict(messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]),
+     "messages[0].content[0]", "invalid_value"),
+    (dict(temperature=2.5), "temperature", "decimal_above_max_value"),
+    (dict(temperature=-0.1), "temperature", "decimal_below_min_value"),
+    (dict(temperature="hot"), "temperature", "invalid_type"),
+    (dict(top_p=1.5), "top_p", "decimal_above_max_value"),
+    (dict(n=0), "n", "integer_below_min_value"),
+    (dict(n=True), "n", "invalid_type"),  # a bool is not an integer, as in JSON
+    (dict(n=1.5), "n", "invalid_type"),
+    (dict(presence_penalty=3), "presence_penalty", "decimal_above_max_value"),
+    (dict(frequency_penalty=-3), "frequency_penalty", "decimal_below_min_value"),
+    (dict(max_tokens=0), "max_tokens", "integer_below_min_value"),
+    (dict(max_tokens=16_385), "max_tokens", "invalid_value"),  # above gpt-4o-mini's output limit
+    (dict(stop=["a", "b", "c", "d", "e"]), "stop", "array_above_max_length"),
+    (dict(stop=[1]), "stop", "invalid_type"),
+    (dict(stream_options={"include_usage": True}), "stream_options", "invalid_value"),
+])
+def test_invalid_parameters_raise_bad_request(client, params, param, code):
+    params = {"model": "gpt-4o-mini", "messages": USER, **params}
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(**params)
+    err = info.value
+    assert err.status_code == 400
+    assert (err.param, err.code, err.type) == (param, code, "invalid_request_error")
+    assert err.body["param"] == param and err.body["code"] == code
+
+
+@pytest.mark.parametrize("value,bound", [(2.5, "<= 2"), (-0.1, ">= 0")])
+def test_range_error_message_names_the_bound_and_the_value(client, value, bound):
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(model="gpt-4o-mini", messages=USER, temperature=value)
+    assert bound in info.value.message and str(value) in info.value.message
+
+
+def test_unknown_model_is_404(client):
+    with pytest.raises(openai.NotFoundError) as info:
+        client.chat.completions.create(model="gpt-99", messages=USER)
+    assert info.value.status_code == 404
+    assert info.value.code == "model_not_found"
+    assert "gpt-99" in info.value.message
+
+
+def test_dated_snapshot_is_accepted_and_echoed(client):
+    response = client.chat.completions.create(model="gpt-4o-mini-2024-07-18", messages=USER)
+    assert response.model == "gpt-4o-mini-2024-07-18"
+    assert response.usage.prompt_tokens == count_message_tokens(USER, "gpt-4o-mini")
+
+
+def test_unrecognised_parameter_is_400(client):
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(model="gpt-4o-mini", messages=USER, extra_body={"temprature": 0})
+    assert info.value.status_code == 400
+    assert "temprature" in info.value.message
+
+
+def test_prompt_plus_max_tokens_beyond_the_context_window(client):
+    window = MODELS["gpt-3.5-turbo"].context_window
+    messages = [{"role": "user", "content": "word " * 14_000}]
+    prompt = count_message_tokens(messages, "gpt-3.5-turbo")
+    limit = MODELS["gpt-3.5-turbo"].max_output_tokens
+    assert prompt < window < prompt + limit  # only the two together are too many
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(model="gpt-3.5-turbo", messages=messages, max_tokens=limit)
+    err = info.value
+    assert (err.code, err.param) == ("context_length_exceeded", "messages")
+    for number in (window, prompt + limit, prompt, limit):
+        assert str(number) in err.message
+    # The same prompt with room for the reply is fine.
+    ok = client.chat.completions.create(model="gpt-3.5-turbo", messages=messages, max_tokens=window - prompt)
+    assert ok.usage.prompt_tokens == prompt
+
+
+def test_prompt_alone_beyond_the_context_window(client):
+    messages = [{"role": "user", "content": "word " * 17_000}]
+    prompt = count_message_tokens(messages, "gpt-3.5-turbo")
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(model="gpt-3.5-turbo", messages=messages)
+    assert info.value.code == "context_length_exceeded"
+    assert str(MODELS["gpt-3.5-turbo"].context_window) in info.value.message
+    assert str(prompt) in info.value.message
+
+
+@pytest.mark.parametrize("model", ["o1", "o3", "o4-mini", "gpt-5"])
+def test_reasoning_models_refuse_max_tokens_and_temperature(client, model):
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(model=model, messages=USER, max_tokens=100)
+    assert (info.value.param, info.value.code) == ("max_tokens", "unsupported_parameter")
+    assert "max_completion_tokens" in info.value.message
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(model=model, messages=USER, temperature=0.5)
+    assert (info.value.param, info.value.code) == ("temperature", "unsupported_value")
+    # What they do accept:
+    response = client.chat.completions.create(model=model, messages=USER, max_completion_tokens=2_000,
+                                              temperature=1)
+    assert response.choices[0].message.content.startswith(MARKER)
+
+
+def test_non_reasoning_model_accepts_max_completion_tokens(client):
+    response = client.chat.completions.create(model="gpt-4o-mini", messages=LONG_EN, max_completion_tokens=5)
+    assert (response.choices[0].finish_reason, response.usage.completion_tokens) == ("length", 5)
+
+
+# ---------------------------------------------------------------- simulated failures
+
+def test_invalid_api_key_once(api, client):
+    api.fail_next("invalid_api_key")
+    with pytest.raises(openai.AuthenticationError) as info:
+        client.chat.completions.create(model="gpt-4o-mini", messages=USER)
+    assert (info.value.status_code, info.value.code) == (401, "invalid_api_key")
+    assert client.chat.completions.create(model="gpt-4o-mini", messages=USER).choices  # only once
+    assert len(api.requests) == 2
+
+
+def test_rate_limit_is_retried_by_the_sdk(api):
+    client = offline_client(api)  # the SDK's default: 2 retries
+    api.fail_next("rate_limit", 2)
+    start = time.perf_counter()
+    response = client.chat.completions.create(model="gpt-4o-mini", messages=USER)
+    assert response.choices[0].message.content.startswith(MARKER)
+    assert len(api.requests) == 3
+    assert api.requests[0] == api.requests[2]  # the same request, sent again
+    # The SDK waited the 20 ms the server asked for, not its own back-off (>= 1.1 s for two).
+    assert time.perf_counter() - start < 0.5
+
+
+def test_rate_limit_without_retries_raises_with_retry_after(api, client):
+    api.fail_next("rate_limit", 5)
+    with pytest.raises(openai.RateLimitError) as info:
+        client.chat.completions.create(model="gpt-4o-mini", messages=USER)
+    err = info.value
+    assert (err.status_code, err.code) == (429, "rate_limit_exceeded")
+    assert err.response.headers["retry-after-ms"] == "20"
+    assert "gpt-4o-mini" in err.message
+    assert len(api.requests) == 1
+
+
+def test_simulate_header_gives_a_server_error(api, client):
+    with pytest.raises(openai.InternalServerError) as info:
+        client.chat.completions.create(model="gpt-4o-mini", messages=USER,
+                                       extra_headers={"x-offline-simulate": "server_error"})
+    assert info.value.status_code == 500 and info.value.type == "server_error"
+    assert client.chat.completions.create(model="gpt-4o-mini", messages=USER).choices  # one request only
+
+
+def test_stream_error_breaks_off_after_some_content(api, client):
+    full = client.chat.completions.create(model="gpt-4o-mini", messages=LONG_EN, temperature=0)
+    full = full.choices[0].message.content
+    api.fail_next("stream_error")
+    pieces = []
+    stream = client.chat.completions.create(model="gpt-4o-mini", messages=LONG_EN, temperature=0, stream=True)
+    with pytest.raises(openai.APIError) as info:
+        for chunk in stream:
+            pieces.append(chunk.choices[0].delta.content or "")
+    assert not isinstance(info.value, openai.APIStatusError)  # the status was 200
+    assert info.value.type == "server_error"
+    partial = "".join(pieces)
+    assert partial and full.startswith(partial) and len(partial) < len(full)
+
+
+def test_stream_error_without_any_text_still_fails(api, client):
+    # A reasoning model whose limit is spent on thinking streams no text at all.
+    api.fail_next("stream_error")
+    stream = client.chat.completions.create(model="o3", messages=USER, max_completion_tokens=10, stream=True)
+    with pytest.raises(openai.APIError):
+        list(stream)
+    assert ask(client, model="o3").choices  # the failure was used up by that stream
+
+
+def test_stream_error_on_a_plain_request_is_a_server_error(api, client):
+    api.fail_next("stream_error")
+    with pytest.raises(openai.InternalServerError):
+        client.chat.completions.create(model="gpt-4o-mini", messages=USER)
+
+
+def test_unknown_simulated_failure_is_refused():
+    with pytest.raises(ValueError, match="rate_limit"):
+        OfflineAPI().fail_next("rate-limit")
+
+
+# ---------------------------------------------------------------- models endpoint
+
+def test_models_list_and_retrieve(client):
+    assert [m.id for m in client.models.list()] == list(MODELS)
+    assert client.models.retrieve("gpt-4o").id == "gpt-4o"
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("gpt-99")
+
+
+# ---------------------------------------------------------------- behaviour
+
+def ask(client, messages=USER, model="gpt-4o-mini", **params):
+    return client.chat.completions.create(model=model, messages=messages, **params)
+
+
+def test_usage_counts_the_prompt_and_the_reply(client):
+    for model in ("gpt-3.5-turbo", "gpt-4.1-nano"):
+        response = ask(client, LONG_KO, model=model)
+        usage, content = response.usage, response.choices[0].message.content
+        assert usage.prompt_tokens == count_message_tokens(LONG_KO, model)
+        assert usage.completion_tokens == count_tokens(content, model)
+        assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+        assert usage.completion_tokens_details.reasoning_tokens == 0
+
+
+def test_temperature_zero_is_deterministic(client):
+    first = ask(client, temperature=0).choices[0].message.content
+    assert ask(client, temperature=0).choices[0].message.content == first
+    assert ask(offline_client(OfflineAPI()), temperature=0).choices[0].message.content == first
+
+
+def test_temperature_without_seed_varies():
+    client = offline_client(OfflineAPI(seed=None))
+    replies = {ask(client, temperature=1).choices[0].message.content for _ in range(10)}
+    assert len(replies) >= 2
+
+
+def test_same_seed_same_reply(client):
+    by_seed = {}
+    for seed in range(8):
+        first = ask(client, temperature=1, seed=seed).choices[0].message.content
+        assert ask(client, temperature=1, seed=seed).choices[0].message.content == first
+        by_seed[seed] = first
+    assert len(set(by_seed.values())) >= 2  # the seed does matter
+
+
+def test_api_seed_pins_requests_without_one():
+    client = offline_client(OfflineAPI(seed=3))
+    replies = {ask(client, temperature=1.5).choices[0].message.content for _ in range(5)}
+    assert len(replies) == 1
+
+
+def test_n_choices_have_their_indexes_and_all_count(client):
+    response = ask(client, n=3, temperature=1, seed=2)
+    assert [c.index for c in response.choices] == [0, 1, 2]
+    contents = [c.message.content for c in response.choices]
+    assert response.usage.completion_tokens == sum(count_tokens(c, "gpt-4o-mini") for c in contents)
+    assert response.usage.prompt_tokens == count_message_tokens(USER, "gpt-4o-mini")  # counted once
+
+
+def test_stop_cuts_before_the_stop_text(client):
+    full = ask(client, temperature=0).choices[0].message.content
+    assert "chunk" in full and "text" in full[full.index("chunk"):]
+    response = ask(client, temperature=0, stop=["text", "chunk"])  # the earliest one wins
+    content = response.choices[0].message.content
+    assert content == full[: full.index("chunk")]
+    assert response.choices[0].finish_reason == "stop"
+    assert response.usage.completion_tokens == count_tokens(content, "gpt-4o-mini")
+
+
+@pytest.mark.parametrize("messages", [LONG_EN, LONG_KO], ids=["en", "ko"])
+def test_max_tokens_truncates_with_finish_reason_length(client, messages):
+    full = ask(client, messages, temperature=0).choices[0].message.content
+    limits = range(1, 40)
+    if messages is LONG_KO:  # make sure some limits do fall inside a character
+        tokens = encoding_for("gpt-4o-mini").encode_ordinary(full)
+        assert any("\ufffd" in encoding_for("gpt-4o-mini").decode(tokens[:k]) for k in limits)
+    for limit in limits:
+        response = ask(client, messages, temperature=0, max_tokens=limit)
+        content = response.choices[0].message.content
+        assert response.choices[0].finish_reason == "length"
+        assert response.usage.completion_tokens == limit
+        assert full.startswith(content)
+        assert "\ufffd" not in content  # a cut inside a Korean character is not shown
+
+
+@pytest.mark.parametrize("model", ["o1", "o3", "o4-mini", "gpt-5-nano"])
+def test_reasoning_tokens_are_reported_and_billed_as_completion(client, model):
+    response = ask(client, model=model)
+    usage = response.usage
+    reasoning = usage.completion_tokens_details.reasoning_tokens
+    assert reasoning > 0
+    content = response.choices[0].message.content
+    assert usage.completion_tokens == count_tokens(content, model) + reasoning
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+
+
+def test_reasoning_can_use_up_max_completion_tokens(client):
+    response = ask(client, model="o3", max_completion_tokens=10)
+    assert response.choices[0].message.content == ""
+    assert response.choices[0].finish_reason == "length"
+    assert response.usage.completion_tokens == response.usage.completion_tokens_details.reasoning_tokens == 10
+
+
+@pytest.mark.parametrize("prompt", ["hello", "Tell me about temperature", "Summarize: A. B. C.",
+                                    "asdf", "토큰이 뭐야?", "Give me a long answer"])
+def test_replies_are_marked_offline(client, prompt):
+    assert ask(client, [{"role": "user", "content": prompt}]).choices[0].message.content.startswith(MARKER)
+
+
+@pytest.mark.parametrize("system,question,korean", [
+    ("너는 친절한 튜터야.", "What is a token?", True),  # the system prompt decides
+    ("You are a helpful tutor.", "토큰이 뭐야?", False),
+    (None, "토큰이 뭐야?", True),
+    (None, "What is a token?", False),
+])
+def test_reply_language_follows_the_system_prompt(client, system, question, korean):
+    messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": question}]
+    reply = ask(client, messages, temperature=0).choices[0].message.content
+    assert bool(HANGUL.search(reply)) is korean
+
+
+@pytest.mark.parametrize("intro,name,question", [
+    ("Hi! My name is Alice.", "Alice", "What's my name?"),
+    ("I'm Alice, nice to meet you", "Alice", "what is my name?"),
+    ("Call me Alice.", "Alice", "Who am I?"),
+    ("안녕! 나는 차은우야.", "차은우", "내 이름이 뭐야?"),
+    ("내 이름은 차은우야", "차은우", "내 이름 기억해?"),
+])
+def test_the_model_recalls_a_name_only_from_the_history_it_is_sent(client, intro, name, question):
+    history = [{"role": "user", "content": intro},
+               {"role": "assistant", "content": ask(client, [{"role": "user", "content": intro}])
+                .choices[0].message.content},
+               {"role": "user", "content": question}]
+    assert name in ask(client, history).choices[0].message.content
+    forgotten = ask(client, [{"role": "user", "content": question}]).choices[0].message.content
+    assert name not in forgotten
+
+
+# ---------------------------------------------------------------- streaming
+
+@pytest.mark.parametrize("messages,params", [
+    (LONG_EN, {}),
+    (LONG_KO, {}),
+    (LONG_KO, {"max_tokens": 23}),
+    (USER, {"stop": "chunk"}),
+    (USER, {"model": "o1", "seed": 4}),  # temperature 1 only: the seed pins it
+], ids=["en", "ko", "ko-length", "stop", "reasoning"])
+def test_stream_joins_to_exactly_the_plain_reply(client, messages, params):
+    params = {"model": "gpt-4o-mini", "messages": messages, **params}
+    if not params["model"].startswith("o"):
+        params["temperature"] = 0
+    plain = client.chat.completions.create(**params)
+    chunks = list(client.chat.completions.create(**params, stream=True, stream_options={"include_usage": True}))
+    first, *rest, usage_chunk = chunks
+    assert first.choices[0].delta.role == "assistant"
+    streamed = "".join(c.choices[0].delta.content or "" for c in [first, *rest])
+    assert streamed == plain.choices[0].message.content
+    assert "\ufffd" not in streamed
+    assert len(rest) >= 2  # it really came in pieces
+    assert rest[-1].choices[0].finish_reason == plain.choices[0].finish_reason
+    assert all(c.choices[0].finish_reason is None for c in [first, *rest[:-1]])
+    assert usage_chunk.choices == []
+    assert usage_chunk.usage == plain.usage
+    assert all(c.usage is None for c in [first, *rest])
+
+
+def test_stream_without_include_usage_has_no_usage(client):
+    chunks = list(ask(client, stream=True))
+    assert all(c.usage is None for c in chunks) and all(c.choices for c in chunks)
+
+
+def test_stream_with_n_2_gives_both_choices(client):
+    plain = ask(client, n=2, temperature=1, seed=5)
+    texts = {0: "", 1: ""}
+    for chunk in ask(client, n=2, temperature=1, seed=5, stream=True):
+        for choice in chunk.choices:
+            texts[choice.index] += choice.delta.content or ""
+    assert texts == {c.index: c.message.content for c in plain.choices}
+
+
+@pytest.mark.parametrize("tokens_per_chunk", [1, 5])
+def test_chunk_size_changes_the_pieces_not_the_text(tokens_per_chunk):
+    plain = ask(offline_client(OfflineAPI()), LONG_KO, temperature=0).choices[0].message.content
+    client = offline_client(OfflineAPI(tokens_per_chunk=tokens_per_chunk))
+    pieces = [c.choices[0].delta.content for c in ask(client, LONG_KO, temperature=0, stream=True)
+              if c.choices and c.choices[0].delta.content]
+    assert "".join(pieces) == plain
+    assert len(pieces) >= count_tokens(plain, "gpt-4o-mini") // tokens_per_chunk - 1
+
+
+def test_chunk_delay_sleeps_between_content_chunks(monkeypatch):
+    sleeps = []
+    monkeypatch.setattr(helpers.offline.time, "sleep", sleeps.append)
+    response = post({"model": "gpt-4o-mini", "messages": LONG_EN, "stream": True}, OfflineAPI(chunk_delay=0.25))
+    content_chunks = [p for p in sse_data(response.content)[:-1] if json.loads(p)["choices"][0]["delta"].get("content")]
+    assert sleeps == [0.25] * len(content_chunks)
+    sleeps.clear()
+    post({"model": "gpt-4o-mini", "messages": LONG_EN, "stream": True}, OfflineAPI())
+    assert sleeps == []
+
+
+def test_chunk_delay_paces_the_stream_the_sdk_reads():
+    delay = 0.003
+    client = offline_client(OfflineAPI(chunk_delay=delay))
+    ask(client, LONG_EN)  # warm up the tokenizer
+    start = time.perf_counter()
+    arrivals = [time.perf_counter() - start for c in ask(client, LONG_EN, stream=True)
+                if c.choices and c.choices[0].delta.content]
+    assert len(arrivals) >= 10
+    assert arrivals[-1] >= delay * len(arrivals)
+    assert arrivals[0] < arrivals[-1] / 2  # chunks arrive as they are made, not all at the end
+
+
+def test_settings_from_the_environment(monkeypatch):
+    monkeypatch.setenv("COURSE_OFFLINE_SEED", "5")
+    monkeypatch.setenv("COURSE_OFFLINE_DELAY", "0.01")
+    assert (OfflineAPI.from_env().seed, OfflineAPI.from_env().chunk_delay) == (5, 0.01)
+    monkeypatch.delenv("COURSE_OFFLINE_SEED")
+    monkeypatch.delenv("COURSE_OFFLINE_DELAY")
+    assert (OfflineAPI.from_env().seed, OfflineAPI.from_env().chunk_delay) == (None, 0)

@@ -1,0 +1,136 @@
+"""What calls cost: a sum of input and output costs, read from the model table."""
+
+import pytest
+from openai.types import CompletionUsage
+from openai.types.completion_usage import PromptTokensDetails
+
+from helpers import (
+    MODELS,
+    PRICING,
+    OfflineAPI,
+    UnknownModelError,
+    cost_breakdown,
+    estimate_cost,
+    monthly_cost,
+    offline_client,
+    usage_cost,
+)
+
+M = 1_000_000
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_cost_is_a_sum_of_input_and_output_costs(model):
+    m = MODELS[model]
+    assert estimate_cost(model, M, 0) == pytest.approx(m.input_price)  # a product would be 0
+    assert estimate_cost(model, 0, M) == pytest.approx(m.output_price)
+    assert estimate_cost(model, M, M) == pytest.approx(m.input_price + m.output_price)
+    assert estimate_cost(model, 0, 0) == 0
+    assert estimate_cost(model, 1234, 567) == pytest.approx(1234 / M * m.input_price + 567 / M * m.output_price)
+
+
+def test_lecture_example_gpt_4o_mini():
+    # 1,000 tokens in at $0.15/1M plus 500 out at $0.60/1M
+    assert estimate_cost("gpt-4o-mini", 1_000, 500) == pytest.approx(0.00045)
+
+
+def test_o1_has_the_published_price_not_the_lectures():
+    # The lecture said $2 in / $8 out; OpenAI's pricing page says $15 / $60.
+    assert (PRICING["o1"]["input"], PRICING["o1"]["output"]) == (15.00, 60.00)
+    assert estimate_cost("o1", M, M) == pytest.approx(75.0)
+
+
+def test_pricing_table_mirrors_the_model_table():
+    assert set(PRICING) == set(MODELS)
+    for name, m in MODELS.items():
+        assert PRICING[name] == {"input": m.input_price, "cached_input": m.cached_input_price,
+                                 "output": m.output_price, "as_of": m.as_of, "source": m.source}
+
+
+def test_cached_tokens_use_the_cached_price():
+    m = MODELS["gpt-4o"]
+    assert estimate_cost("gpt-4o", M, 0, cached_tokens=M) == pytest.approx(m.cached_input_price)
+    half = estimate_cost("gpt-4o", M, 0, cached_tokens=M // 2)
+    assert half == pytest.approx(0.5 * m.input_price + 0.5 * m.cached_input_price)
+    assert half < estimate_cost("gpt-4o", M, 0)
+
+
+def test_model_without_caching_bills_cached_tokens_at_the_input_price():
+    assert MODELS["gpt-3.5-turbo"].cached_input_price is None
+    assert estimate_cost("gpt-3.5-turbo", M, 0, cached_tokens=M) == estimate_cost("gpt-3.5-turbo", M, 0)
+
+
+def test_breakdown_parts_add_up():
+    m = MODELS["gpt-4.1"]
+    cost = cost_breakdown("gpt-4.1", 3_000, 2_000, cached_tokens=1_000)
+    assert cost.input == pytest.approx(2_000 / M * m.input_price)  # the uncached part only
+    assert cost.cached_input == pytest.approx(1_000 / M * m.cached_input_price)
+    assert cost.output == pytest.approx(2_000 / M * m.output_price)
+    assert cost.total == pytest.approx(cost.input + cost.cached_input + cost.output)
+    assert estimate_cost("gpt-4.1", 3_000, 2_000, cached_tokens=1_000) == cost.total
+
+
+def test_cached_beyond_input_or_negative_counts_raise():
+    with pytest.raises(ValueError, match=r"cached_tokens \(11\) cannot exceed input_tokens \(10\)"):
+        estimate_cost("gpt-4o", 10, 0, cached_tokens=11)
+    for args in [(-1, 0), (0, -1)]:
+        with pytest.raises(ValueError, match="negative"):
+            estimate_cost("gpt-4o", *args)
+
+
+def test_unknown_model_lists_the_known_ones():
+    with pytest.raises(UnknownModelError) as info:
+        estimate_cost("gpt-99", 1, 1)
+    assert all(name in str(info.value) for name in MODELS)
+    assert estimate_cost("gpt-4o-mini-2024-07-18", M, M) == estimate_cost("gpt-4o-mini", M, M)
+
+
+def test_usage_cost_of_a_real_sdk_response():
+    response = offline_client(OfflineAPI()).chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "What does a token cost?"}])
+    usage = response.usage
+    assert isinstance(usage, CompletionUsage)
+    assert usage_cost("gpt-4o", usage) == pytest.approx(
+        estimate_cost("gpt-4o", usage.prompt_tokens, usage.completion_tokens))
+
+
+def test_usage_cost_of_a_reasoning_response_bills_reasoning_once():
+    response = offline_client(OfflineAPI()).chat.completions.create(
+        model="o4-mini", messages=[{"role": "user", "content": "Explain tokens"}])
+    usage = response.usage
+    assert usage.completion_tokens_details.reasoning_tokens > 0
+    # reasoning tokens are inside completion_tokens: billed as output, not added again
+    assert usage_cost("o4-mini", usage) == pytest.approx(
+        estimate_cost("o4-mini", usage.prompt_tokens, usage.completion_tokens))
+
+
+def test_usage_cost_reads_cached_tokens_from_object_and_dict():
+    expected = estimate_cost("gpt-4o", 2_000, 100, cached_tokens=1_024)
+    sdk = CompletionUsage(prompt_tokens=2_000, completion_tokens=100, total_tokens=2_100,
+                          prompt_tokens_details=PromptTokensDetails(cached_tokens=1_024))
+    plain = {"prompt_tokens": 2_000, "completion_tokens": 100, "total_tokens": 2_100,
+             "prompt_tokens_details": {"cached_tokens": 1_024}}
+    assert usage_cost("gpt-4o", sdk) == pytest.approx(expected)
+    assert usage_cost("gpt-4o", plain) == pytest.approx(expected)
+    assert expected < estimate_cost("gpt-4o", 2_000, 100)
+
+
+def test_usage_cost_without_details():
+    expected = estimate_cost("gpt-4o-mini", 50, 20)
+    sdk = CompletionUsage(prompt_tokens=50, completion_tokens=20, total_tokens=70)
+    assert sdk.prompt_tokens_details is None
+    assert usage_cost("gpt-4o-mini", sdk) == pytest.approx(expected)
+    assert usage_cost("gpt-4o-mini", {"prompt_tokens": 50, "completion_tokens": 20}) == pytest.approx(expected)
+    with_none = {"prompt_tokens": 50, "completion_tokens": 20, "prompt_tokens_details": {"cached_tokens": None}}
+    assert usage_cost("gpt-4o-mini", with_none) == pytest.approx(expected)
+
+
+def test_monthly_cost():
+    per_call = estimate_cost("gpt-4o-mini", 1_000, 500)
+    assert monthly_cost(per_call, 1_000) == pytest.approx(per_call * 1_000 * 30)  # 30 days by default
+    assert monthly_cost(per_call, 1_000, days=31) == pytest.approx(per_call * 1_000 * 31)
+    assert monthly_cost(per_call, 0) == 0
+    with pytest.raises(ValueError):
+        monthly_cost(per_call, -1)
+    with pytest.raises(ValueError):
+        monthly_cost(per_call, 10, days=-1)

@@ -1,0 +1,680 @@
+"""Interactive widgets for the lessons: a chat box, a tokenizer playground and a cost
+calculator.
+
+    from helpers.widgets import chat_widget, tokenizer_playground, cost_calculator
+    chat_widget()             # lessons 02 and 03
+    tokenizer_playground()    # lesson 04
+    cost_calculator()         # lesson 04
+
+Each widget is a thin view: the logic lives in the plain functions and small dataclasses
+below (tested in tests/test_widgets.py), the widget classes only wire them to controls.
+
+They use only ipywidgets APIs common to 7.7 (Colab) and 8 (JupyterLab). Where widgets
+cannot render (GitHub, a notebook opened without a kernel) the cell shows the widget's
+``repr``: a short, stable summary such as
+``Chat widget (gpt-4o-mini, offline): type a message and press Send.``
+"""
+
+from __future__ import annotations
+
+import html
+import time
+import warnings
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import ipywidgets as widgets
+import tiktoken
+
+from .chat import Conversation, describe_error
+from .models import DEFAULT_MODEL, MODELS, UnknownModelError, model_info
+from .pricing import cost_breakdown, estimate_cost, monthly_cost, usage_cost
+from .tokens import count_tokens, encoding_for
+
+__all__ = [
+    "ChatWidget", "CostCalculator", "TokenizerPlayground",
+    "chat_widget", "cost_calculator", "tokenizer_playground",
+]
+
+# ipywidgets puts repr(widget) in a displayed widget's text/plain and cuts it at 110
+# characters (both 7.x and 8.x), so the summaries stay within this length.
+REPR_LIMIT = 110
+
+
+def _fit(text: str, limit: int = REPR_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+# ====================================================================== tokenizer
+
+ENCODINGS = ("cl100k_base", "o200k_base")
+PRESETS: dict[str, str] = {
+    "Korean": "아버지가 방에 들어가신다.",
+    "English": "Father is going into the room.",
+}
+# Background colours, cycled token by token (readable on light and dark themes).
+TOKEN_COLOURS = (
+    "rgba(107, 64, 216, 0.25)", "rgba(104, 222, 122, 0.35)", "rgba(244, 172, 54, 0.35)",
+    "rgba(239, 65, 70, 0.25)", "rgba(39, 181, 234, 0.3)",
+)
+VISIBLE_WHITESPACE = {"\n": "↵", "\t": "⇥", "\r": "␍"}
+
+
+@dataclass(frozen=True)
+class TokenPiece:
+    """One token of a text, as the playground shows it.
+
+    ``text`` is the characters the token's bytes belong to. When a token holds only part
+    of a character's UTF-8 bytes (common for Korean in cl100k_base), ``partial`` is True
+    and ``text`` is the whole character: it then appears in two or more tokens."""
+
+    number: int  # 1-based position: the last number is the token count
+    token_id: int
+    data: bytes  # the token's own bytes
+    text: str
+    partial: bool
+
+    @property
+    def label(self) -> str:
+        """``text`` with whitespace made visible (newline -> ↵, tab -> ⇥)."""
+        return "".join(VISIBLE_WHITESPACE.get(ch, ch) for ch in self.text)
+
+
+def get_encoding(name: str) -> tiktoken.Encoding:
+    return tiktoken.get_encoding(name)
+
+
+def tokenize(text: str, encoding: str) -> list[TokenPiece]:
+    """Split ``text`` into the tokens of ``encoding`` (e.g. "cl100k_base")."""
+    enc = get_encoding(encoding)
+    ids = enc.encode_ordinary(text)
+    # Byte offset where each character starts, to map token bytes back to characters.
+    starts, offset = [], 0
+    for ch in text:
+        starts.append(offset)
+        offset += len(ch.encode("utf-8"))
+    pieces, position = [], 0
+    for number, token_id in enumerate(ids, start=1):
+        data = enc.decode_single_token_bytes(token_id)
+        end = position + len(data)
+        first = bisect_right(starts, position) - 1
+        last = bisect_right(starts, end - 1)  # one past the character holding the last byte
+        char_end = starts[last] if last < len(starts) else offset
+        partial = starts[first] != position or char_end != end
+        pieces.append(TokenPiece(number, token_id, data, text[first:last], partial))
+        position = end
+    return pieces
+
+
+def models_using(encoding: str) -> list[str]:
+    """The course's models whose tokenizer is ``encoding``."""
+    found = []
+    for name in MODELS:
+        try:
+            if encoding_for(name).name == encoding:
+                found.append(name)
+        except KeyError:
+            continue
+    return found
+
+
+def token_count_model(encoding: str) -> str | None:
+    """A model to pass to helpers.count_tokens for ``encoding`` (None if none uses it)."""
+    models = models_using(encoding)
+    return models[0] if models else None
+
+
+def tokens_html(text: str, encoding: str) -> str:
+    """One column of the playground: the counts, then every token coloured and numbered."""
+    pieces = tokenize(text, encoding)
+    models = models_using(encoding)
+    used_by = f"used by {', '.join(models)}" if models else "not used by the course's models"
+    n_bytes = len(text.encode("utf-8"))
+    parts = [
+        f'<div class="course-tokens" data-encoding="{_escape(encoding)}" '
+        'style="flex:1 1 300px;min-width:0;padding:4px 8px;line-height:1.4">',
+        f'<div style="font-weight:bold">{_escape(encoding)}</div>',
+        f'<div style="font-size:0.85em;opacity:0.75">{_escape(used_by)}</div>',
+        f'<div style="margin:4px 0"><b class="course-token-count" data-encoding="{_escape(encoding)}">'
+        f"{len(pieces)}</b> {'token' if len(pieces) == 1 else 'tokens'} · {_plural(len(text), 'character')} · "
+        f"{_plural(n_bytes, 'byte')}</div>",
+        '<div style="display:flex;flex-wrap:wrap;gap:3px;align-items:flex-start;line-height:1.3">',
+    ]
+    for piece in pieces:
+        colour = TOKEN_COLOURS[(piece.number - 1) % len(TOKEN_COLOURS)]
+        border = "1px dashed rgba(0,0,0,0.6)" if piece.partial else "1px solid transparent"
+        title = f"token {piece.number} · id {piece.token_id} · bytes {piece.data.hex(' ')}"
+        if piece.partial:
+            title += f" · only part of {piece.text.strip()!r}"
+        parts.append(
+            f'<span class="course-token" title="{_escape(title)}" style="display:inline-flex;'
+            f"flex-direction:column;align-items:center;background:{colour};border:{border};"
+            'border-radius:3px;padding:1px 3px;min-width:1em">'
+            f'<span style="white-space:pre;font-family:monospace">{_escape(piece.label)}</span>'
+            f'<span style="font-size:0.7em;opacity:0.7">{piece.number}</span></span>'
+        )
+        if piece.text.endswith("\n"):  # start a new row, as the text does
+            parts.append('<span style="flex-basis:100%;height:0"></span>')
+    parts.append("</div>")
+    if any(p.partial for p in pieces):
+        parts.append('<div style="font-size:0.85em;opacity:0.75;margin-top:4px">Dashed tokens hold only '
+                     "part of a character's bytes, so that character is shown in each of them.</div>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def playground_html(text: str, encodings: Sequence[str] = ENCODINGS) -> str:
+    """The encodings side by side (they wrap below each other on a narrow screen)."""
+    columns = "".join(tokens_html(text, e) for e in encodings)
+    return f'<div style="display:flex;flex-wrap:wrap;gap:8px">{columns}</div>'
+
+
+def token_counts(text: str, encodings: Sequence[str] = ENCODINGS) -> dict[str, int]:
+    return {e: len(get_encoding(e).encode_ordinary(text)) for e in encodings}
+
+
+def playground_summary(text: str, encodings: Sequence[str] = ENCODINGS) -> str:
+    """The playground's text/plain: the counts for each encoding."""
+    counts = ", ".join(f"{_plural(n, 'token')} ({e})" for e, n in token_counts(text, encodings).items())
+    return _fit(f"Tokenizer playground: {counts} for {_plural(len(text), 'character')}.")
+
+
+# ====================================================================== cost
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """What a call costs and what a month of such calls costs, in USD."""
+
+    model: str
+    input_tokens: int
+    output_tokens: int
+    calls_per_day: int
+    days: int
+    input_cost: float  # per call
+    output_cost: float  # per call
+    per_call: float
+    per_day: float
+    per_month: float
+
+
+def estimate(model: str, input_tokens: int, output_tokens: int, calls_per_day: int,
+             days: int = 30) -> CostEstimate:
+    """Cost per call (helpers.estimate_cost) and per month (helpers.monthly_cost)."""
+    parts = cost_breakdown(model, input_tokens, output_tokens)
+    per_call = estimate_cost(model, input_tokens, output_tokens)
+    return CostEstimate(
+        model=model, input_tokens=input_tokens, output_tokens=output_tokens,
+        calls_per_day=calls_per_day, days=days, input_cost=parts.input, output_cost=parts.output,
+        per_call=per_call, per_day=monthly_cost(per_call, calls_per_day, 1),
+        per_month=monthly_cost(per_call, calls_per_day, days))
+
+
+def format_usd(value: float) -> str:
+    """Dollars with cents, and more decimals for small amounts: $0.000450, $13.50."""
+    if value == 0:
+        return "$0.00"
+    sign, value = ("-", -value) if value < 0 else ("", value)
+    decimals = 2
+    while decimals < 8 and value < 10 ** (2 - decimals):  # keep 3 significant digits
+        decimals += 1
+    return f"{sign}${value:,.{decimals}f}"
+
+
+def cost_html(est: CostEstimate) -> str:
+    """The calculator's result table."""
+    m = model_info(est.model)
+    rows = [
+        ("Input", f"{est.input_tokens:,} tokens × ${m.input_price:g} / 1M", est.input_cost),
+        ("Output", f"{est.output_tokens:,} tokens × ${m.output_price:g} / 1M", est.output_cost),
+        ("Per call", "input + output", est.per_call),
+        ("Per day", f"× {est.calls_per_day:,} calls", est.per_day),
+        ("Per month", f"× {est.days} days", est.per_month),
+    ]
+    body = "".join(
+        f'<tr><td style="padding:2px 10px 2px 0">{"<b>" + name + "</b>" if name.startswith("Per") else name}</td>'
+        f'<td style="padding:2px 10px;opacity:0.8">{_escape(how)}</td>'
+        f'<td class="course-cost" data-row="{name.lower().replace(" ", "-")}" '
+        f'style="padding:2px 0;text-align:right;font-family:monospace">{format_usd(value)}</td></tr>'
+        for name, how, value in rows)
+    notes = f"Prices per 1M tokens for {_escape(m.name)}, checked {_escape(m.as_of)}: " \
+            f'<a href="{_escape(m.source)}" target="_blank">{_escape(m.source)}</a>.'
+    if m.reasoning:
+        notes += " Reasoning models bill their hidden reasoning tokens as output: include them."
+    return (f'<table style="border-collapse:collapse;line-height:1.4">{body}</table>'
+            f'<div style="font-size:0.85em;opacity:0.75;margin-top:4px">{notes}</div>')
+
+
+def cost_summary(est: CostEstimate) -> str:
+    """The calculator's text/plain."""
+    return _fit(f"Cost calculator: {est.model}, {est.input_tokens:,} in + {est.output_tokens:,} out tokens: "
+                f"{format_usd(est.per_call)}/call, {format_usd(est.per_month)}/month at "
+                f"{est.calls_per_day:,} calls/day")
+
+
+# ====================================================================== chat
+
+def is_reasoning(model: str) -> bool:
+    try:
+        return model_info(model).reasoning
+    except UnknownModelError:
+        return False
+
+
+def chat_params(model: str, temperature: float) -> dict[str, Any]:
+    """Parameters for one call: reasoning models accept only the default temperature
+    (1), so for them it is not sent at all."""
+    return {} if is_reasoning(model) else {"temperature": round(float(temperature), 2)}
+
+
+def client_mode(client: Any) -> str:
+    """"offline", "OpenAI API", or the host of another OpenAI-compatible server."""
+    url = str(getattr(client, "base_url", "") or "")
+    if "offline.invalid" in url:
+        return "offline"
+    if not url or "api.openai.com" in url:
+        return "OpenAI API"
+    host = getattr(getattr(client, "base_url", None), "host", "") or url
+    return str(host)
+
+
+ROLE_STYLE = {
+    "user": ("You", "margin-left:15%;background:rgba(39,121,234,0.15)"),
+    "assistant": ("Assistant", "margin-right:15%;background:rgba(128,128,128,0.15)"),
+    "system": ("System", "font-size:0.85em;opacity:0.75;border:1px dashed rgba(128,128,128,0.6)"),
+    "developer": ("Developer", "font-size:0.85em;opacity:0.75;border:1px dashed rgba(128,128,128,0.6)"),
+}
+
+
+def message_html(role: str, content: str, *, pending: bool = False) -> str:
+    who, style = ROLE_STYLE.get(role, (role.title(), "background:rgba(128,128,128,0.1)"))
+    cursor = ' <span style="opacity:0.6">▌</span>' if pending else ""
+    return (f'<div class="course-msg course-msg-{_escape(role)}" style="{style};border-radius:8px;'
+            f'padding:4px 8px;margin:4px 0">'
+            f'<div style="font-size:0.75em;opacity:0.7">{_escape(who)}</div>'
+            f'<div class="course-msg-text" style="white-space:pre-wrap">{_escape(content)}{cursor}</div></div>')
+
+
+def history_html(messages: Iterable[Mapping[str, Any]], pending_user: str | None = None,
+                 pending_reply: str | None = None) -> str:
+    """The conversation as HTML (every text escaped), with the turn being streamed."""
+    parts = [message_html(str(m.get("role", "")), str(m.get("content") or "")) for m in messages]
+    if pending_user is not None:
+        parts.append(message_html("user", pending_user))
+        parts.append(message_html("assistant", pending_reply or "", pending=True))
+    if not any(m.get("role") in ("user", "assistant") for m in messages) and pending_user is None:
+        parts.append('<div style="opacity:0.6;padding:4px">No messages yet: type below and press Send.</div>')
+    # column-reverse keeps the scroll position at the newest message.
+    return ('<div class="course-chat-log" style="max-height:360px;overflow-y:auto;display:flex;'
+            f'flex-direction:column-reverse;line-height:1.4"><div>{"".join(parts)}</div></div>')
+
+
+@dataclass(frozen=True)
+class UsageTotals:
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float | None  # None when a model has no price in the table
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+def _get(usage: Any, key: str) -> int:
+    value = usage.get(key) if isinstance(usage, Mapping) else getattr(usage, key, 0)
+    return int(value or 0)
+
+
+def usage_totals(billed: Iterable[tuple[str, Any]]) -> UsageTotals:
+    """Sum (model, usage) pairs: tokens, and the cost from helpers.usage_cost."""
+    calls = prompt = completion = 0
+    cost: float | None = 0.0
+    for model, usage in billed:
+        calls += 1
+        prompt += _get(usage, "prompt_tokens")
+        completion += _get(usage, "completion_tokens")
+        try:
+            cost = None if cost is None else cost + usage_cost(model, usage)
+        except UnknownModelError:
+            cost = None
+    return UsageTotals(calls, prompt, completion, cost)
+
+
+def usage_text(totals: UsageTotals, mode: str = "offline") -> str:
+    """The chat's running count, e.g. "2 calls · 180 tokens (150 in + 30 out) · $0.000041"."""
+    if not totals.calls:
+        return "No calls yet: 0 tokens · $0.00"
+    cost = "cost unknown" if totals.cost is None else format_usd(totals.cost)
+    if mode == "offline":
+        cost += " (offline: what the API would charge; nothing is billed)"
+    calls = "1 call" if totals.calls == 1 else f"{totals.calls} calls"
+    return (f"{calls} · {totals.total_tokens:,} tokens ({totals.prompt_tokens:,} in + "
+            f"{totals.completion_tokens:,} out) · {cost}")
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    reply: str  # what arrived (all of it, or the part before an error)
+    error: str | None = None  # a readable message when the turn failed and was rolled back
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def run_turn(conversation: Conversation, text: str, params: Mapping[str, Any] | None = None,
+             on_piece: Callable[[str], None] | None = None) -> TurnResult:
+    """Stream one turn; call ``on_piece`` with the reply so far after every piece.
+
+    Errors never escape: they come back as a readable message (helpers.describe_error),
+    and Conversation has already rolled the failed turn back."""
+    pieces: list[str] = []
+    stream = conversation.stream(text, **dict(params or {}))
+    try:
+        for piece in stream:
+            pieces.append(piece)
+            if on_piece is not None:
+                on_piece("".join(pieces))
+    except KeyboardInterrupt:
+        return TurnResult("".join(pieces), "Interrupted: that turn was not kept in the history.")
+    except Exception as error:  # an API error, or any other failure: show it, keep the widget alive
+        return TurnResult("".join(pieces), f"{describe_error(error)} (This turn was not kept in the history.)")
+    finally:
+        stream.close()  # a failure inside on_piece still rolls the turn back
+    return TurnResult("".join(pieces))
+
+
+def error_html(message: str) -> str:
+    return (f'<div class="course-chat-error" style="color:#b00020;white-space:pre-wrap;padding:2px 4px">'
+            f"⚠ {_escape(message)}</div>")
+
+
+# ====================================================================== widget views
+
+_LABEL = {"description_width": "initial"}
+
+
+class ChatWidget(widgets.VBox):
+    """A chat box over a helpers.Conversation. Drive it from code with
+    ``w.text.value = "Hi"; w.send_button.click()`` (or ``w.submit("Hi")``)."""
+
+    PAINT_INTERVAL = 0.05  # seconds between repaints while a reply streams in
+
+    def __init__(self, conversation: Conversation, *, temperature: float = 1.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.conversation = conversation
+        self.mode = client_mode(conversation.client)
+        self.billed: list[tuple[str, Any]] = []  # (model, usage) of every completed call
+        self.last_error: str | None = None
+        self._busy = False
+        self._last_paint = 0.0
+
+        options = list(MODELS) + ([conversation.model] if conversation.model not in MODELS else [])
+        self.model_dropdown = widgets.Dropdown(options=options, value=conversation.model,
+                                               description="Model", style=_LABEL)
+        self.temperature_slider = widgets.FloatSlider(
+            value=temperature, min=0.0, max=2.0, step=0.1, readout_format=".1f",
+            description="Temperature", continuous_update=False, style=_LABEL)
+        self.temperature_note = widgets.HTML()
+        mode = ("offline model: replies start with [offline], nothing is billed" if self.mode == "offline"
+                else f"{self.mode}: every message is billed")
+        self.header = widgets.HTML(f'<div style="opacity:0.75;font-size:0.9em">Chat · {_escape(mode)}</div>')
+        self.history = widgets.HTML()
+        self.history.add_class("course-chat-history")
+        self.text = widgets.Text(placeholder="Type a message, then press Enter or Send",
+                                 layout=widgets.Layout(flex="1 1 auto", width="auto"))
+        self.text.add_class("course-chat-input")
+        self.send_button = widgets.Button(description="Send", button_style="primary",
+                                          layout=widgets.Layout(width="80px"))
+        self.send_button.add_class("course-chat-send")
+        self.clear_button = widgets.Button(description="Clear", layout=widgets.Layout(width="80px"))
+        self.clear_button.add_class("course-chat-clear")
+        self.error = widgets.HTML()
+        self.status = widgets.HTML()
+        self.status.add_class("course-chat-usage")
+
+        self.send_button.on_click(lambda _button: self.submit())
+        self.clear_button.on_click(lambda _button: self.clear_history())
+        with warnings.catch_warnings():  # on_submit is "deprecated" but is the Enter key in 7.x and 8.x
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.text.on_submit(lambda _text: self.submit())
+        self.model_dropdown.observe(self._on_model, names="value")
+
+        self.children = [
+            self.header,
+            widgets.HBox([self.model_dropdown, self.temperature_slider, self.temperature_note]),
+            self.history,
+            widgets.HBox([self.text, self.send_button, self.clear_button]),
+            self.error,
+            self.status,
+        ]
+        self._on_model({"new": conversation.model})
+        self._paint()
+
+    # -- actions
+
+    def params(self) -> dict[str, Any]:
+        return chat_params(self.conversation.model, self.temperature_slider.value)
+
+    def submit(self, text: str | None = None) -> TurnResult | None:
+        """Send ``text`` (default: what the text box holds) and stream the reply in."""
+        if text is not None:
+            self.text.value = text
+        message = self.text.value.strip()
+        if not message or self._busy:
+            return None
+        self._busy = True
+        self._set_enabled(False)
+        self.text.value = ""
+        self.error.value = ""
+        self.last_error = None
+        model, before = self.conversation.model, len(self.conversation.usages)
+        size = len(self.conversation.messages)  # the history before this turn
+        try:
+            self._paint(message, "", upto=size)
+            result = run_turn(self.conversation, message, self.params(),
+                              on_piece=lambda reply: self._paint(message, reply, throttle=True, upto=size))
+            self.billed.extend((model, u) for u in self.conversation.usages[before:])
+            if not result.ok:
+                self.last_error = result.error
+                self.error.value = error_html(result.error or "")
+                self.text.value = message  # give the text back, to send again
+            return result
+        finally:
+            self._paint()
+            self._busy = False
+            self._set_enabled(True)
+
+    def clear_history(self) -> None:
+        """Start a new conversation (the system prompt stays). The running token count
+        and cost keep counting: those calls were made."""
+        self.conversation.reset()
+        self.error.value = ""
+        self.last_error = None
+        self._paint()
+
+    # -- view
+
+    def _on_model(self, change: Mapping[str, Any]) -> None:
+        self.conversation.model = change["new"]
+        reasoning = is_reasoning(change["new"])
+        self.temperature_slider.disabled = reasoning
+        self.temperature_note.value = (
+            '<span style="opacity:0.75;font-size:0.85em">reasoning model: temperature is fixed at 1, '
+            "so it is not sent</span>" if reasoning else "")
+
+    def _set_enabled(self, enabled: bool) -> None:
+        for control in (self.text, self.send_button, self.clear_button, self.model_dropdown):
+            control.disabled = not enabled
+        self.temperature_slider.disabled = not enabled or is_reasoning(self.conversation.model)
+
+    def _paint(self, pending_user: str | None = None, pending_reply: str | None = None,
+               throttle: bool = False, upto: int | None = None) -> None:
+        """Show the history; while a turn streams, the history before it (``upto``
+        messages: Conversation has already added the user message) plus that turn."""
+        now = time.monotonic()
+        if throttle and now - self._last_paint < self.PAINT_INTERVAL:
+            return
+        self._last_paint = now
+        self.history.value = history_html(self.conversation.messages[:upto], pending_user, pending_reply)
+        self.status.value = (f'<span style="opacity:0.75;font-size:0.85em">'
+                             f"{_escape(usage_text(usage_totals(self.billed), self.mode))}</span>")
+
+    def __repr__(self) -> str:
+        conversation = getattr(self, "conversation", None)
+        if conversation is None:
+            return "Chat widget"
+        turns = conversation.turns
+        done = f" {_plural(turns, 'turn')} so far." if turns else ""
+        return _fit(f"Chat widget ({conversation.model}, {getattr(self, 'mode', '?')}): "
+                    f"type a message and press Send.{done}")
+
+
+class TokenizerPlayground(widgets.VBox):
+    """Type a text, see its tokens in each encoding side by side."""
+
+    def __init__(self, text: str, *, encodings: Sequence[str] = ENCODINGS,
+                 presets: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.encodings = tuple(encodings)
+        self.presets = dict(PRESETS if presets is None else presets)
+        self.text = widgets.Textarea(value=text, placeholder="Type or paste a text",
+                                     continuous_update=True,
+                                     layout=widgets.Layout(width="100%", height="70px"))
+        self.text.add_class("course-tokenizer-input")
+        self.preset_buttons: dict[str, widgets.Button] = {}
+        for name, sample in self.presets.items():
+            button = widgets.Button(description=name, tooltip=sample)
+            button.add_class("course-preset")
+            button.on_click(lambda _button, sample=sample: setattr(self.text, "value", sample))
+            self.preset_buttons[name] = button
+        self.output = widgets.HTML()
+        self.output.add_class("course-tokenizer-output")
+        self.text.observe(lambda _change: self.refresh(), names="value")
+        self.children = [
+            widgets.HBox([widgets.HTML("<b>Tokenizer playground</b>&nbsp;&nbsp;Try:"),
+                          *self.preset_buttons.values()]),
+            self.text,
+            self.output,
+        ]
+        self.refresh()
+
+    def counts(self) -> dict[str, int]:
+        return token_counts(self.text.value, self.encodings)
+
+    def refresh(self) -> None:
+        self.output.value = playground_html(self.text.value, self.encodings)
+
+    def __repr__(self) -> str:
+        text = getattr(self, "text", None)
+        return playground_summary(text.value, self.encodings) if text is not None else "Tokenizer playground"
+
+
+class CostCalculator(widgets.VBox):
+    """Model, tokens per call and calls per day -> cost per call and per month."""
+
+    def __init__(self, *, model: str = DEFAULT_MODEL, input_tokens: int = 1000, output_tokens: int = 500,
+                 calls_per_day: int = 1000, days: int = 30, text: str = "", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.days = days
+        options = list(MODELS) + ([model] if model not in MODELS else [])
+        self.model_dropdown = widgets.Dropdown(options=options, value=model, description="Model", style=_LABEL)
+        big = 10**12
+
+        def number(value: int, description: str) -> widgets.BoundedIntText:
+            return widgets.BoundedIntText(value=value, min=0, max=big, description=description, style=_LABEL,
+                                          layout=widgets.Layout(width="230px"))
+
+        self.input_tokens = number(input_tokens, "Input tokens / call")
+        self.output_tokens = number(output_tokens, "Output tokens / call")
+        self.calls_per_day = number(calls_per_day, "Calls / day")
+        self.text = widgets.Textarea(value=text, placeholder="Or paste a prompt here to count its input tokens",
+                                     layout=widgets.Layout(width="100%", height="60px"))
+        self.text_note = widgets.HTML()
+        self.result = widgets.HTML()
+        self.result.add_class("course-cost-result")
+        for control in (self.model_dropdown, self.input_tokens, self.output_tokens, self.calls_per_day):
+            control.observe(lambda _change: self.refresh(), names="value")
+        self.text.observe(lambda _change: self._count_text(), names="value")
+        self.model_dropdown.observe(lambda _change: self._count_text(), names="value")
+        self.children = [
+            widgets.HTML("<b>Cost calculator</b>"),
+            self.model_dropdown,
+            widgets.HBox([self.input_tokens, self.output_tokens, self.calls_per_day]),
+            self.text,
+            self.text_note,
+            self.result,
+        ]
+        self._count_text()
+        self.refresh()
+
+    def estimate(self) -> CostEstimate:
+        return estimate(self.model_dropdown.value, self.input_tokens.value, self.output_tokens.value,
+                        self.calls_per_day.value, self.days)
+
+    def _count_text(self) -> None:
+        text = self.text.value
+        if not text:
+            self.text_note.value = ""
+            return
+        model = self.model_dropdown.value
+        n = count_tokens(text, model, fallback="o200k_base")
+        encoding = encoding_for(model, fallback="o200k_base").name
+        self.text_note.value = (f'<span style="opacity:0.75;font-size:0.85em">The text is {n:,} tokens for '
+                                f"{_escape(model)} ({_escape(encoding)}); input tokens set to that.</span>")
+        self.input_tokens.value = n  # refreshes the result
+
+    def refresh(self) -> None:
+        try:
+            self.result.value = cost_html(self.estimate())
+        except (ValueError, UnknownModelError) as error:
+            self.result.value = error_html(str(error))
+
+    def __repr__(self) -> str:
+        if getattr(self, "calls_per_day", None) is None:
+            return "Cost calculator"
+        try:
+            return cost_summary(self.estimate())
+        except (ValueError, UnknownModelError):
+            return "Cost calculator"
+
+
+# ====================================================================== entry points
+
+def chat_widget(client: Any = None, model: str = DEFAULT_MODEL, system: str | None = None, *,
+                temperature: float = 1.0, conversation: Conversation | None = None) -> ChatWidget:
+    """A chat box for lessons 02/03: streams replies, keeps the history, counts tokens and cost.
+
+    ``client`` defaults to helpers.get_client() (offline without a key). Pass
+    ``conversation`` to continue an existing helpers.Conversation (its client, model and
+    system prompt are used). The widget's ``.conversation`` holds the history."""
+    if conversation is None:
+        if client is None:
+            from .client import get_client
+            client = get_client(quiet=True)  # the widget itself says offline or not
+        conversation = Conversation(client, model=model, system=system)
+    return ChatWidget(conversation, temperature=temperature)
+
+
+def tokenizer_playground(text: str = PRESETS["Korean"], *, encodings: Sequence[str] = ENCODINGS,
+                         presets: Mapping[str, str] | None = None) -> TokenizerPlayground:
+    """Lesson 04: ``text`` tokenized by cl100k_base and o200k_base side by side."""
+    return TokenizerPlayground(text, encodings=encodings, presets=presets)
+
+
+def cost_calculator(model: str = DEFAULT_MODEL, input_tokens: int = 1000, output_tokens: int = 500,
+                    calls_per_day: int = 1000, *, days: int = 30, text: str = "") -> CostCalculator:
+    """Lesson 04: cost per call and per month of ``calls_per_day`` calls (``days`` a month).
+    A ``text`` sets the input tokens to its token count for the model."""
+    return CostCalculator(model=model, input_tokens=input_tokens, output_tokens=output_tokens,
+                          calls_per_day=calls_per_day, days=days, text=text)

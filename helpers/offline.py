@@ -339,7 +339,7 @@ def compose_reply(messages: list[dict[str, str]], rng: random.Random | None, *,
         source = max((m["content"] for m in messages if m["role"] == "user"), key=len)
         sentences = re.split(r"(?<=[.!?다])\s+", source.strip())
         body = t["summary"].format(text=" ".join(s for s in sentences[:2] if s)[:300])
-    elif any(w in low for w in ("long", "긴 ", "길게", "긴응답", "긴 응답")):
+    elif re.search(r"\blong\b|긴 |길게|긴응답", low):  # not "belong" or "along"
         body = t["long"] + " ".join(TOPICS[k][lang == "ko"] for k in TOPICS)
     elif (found := _topic(last)) is not None:
         keys, answers = found

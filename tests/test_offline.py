@@ -11,7 +11,7 @@ from openapi_schema import validate
 
 import helpers.offline
 from helpers import MODELS, OfflineAPI, count_message_tokens, count_tokens, encoding_for, offline_client
-from helpers.offline import HANGUL, MARKER
+from helpers.offline import HANGUL, MARKER, compose_reply
 
 URL = "https://offline.test/v1/chat/completions"
 REQUEST = "CreateChatCompletionRequest"
@@ -607,3 +607,10 @@ def test_settings_from_the_environment(monkeypatch):
     monkeypatch.delenv("COURSE_OFFLINE_SEED")
     monkeypatch.delenv("COURSE_OFFLINE_DELAY")
     assert (OfflineAPI.from_env().seed, OfflineAPI.from_env().chunk_delay) == (None, 0)
+
+
+def test_a_long_reply_is_asked_for_by_the_word_long_not_by_words_containing_it():
+    asked = compose_reply([{"role": "user", "content": "Send me a long reply"}], None)
+    not_asked = compose_reply([{"role": "user", "content": "Where does this belong?"}], None)
+    assert len(asked) > 3 * len(not_asked)
+    assert "belong" in not_asked  # echoed back, not answered with the long text

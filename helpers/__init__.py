@@ -1,7 +1,7 @@
 """The course's small library: a client with or without a key, the offline model,
 token counting, pricing and a conversation that keeps its history.
 
-Read it in this order: models, tokens, pricing, offline, client, chat.
+Read it in this order: models, tokens, pricing, offline, spend, client, chat, widgets.
 """
 
 from .chat import Conversation, chat_loop, describe_error, scripted

@@ -19,7 +19,7 @@ OFFLINE_HOST = "offline.invalid"
 def home(tmp_path, monkeypatch):
     """A course folder with no key anywhere: no env, no Colab, and an empty .env that
     stops the upward .env search before any real one."""
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "COURSE_OFFLINE"):
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "COURSE_OFFLINE", "COURSE_IGNORE_DOTENV"):
         monkeypatch.delenv(name, raising=False)
     for name in ("google", "google.colab", "google.colab.userdata"):
         monkeypatch.delitem(sys.modules, name, raising=False)
@@ -198,3 +198,11 @@ def test_misnamed_key_in_dotenv_is_not_echoed(home, capsys):
 @pytest.mark.parametrize("key,shown", [(KEY, "sk-..." + KEY[-2:]), ("sk-short", "***"), (None, "None"), ("", "None")])
 def test_mask(key, shown):
     assert mask(key) == shown
+
+
+def test_the_test_settings_keep_a_developers_dotenv_out(home, monkeypatch):
+    (home / ".env").write_text(f"OPENAI_API_KEY={KEY}\nOPENAI_BASE_URL=http://127.0.0.1:9/v1\n")
+    assert find_key().source.startswith(".env")
+    monkeypatch.setenv("COURSE_IGNORE_DOTENV", "1")  # what tests/offline_env.py sets for every run
+    assert find_key().key is None
+    assert get_client(quiet=True).base_url.host == OFFLINE_HOST

@@ -19,15 +19,31 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 SUPPORTED = ((3, 10), (3, 13))
+# Filled by `python tools/prefetch_encodings.py`; used when TIKTOKEN_CACHE_DIR is not set.
+TIKTOKEN_CACHE = ROOT / ".tiktoken-cache"
+FIRST_LESSON = "notebooks/00_setup.ipynb"
 
 
 def venv_python() -> Path:
     return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
+def environment() -> dict[str, str]:
+    """The environment for the tools we start: the course's tiktoken cache if there is one."""
+    env = dict(os.environ)
+    if not env.get("TIKTOKEN_CACHE_DIR") and TIKTOKEN_CACHE.is_dir() and any(TIKTOKEN_CACHE.iterdir()):
+        env["TIKTOKEN_CACHE_DIR"] = str(TIKTOKEN_CACHE)
+    return env
+
+
 def run(*args: str | Path) -> None:
     print("+", " ".join(str(a) for a in args), flush=True)
-    subprocess.run([str(a) for a in args], cwd=ROOT, check=True)
+    subprocess.run([str(a) for a in args], cwd=ROOT, check=True, env=environment())
+
+
+def lab_command(python: str | Path) -> list[str]:
+    """JupyterLab, opened on the first lesson."""
+    return [str(python), "-m", "jupyter", "lab", FIRST_LESSON]
 
 
 def setup(requirements: str) -> Path:
@@ -49,7 +65,7 @@ def main(argv: list[str]) -> int:
     try:
         if command == "start":
             python = setup("requirements.txt")
-            run(python, "-m", "jupyter", "lab", "notebooks/00_setup.ipynb")
+            run(*lab_command(python))
         elif command == "test":
             python = setup("requirements-dev.txt")
             run(python, "-m", "pytest", *argv[1:])

@@ -355,6 +355,8 @@ def compose_reply(messages: list[dict[str, str]], rng: random.Random | None, *,
     openers = OPENERS[lang]
     pool = openers[: max(1, round(len(openers) * top_p))]
     opener = rng.choice(pool) if rng else pool[0]
+    if body.startswith(t["long"]):
+        opener = ""  # "Here is the short version: Here is a long reply" reads badly
     # A positive frequency penalty discourages repeating words: drop the closer, which
     # repeats the topic. A positive presence penalty pushes towards new topics.
     if frequency_penalty > 0:

@@ -1,9 +1,19 @@
-"""End to end: the widgets in a real JupyterLab, driven by a headless Chromium.
+"""End to end: the lessons' widgets in a real JupyterLab, driven by a headless Chromium.
 
-Starts JupyterLab on 127.0.0.1 (a free port, a random token, throw-away config, runtime
-and data folders, the offline model with a small delay between streamed chunks), opens a
-copy of tests/e2e/widgets_demo.ipynb, runs all cells, chats with the chat widget and
-checks the tokenizer playground's counts. Screenshots go to artifacts/e2e/.
+Starts one JupyterLab on 127.0.0.1 (a free port, a random token, throw-away config,
+runtime and data folders, the offline model with a small delay between streamed chunks)
+whose root is a temporary folder holding copies of notebooks/03_streaming.ipynb and
+notebooks/04_tokens_and_cost.ipynb without their outputs. Then, as a learner would:
+
+- opens lesson 03 and runs all cells. Run All stops at the lesson's live chat loop, whose
+  input() waits for a person: the test types a question there, then ``exit``. It then
+  types into the chat widget, clicks Send and watches the offline reply stream in;
+- opens lesson 04 and runs all cells, clicks the tokenizer playground's presets and checks
+  the Korean sentence's counts (13 tokens in cl100k_base, 10 in o200k_base), and checks the
+  cost calculator's figures for its default inputs against helpers.pricing.
+
+The repository's notebooks are never modified. The server is stopped at the end, pass or
+fail. Screenshots go to artifacts/e2e/ (99-failure.png when a step fails).
 
 Uses the operating system's Chromium (Debian: apt-get install chromium), never a
 browser downloaded by Playwright. Skipped when Chromium or Playwright is missing.
@@ -13,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -28,10 +39,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import tiktoken
 from offline_env import apply
 
+from helpers.models import DEFAULT_MODEL
+from helpers.pricing import estimate_cost, monthly_cost
+
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURE = ROOT / "tests" / "e2e" / "widgets_demo.ipynb"
+NOTEBOOKS = ROOT / "notebooks"
+STREAMING = "03_streaming.ipynb"
+TOKENS = "04_tokens_and_cost.ipynb"
 ARTIFACTS = ROOT / "artifacts" / "e2e"
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 CHROMIUM_ARGS = [
@@ -39,7 +56,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 try:
-    from playwright.sync_api import Page, sync_playwright
+    from playwright.sync_api import Locator, Page, expect, sync_playwright
 except ImportError:  # pragma: no cover - depends on the environment
     sync_playwright = None
 
@@ -50,13 +67,18 @@ pytestmark = [
 ]
 
 TIMEOUT_MS = 30_000
+RUN_ALL_TIMEOUT = 60  # seconds for one lesson's Run All (about 10 s for lesson 03 here)
+# Seconds before each streamed chunk, in every stream of the kernel: long enough to see a
+# reply grow in the chat widget, short enough for lesson 03's other streams (about 5 s more).
+OFFLINE_DELAY = "0.02"
+KOREAN = "아버지가 방에 들어가신다."  # the playground's Korean preset, from lesson 04 section 3
 
 
 @dataclass
 class Lab:
     url: str  # http://127.0.0.1:PORT/
     token: str
-    root: Path  # the server's root_dir: a temporary copy of the fixture
+    root: Path  # the server's root_dir: temporary copies of the lessons
     log: Path
 
     def log_tail(self, lines: int = 40) -> str:
@@ -88,25 +110,29 @@ def server_ready(url: str, token: str) -> bool:
     return isinstance(status, dict) and "started" in status
 
 
-def wait_for_kernel(lab: Lab, timeout: float = 30) -> None:
-    """Until the page's kernel is started, idle and connected to the page. (The toolbar
-    says idle before the kernel exists; running cells then would ask for a kernel.)"""
+def wait_for_kernel(lab: Lab, name: str, timeout: float = 30) -> None:
+    """Until the kernel of notebook ``name`` is started, idle and connected to the page.
+    (The toolbar says idle before the kernel exists; running cells then would ask for a kernel.)"""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        kernels = api_get(lab.url, lab.token, "api/kernels") or []
-        if any(k.get("connections", 0) >= 1 and k.get("execution_state") == "idle" for k in kernels):
-            return
+        for session in api_get(lab.url, lab.token, "api/sessions") or []:
+            kernel = session.get("kernel") or {}
+            if (session.get("path") == name and kernel.get("connections", 0) >= 1
+                    and kernel.get("execution_state") == "idle"):
+                return
         time.sleep(0.2)
-    pytest.fail(f"the notebook's kernel did not start within {timeout:.0f} s:\n{lab.log_tail()}")
+    pytest.fail(f"the kernel of {name} did not start within {timeout:.0f} s:\n{lab.log_tail()}")
 
 
-def copy_fixture(target: Path) -> None:
-    """The fixture without its stored outputs: the screenshots then show only this run."""
-    nb = json.loads(FIXTURE.read_text(encoding="utf-8"))
+def copy_lesson(name: str, folder: Path) -> None:
+    """notebooks/``name`` into ``folder`` without its stored outputs: what the page then
+    shows comes from this run only."""
+    nb = json.loads((NOTEBOOKS / name).read_text(encoding="utf-8"))
+    nb.get("metadata", {}).pop("widgets", None)
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":
             cell["outputs"], cell["execution_count"] = [], None
-    target.write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
+    (folder / name).write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -134,11 +160,12 @@ def lab() -> Iterator[Lab]:
     try:
         root = tmp / "notebooks"
         root.mkdir()
-        copy_fixture(root / FIXTURE.name)
+        for name in (STREAMING, TOKENS):
+            copy_lesson(name, root)
         env = dict(os.environ)
         apply(env)  # offline, no real key, fixed seed
         env.update({
-            "COURSE_OFFLINE_DELAY": "0.02",  # seconds per streamed chunk: visibly incremental
+            "COURSE_OFFLINE_DELAY": OFFLINE_DELAY,  # visibly incremental streams
             "JUPYTER_CONFIG_DIR": str(tmp / "config"),
             "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
             # User-level data only: the widgets' lab extension is in sys.prefix/share/jupyter.
@@ -182,108 +209,228 @@ def lab() -> Iterator[Lab]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# ---------------------------------------------------------------- page helpers
+
 def shot(page: Page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path))
     return path
 
 
-def reply_text(page: Page) -> str:
-    """The last assistant message in the chat, without the typing cursor."""
-    replies = page.locator(".course-chat-history .course-msg-assistant .course-msg-text")
-    if replies.count() == 0:
-        return ""
-    return replies.last.inner_text().replace("▌", "").strip()
+def notebook_panel(page: Page, name: str) -> Locator:
+    """The open notebook ``name``: its tab in the main area names the panel's id."""
+    label = page.locator(".lm-TabBar-tabLabel", has_text=re.compile(f"^{re.escape(name)}$"))
+    tab = page.locator("#jp-main-dock-panel .lm-TabBar-tab").filter(has=label)
+    tab.wait_for()
+    panel = page.locator(f'[id="{tab.get_attribute("data-id")}"]')
+    panel.locator(".jp-Cell").first.wait_for()
+    return panel
+
+
+def open_from_file_browser(page: Page, name: str) -> Locator:
+    page.locator(".jp-DirListing-item", has_text=name).dblclick()
+    return notebook_panel(page, name)
 
 
 def run_all_cells(page: Page) -> None:
+    """Run > Run All Cells, on the notebook in front."""
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
 
 
-SHOTS = ("01-after-run-all", "02-chat-streaming", "03-chat-reply", "04-tokenizer-korean", "05-cost-calculator",
-         "99-failure")
+# Counts the code cells of a panel by their prompt: "[3]:" ran, "[*]:" runs or waits, "[ ]:" not run.
+PROMPTS_JS = """panel => {
+    const waiting = [...panel.querySelectorAll('.jp-Stdin-input')].filter(box => box.value === '');
+    const counts = {done: 0, busy: 0, idle: 0, stdin: waiting.length};  // answered boxes keep their text
+    for (const p of panel.querySelectorAll('.jp-CodeCell .jp-InputPrompt')) {
+        const text = p.textContent;
+        if (/\\[\\d+\\]/.test(text)) counts.done++;
+        else if (text.includes('*')) counts.busy++;
+        else counts.idle++;
+    }
+    const stderr = panel.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]');
+    counts.errors = [...stderr].map(e => e.textContent).filter(t => /Error|Traceback/.test(t))
+        .map(t => t.slice(0, 500));
+    return counts;
+}"""
 
 
-def test_widgets_in_jupyterlab(lab: Lab) -> None:
+def wait_until_all_ran(panel: Locator, timeout: float = RUN_ALL_TIMEOUT) -> dict:
+    """Until every code cell of the panel has run. Fails at once if Run All stopped at an
+    error, or if a cell waits for input() that nobody will give."""
+    deadline = time.monotonic() + timeout
+    counts: dict = {}
+    while time.monotonic() < deadline:
+        counts = panel.evaluate(PROMPTS_JS)
+        if counts["errors"]:
+            stderr = panel.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+            stderr.filter(has_text=re.compile("Error|Traceback")).first.scroll_into_view_if_needed()  # for the shot
+            pytest.fail("a cell failed:\n" + "\n".join(counts["errors"]))
+        if counts["stdin"]:
+            panel.locator(".jp-Stdin-input").last.scroll_into_view_if_needed()
+            pytest.fail("a cell is waiting for input() that this test does not expect")
+        if counts["busy"] == 0 and counts["done"] and counts["idle"] == 0:
+            return counts
+        time.sleep(0.2)
+    pytest.fail(f"Run All did not finish within {timeout:.0f} s: {counts}")
+
+
+def answer_input(panel: Locator, text: str) -> None:
+    """Type ``text`` into the input() box a running cell shows, and press Enter.
+
+    JupyterLab leaves an answered box, still holding its answer, on the page until the
+    kernel asks for the next line: wait for a single empty box, the new one."""
+    panel.page.wait_for_function(
+        "panel => { const boxes = panel.querySelectorAll('.jp-Stdin-input');"
+        " return boxes.length === 1 && boxes[0].value === ''; }",
+        arg=panel.element_handle())
+    box = panel.locator(".jp-Stdin-input")
+    box.fill(text)
+    box.press("Enter")
+
+
+def reply_text(panel: Locator) -> str:
+    """The last assistant message in the chat widget, without the typing cursor."""
+    replies = panel.locator(".course-chat-history .course-msg-assistant .course-msg-text")
+    if replies.count() == 0:
+        return ""
+    return replies.last.text_content().replace("▌", "").strip()
+
+
+def dollars(text: str) -> tuple[float, float]:
+    """A figure such as "$13.50" as (13.5, half a unit of its last decimal)."""
+    match = re.fullmatch(r"\$([\d,]+(?:\.(\d+))?)", text.strip())
+    assert match, f"not a dollar figure: {text!r}"
+    return float(match.group(1).replace(",", "")), 0.5 * 10 ** -len(match.group(2) or "")
+
+
+# ---------------------------------------------------------------- the test
+
+def test_lessons_in_jupyterlab(lab: Lab) -> None:
     started = time.monotonic()
-    for name in SHOTS:  # no screenshot left over from an earlier run
-        (ARTIFACTS / f"{name}.png").unlink(missing_ok=True)
+    timings: list[str] = []
+
+    def lap(what: str) -> None:
+        timings.append(f"{what} {time.monotonic() - started:.1f} s")
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("*.png"):  # no screenshot left over from an earlier run
+        old.unlink()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
         page.set_default_timeout(TIMEOUT_MS)
         try:
-            page.goto(f"{lab.url}lab/tree/{FIXTURE.name}?token={lab.token}")
-            page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for()
-            wait_for_kernel(lab)
-            page.locator(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
+            # ---- lesson 03: Run All
+            page.goto(f"{lab.url}lab/tree/{STREAMING}?token={lab.token}")
+            lesson = notebook_panel(page, STREAMING)
+            wait_for_kernel(lab, STREAMING)
             run_all_cells(page)
 
-            # -- chat: type, Send, and watch the reply stream in
-            box = page.locator(".course-chat-input input")
-            box.wait_for()
-            page.locator(".course-cost-result .course-cost").first.wait_for()  # the last cell ran too
-            shot(page, "01-after-run-all")
+            # Run All stops at the live chat loop (section 7): its input() waits for a person,
+            # and every later cell waits behind it. Ask one question, then leave with "exit".
+            live = lesson.locator(".jp-CodeCell", has_text="chat_loop(live_chat)")
+            answer_input(lesson, "What is a token?")
+            live.locator(".jp-OutputArea", has_text="Assistant: [offline]").wait_for()
+            lap("lesson 03 at its live chat")
+            answer_input(lesson, "exit")
+            live.locator(".jp-OutputArea", has_text="Chat ended.").wait_for()
+            live.scroll_into_view_if_needed()
+            shot(page, "01-live-chat-answered")
+            wait_until_all_ran(lesson)
+            lap("lesson 03 ran")
+
+            # ---- lesson 03, section 10: type, Send, and watch the reply stream in
+            box = lesson.locator(".course-chat-input input")
+            lesson.locator(".course-chat-usage").scroll_into_view_if_needed()  # the chat in view, for the shots
             box.fill("Give me a long answer, please")
-            page.locator("button.course-chat-send").click()
+            lesson.locator("button.course-chat-send").click()
 
             lengths: list[int] = []
             questions_shown: set[int] = set()
             deadline = time.monotonic() + 20
             mid_stream_shot = False
             while time.monotonic() < deadline:
-                text = reply_text(page)
+                text = reply_text(lesson)
                 if text and (not lengths or len(text) != lengths[-1]):
                     lengths.append(len(text))
-                    questions_shown.add(page.locator(".course-chat-history .course-msg-user").count())
+                    questions_shown.add(lesson.locator(".course-chat-history .course-msg-user").count())
                     if not mid_stream_shot and len(lengths) >= 3:
                         shot(page, "02-chat-streaming")
                         mid_stream_shot = True
-                if text.startswith("[offline]") and page.locator(".course-chat-history").inner_text().count("▌") == 0:
+                if text.startswith("[offline]") and "▌" not in lesson.locator(".course-chat-history").text_content():
                     break
                 time.sleep(0.05)
-            final = reply_text(page)
+            final = reply_text(lesson)
             assert final.startswith("[offline]"), f"no offline reply appeared; got {final!r}"
             assert "long reply for testing streaming" in final
             assert len(lengths) >= 3 and lengths == sorted(lengths), (
                 f"the reply did not arrive incrementally: lengths seen {lengths}")
             assert questions_shown == {1}, f"the question was shown {questions_shown} times while streaming"
-            assert page.locator(".course-chat-history .course-msg-user").last.inner_text().endswith(
+            assert lesson.locator(".course-chat-history .course-msg-user").last.text_content().endswith(
                 "Give me a long answer, please")
-            assert "1 call ·" in page.locator(".course-chat-usage").inner_text()
+            assert "1 call ·" in lesson.locator(".course-chat-usage").text_content()
             assert box.input_value() == ""
 
             # Enter sends too, and the history goes with it
             box.fill("What is a token?")
             box.press("Enter")
-            page.locator(".course-chat-history .course-msg-assistant").nth(1).wait_for()
-            page.wait_for_function("() => !document.querySelector('.course-chat-history').innerText.includes('▌')")
-            assert reply_text(page).startswith("[offline]") and "token" in reply_text(page).lower()
-            assert page.locator(".course-chat-history .course-msg-user").count() == 2
-            assert "2 calls ·" in page.locator(".course-chat-usage").inner_text()
-            page.locator(".course-chat-history").scroll_into_view_if_needed()
-            shot(page, "03-chat-reply")
-
-            # -- tokenizer playground: the Korean preset
-            page.locator("button.course-preset", has_text="Korean").click()
-            cl100k = page.locator('.course-token-count[data-encoding="cl100k_base"]')
-            o200k = page.locator('.course-token-count[data-encoding="o200k_base"]')
+            lesson.locator(".course-chat-history .course-msg-assistant").nth(1).wait_for()
             page.wait_for_function(
-                "() => document.querySelector('.course-token-count[data-encoding=\"cl100k_base\"]')"
-                "?.textContent === '13'")
-            assert (cl100k.inner_text(), o200k.inner_text()) == ("13", "10")
-            assert page.locator(".course-tokenizer-input textarea").input_value() == "아버지가 방에 들어가신다."
-            page.locator(".course-tokenizer-output").scroll_into_view_if_needed()
+                "panel => !panel.querySelector('.course-chat-history').textContent.includes('▌')",
+                arg=lesson.element_handle())
+            assert reply_text(lesson).startswith("[offline]") and "token" in reply_text(lesson).lower()
+            assert lesson.locator(".course-chat-history .course-msg-user").count() == 2
+            assert "2 calls ·" in lesson.locator(".course-chat-usage").text_content()
+            lesson.locator(".course-chat-usage").scroll_into_view_if_needed()
+            shot(page, "03-chat-reply")
+            lap("lesson 03 chat checked")
+
+            # ---- lesson 04: open it from the file browser, Run All
+            lesson = open_from_file_browser(page, TOKENS)
+            wait_for_kernel(lab, TOKENS)
+            run_all_cells(page)
+            wait_until_all_ran(lesson)
+            lap("lesson 04 ran")
+
+            # Tokenizer playground (end of section 3): it starts on the Korean sentence, so
+            # switch to English first, then back with the Korean preset. (A click goes to the
+            # kernel and back: expect() waits for the page to show the result.)
+            field = lesson.locator(".course-tokenizer-input textarea")
+            count = {e: lesson.locator(f'.course-token-count[data-encoding="{e}"]')
+                     for e in ("cl100k_base", "o200k_base")}
+            english = lesson.locator("button.course-preset", has_text="English")
+            english_text = english.get_attribute("title")  # the preset's tooltip is its text
+            assert english_text
+            english.click()
+            expect(field).to_have_value(english_text)
+            for encoding, shown in count.items():  # counted here with tiktoken itself
+                expect(shown).to_have_text(str(len(tiktoken.get_encoding(encoding).encode_ordinary(english_text))))
+            lesson.locator("button.course-preset", has_text="Korean").click()
+            expect(field).to_have_value(KOREAN)
+            expect(count["cl100k_base"]).to_have_text("13")
+            expect(count["o200k_base"]).to_have_text("10")
+            lesson.locator(".course-tokenizer-output").scroll_into_view_if_needed()
             shot(page, "04-tokenizer-korean")
 
-            # -- cost calculator: its default numbers (1,000 in + 500 out tokens, 1,000 calls/day)
-            month = page.locator('.course-cost-result .course-cost[data-row="per-month"]')
-            month.scroll_into_view_if_needed()
-            assert month.inner_text() == "$13.50"
+            # Cost calculator (end of section 8): its default inputs, priced by helpers.pricing
+            calculator = lesson.locator(".jp-OutputArea-output").filter(has=page.locator(".course-cost-result"))
+            calculator.scroll_into_view_if_needed()
+            model = calculator.get_by_label("Model", exact=True).input_value()
+            tokens_in, tokens_out, calls = (int(calculator.get_by_label(label, exact=True).input_value())
+                                            for label in ("Input tokens / call", "Output tokens / call",
+                                                          "Calls / day"))
+            assert (model, tokens_in, tokens_out, calls) == (DEFAULT_MODEL, 1_000, 500, 1_000)
+            per_call = estimate_cost(model, tokens_in, tokens_out)
+            expected = {"per-call": per_call, "per-day": monthly_cost(per_call, calls, days=1),
+                        "per-month": monthly_cost(per_call, calls)}  # 30 days
+            for row, value in expected.items():
+                shown, tolerance = dollars(calculator.locator(f'.course-cost[data-row="{row}"]').text_content())
+                assert abs(shown - value) <= tolerance + 1e-12, f"{row}: shown ${shown}, helpers.pricing says ${value}"
             shot(page, "05-cost-calculator")
-        except Exception:
+            lap("lesson 04 widgets checked")
+        except BaseException:  # pytest.fail() raises a BaseException
             try:
                 shot(page, "99-failure")
             except Exception as error:  # keep the original failure
@@ -291,4 +438,4 @@ def test_widgets_in_jupyterlab(lab: Lab) -> None:
             raise
         finally:
             browser.close()
-    print(f"browser part: {time.monotonic() - started:.1f} s")  # shown with pytest -s
+            print("browser part:", "; ".join(timings))  # shown with pytest -s

@@ -1,9 +1,11 @@
-"""Write widgets_demo.ipynb, the notebook the browser test opens, with fresh outputs.
+"""Write widgets_demo.ipynb, the three widgets with their default arguments, with fresh outputs.
 
     python tests/e2e/build_fixture.py
 
-nbval also runs the notebook with the rest of the suite: its stored text/plain outputs are
-the widgets' text summaries, so they must not change from run to run.
+nbval runs the notebook with the rest of the suite, and tests/test_widgets.py runs it in a
+kernel: its stored text/plain outputs are the widgets' text summaries, so they must not
+change from run to run. (The browser test, tests/test_e2e_browser.py, drives the widgets in
+the lessons themselves: notebooks/03_streaming.ipynb and notebooks/04_tokens_and_cost.ipynb.)
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ sys.path.insert(0, str(HERE.parent))
 from offline_env import apply  # noqa: E402
 
 CELLS = [
-    ("markdown", "# Widgets fixture\n\nOpened by `tests/test_e2e_browser.py` in JupyterLab and re-run by nbval. "
+    ("markdown", "# Widgets fixture\n\nThe widgets with their default arguments (the chat widget with its "
+                 "default client, which prints no banner), re-run by nbval and `tests/test_widgets.py`. "
                  "Rebuild it with `python tests/e2e/build_fixture.py`."),
     ("code", "from helpers.widgets import chat_widget, cost_calculator, tokenizer_playground"),
     ("code", "chat_widget()"),

@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx2
 
-from .models import MODELS, ModelInfo, UnknownModelError, model_info
+from .models import EFFORTS, ModelInfo, UnknownModelError, current_models, model_info
 from .tokens import count_message_tokens, encoding_for
 
 MARKER = "[offline]"
@@ -40,6 +40,9 @@ KNOWN_PARAMS = frozenset(
     "service_tier stop store stream stream_options temperature tool_choice tools "
     "top_logprobs top_p user verbosity web_search_options".split()
 )
+# Hidden reasoning tokens the offline model reports per effort: made-up, plausible figures
+# (real ones vary with the question; recorded ones come in steps of 64).
+REASONING_TOKENS = {"none": 0, "minimal": 0, "low": 64, "medium": 192, "high": 448, "xhigh": 960, "max": 1984}
 SIMULATE_HEADER = "x-offline-simulate"  # per-request failure, e.g. extra_headers={...: "rate_limit"}
 
 
@@ -110,8 +113,9 @@ def _text_of(content: Any, where: str) -> str:
                f"but got {type(content).__name__} instead.", where, "invalid_type")
 
 
-def validate(body: Any) -> tuple[ModelInfo, list[dict[str, str]]]:
-    """Check a request body as the API does; return the model and text-only messages."""
+def validate(body: Any) -> tuple[ModelInfo, list[dict[str, str]], str | None]:
+    """Check a request body as the API does; return the model, text-only messages and
+    the reasoning effort in force (None for a model that does not reason)."""
     if not isinstance(body, dict):
         raise _bad("We could not parse the JSON body of your request. The body must be a JSON object.")
     unknown = sorted(set(body) - KNOWN_PARAMS)
@@ -121,11 +125,7 @@ def validate(body: Any) -> tuple[ModelInfo, list[dict[str, str]]]:
         raise _bad("you must provide a model parameter")
     if "messages" not in body:
         raise _bad("Missing required parameter: 'messages'.", "messages", "missing_required_parameter")
-    try:
-        model = model_info(str(body["model"]))
-    except UnknownModelError:
-        raise APIError(404, f"The model `{body['model']}` does not exist or you do not have access to it.",
-                       code="model_not_found") from None
+    model = served_model(body["model"])
 
     messages = body["messages"]
     if not isinstance(messages, list):
@@ -175,19 +175,7 @@ def validate(body: Any) -> tuple[ModelInfo, list[dict[str, str]]]:
         raise _bad("The 'stream_options' parameter is only allowed when 'stream' is enabled.",
                    "stream_options", "invalid_value")
 
-    if model.reasoning:
-        if body.get("max_tokens") is not None:
-            raise _bad("Unsupported parameter: 'max_tokens' is not supported with this model. "
-                       "Use 'max_completion_tokens' instead.", "max_tokens", "unsupported_parameter")
-        for name in ("temperature", "top_p"):
-            if body.get(name) not in (None, 1):
-                raise _bad(f"Unsupported value: '{name}' does not support {body[name]} with this model. "
-                           "Only the default (1) value is supported.", name, "unsupported_value")
-        for name in ("presence_penalty", "frequency_penalty"):
-            if body.get(name) not in (None, 0):
-                raise _bad(f"Unsupported parameter: '{name}' is not supported with this model.",
-                           name, "unsupported_parameter")
-
+    effort = check_reasoning(body, model)
     limit_name = "max_completion_tokens" if body.get("max_completion_tokens") is not None else "max_tokens"
     limit = body.get(limit_name)
     if limit is not None and limit > model.max_output_tokens:
@@ -202,7 +190,98 @@ def validate(body: Any) -> tuple[ModelInfo, list[dict[str, str]]]:
                   "of the messages.")
         raise _bad(f"This model's maximum context length is {model.context_window} tokens. However, "
                    + detail, "messages", "context_length_exceeded")
-    return model, clean
+    return model, clean, effort
+
+
+def _listed(values: tuple[str, ...] | list[str]) -> str:
+    """'a', 'b', and 'c': how the API lists the values it supports."""
+    quoted = [f"'{v}'" for v in values]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + ", and " + quoted[-1]
+
+
+def served_model(name: Any) -> ModelInfo:
+    """The table's row for a model the API serves on the course date, else the API's 404."""
+    if not isinstance(name, str):
+        raise _bad(f"Invalid type for 'model': expected a string, but got {_json_type(name)} instead.",
+                   "model", "invalid_type")
+    try:
+        model = model_info(name)
+    except UnknownModelError:
+        model = None
+    if model is None:
+        raise APIError(404, f"The model `{name}` does not exist or you do not have access to it.",
+                       code="model_not_found")
+    if model.retired:  # the API's wording for a shut-down model (recorded traffic)
+        raise APIError(404, f"The model `{name}` has been deprecated, learn more here: "
+                       "https://platform.openai.com/docs/deprecations", code="model_not_found")
+    return model
+
+
+def _json_type(value: Any) -> str:
+    """A value's JSON type as the API names it in errors."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a decimal"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _enum(body: dict, name: str, values: tuple[str, ...]) -> None:
+    value = body.get(name)
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise _bad(f"Invalid type for '{name}': expected one of {_listed(values)}, but got "
+                   f"{_json_type(value)} instead.", name, "invalid_type")
+    if value not in values:
+        raise _bad(f"Invalid value: '{value}'. Supported values are: {_listed(values)}.", name, "invalid_value")
+
+
+def _unsupported(name: str) -> APIError:
+    return _bad(f"Unsupported parameter: '{name}' is not supported with this model.", name,
+                "unsupported_parameter")
+
+
+def check_reasoning(body: dict, model: ModelInfo) -> str | None:
+    """The reasoning rules of ``model`` (helpers.models.Rules), with the API's codes and
+    wording; returns the effort in force. Sampling parameters work on a reasoning model
+    only with reasoning_effort="none", where the model takes it (deployment checklist)."""
+    _enum(body, "reasoning_effort", EFFORTS)
+    _enum(body, "verbosity", ("low", "medium", "high"))
+    rules = model.rules
+    if body.get("verbosity") is not None and not rules.verbosity:
+        raise _unsupported("verbosity")
+    if not rules.reasoning:
+        if body.get("reasoning_effort") is not None:
+            raise _unsupported("reasoning_effort")
+        return None
+    effort = body.get("reasoning_effort") or rules.default_effort
+    if effort not in rules.efforts:
+        raise _bad(f"Unsupported value: 'reasoning_effort' does not support '{effort}' with this model. "
+                   f"Supported values are: {_listed(rules.efforts)}.", "reasoning_effort", "unsupported_value")
+    if body.get("max_tokens") is not None:
+        raise _bad("Unsupported parameter: 'max_tokens' is not supported with this model. "
+                   "Use 'max_completion_tokens' instead.", "max_tokens", "unsupported_parameter")
+    if not model.accepts_sampling(effort):
+        for name in ("temperature", "top_p"):
+            if body.get(name) not in (None, 1):
+                raise _bad(f"Unsupported value: '{name}' does not support {body[name]} with this model. "
+                           "Only the default (1) value is supported.", name, "unsupported_value")
+        for name in ("presence_penalty", "frequency_penalty"):
+            if body.get(name) not in (None, 0):
+                raise _unsupported(name)
+        for name in ("stop", "logprobs", "top_logprobs", "logit_bias"):
+            if body.get(name) not in (None, False):
+                raise _unsupported(name)
+    return effort
 
 
 # ---------------------------------------------------------------- replies
@@ -382,6 +461,7 @@ class Choice:
     tokens: int  # visible completion tokens
     reasoning_tokens: int
     finish_reason: str
+    overhead: int = 0  # completion tokens reported beyond reasoning + visible
 
 
 @dataclass
@@ -424,11 +504,11 @@ class OfflineAPI:
     def _route(self, request: httpx2.Request) -> httpx2.Response:
         path = request.url.path.rstrip("/")
         if request.method == "GET" and path.endswith("/models"):
-            data = [self._model_object(name) for name in MODELS]
+            data = [self._model_object(name) for name in current_models()]
             return httpx2.Response(200, json={"object": "list", "data": data})
         if request.method == "GET" and "/models/" in path:
             name = path.rsplit("/", 1)[1]
-            if name not in MODELS:
+            if name not in current_models():
                 raise APIError(404, f"The model '{name}' does not exist", param="model",
                                code="model_not_found")
             return httpx2.Response(200, json=self._model_object(name))
@@ -462,8 +542,8 @@ class OfflineAPI:
 
     # -- completions
 
-    def choices(self, body: dict[str, Any], model: ModelInfo,
-                messages: list[dict[str, str]], prompt_tokens: int) -> list[Choice]:
+    def choices(self, body: dict[str, Any], model: ModelInfo, messages: list[dict[str, str]],
+                effort: str | None = None) -> list[Choice]:
         """Generate the ``n`` choices for a validated request."""
         enc = encoding_for(model.name)
         temperature = 1.0 if body.get("temperature") is None else body["temperature"]
@@ -484,25 +564,28 @@ class OfflineAPI:
             if cuts:
                 text = text[: min(cuts)]
             # Reasoning models think before they answer; those hidden tokens count
-            # against max_completion_tokens and bill as output.
-            reasoning = 64 + 16 * len(messages) if model.reasoning else 0
+            # against max_completion_tokens and bill as output. A finished reply also
+            # reports the family's few extra completion tokens (recorded traffic).
+            reasoning = REASONING_TOKENS[effort] if effort else 0
+            overhead = model.rules.completion_overhead
             tokens = enc.encode_ordinary(text)
-            if limit is not None and reasoning + len(tokens) > limit:
+            if limit is not None and reasoning + len(tokens) + overhead > limit:
                 reasoning = min(reasoning, limit)
                 tokens = tokens[: limit - reasoning]
+                overhead = 0
                 # The cut can fall inside a multi-byte character (Korean often): drop that
                 # half character rather than show U+FFFD. The tokens are still billed.
                 text = enc.decode_bytes(tokens).decode("utf-8", errors="ignore")
                 finish = "length"
-            out.append(Choice(index, text, len(tokens), reasoning, finish))
+            out.append(Choice(index, text, len(tokens), reasoning, finish, overhead))
         return out
 
     def complete(self, body: Any, stream_error: bool = False) -> httpx2.Response:
         """A validated request's response: JSON, or a stream of server-sent events."""
-        model, messages = validate(body)
+        model, messages, effort = validate(body)
         prompt_tokens = count_message_tokens(messages, model.name)
-        choices = self.choices(body, model, messages, prompt_tokens)
-        completion = sum(c.tokens + c.reasoning_tokens for c in choices)
+        choices = self.choices(body, model, messages, effort)
+        completion = sum(c.tokens + c.reasoning_tokens + c.overhead for c in choices)
         usage = {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion,

@@ -1,11 +1,18 @@
-"""What a call costs: tokens times the per-million price from helpers.models.
+"""What a call costs: tokens times the per-million prices of helpers.models.
 
-cost = input_tokens / 1M * input price + output_tokens / 1M * output price
-(a sum of two products, never input cost times output cost).
+    cost = uncached input tokens / 1M × input price
+         + cached input tokens   / 1M × cached input price
+         + cache-write tokens    / 1M × cache write price   (models that bill writes)
+         + output tokens         / 1M × output price
+
+a sum of products, never input cost times output cost. Above a model's long-context
+threshold (272,000 prompt tokens for the 1M-window models) the whole request is billed at
+the tier: input prices ×2, output ×1.5.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +25,9 @@ PRICING: dict[str, dict[str, Any]] = {
     name: {
         "input": m.input_price,
         "cached_input": m.cached_input_price,
+        "cache_write": m.cache_write_price,
         "output": m.output_price,
+        "long_context": m.long_context,
         "as_of": m.as_of,
         "source": m.source,
     }
@@ -33,51 +42,94 @@ class Cost:
     input: float
     cached_input: float
     output: float
+    cache_write: float = 0.0
+    long_context: bool = False  # True: billed at the long-context tier
 
     @property
     def total(self) -> float:
-        return self.input + self.cached_input + self.output
+        return self.input + self.cached_input + self.cache_write + self.output
 
 
-def cost_breakdown(
-    model: str, input_tokens: int, output_tokens: int, cached_tokens: int = 0
-) -> Cost:
-    """Cost of one call. ``input_tokens`` includes ``cached_tokens``, as in ``usage``."""
-    if min(input_tokens, output_tokens, cached_tokens) < 0:
-        raise ValueError("token counts cannot be negative")
-    if cached_tokens > input_tokens:
+def _tokens(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise TypeError(f"{name} must be a whole number of tokens, not {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} cannot be negative (got {value})")
+    return value
+
+
+def cost_breakdown(model: str, input_tokens: int, output_tokens: int, cached_tokens: int = 0,
+                   cache_write_tokens: int = 0) -> Cost:
+    """Cost of one call. ``input_tokens`` includes the cached and cache-write tokens, as
+    ``usage.prompt_tokens`` does."""
+    input_tokens = _tokens("input_tokens", input_tokens)
+    output_tokens = _tokens("output_tokens", output_tokens)
+    cached_tokens = _tokens("cached_tokens", cached_tokens)
+    cache_write_tokens = _tokens("cache_write_tokens", cache_write_tokens)
+    if cached_tokens + cache_write_tokens > input_tokens:
         raise ValueError(
-            f"cached_tokens ({cached_tokens}) cannot exceed input_tokens ({input_tokens}): "
-            "cached tokens are part of the prompt"
+            f"cached_tokens ({cached_tokens}) + cache_write_tokens ({cache_write_tokens}) cannot exceed "
+            f"input_tokens ({input_tokens}): both are part of the prompt"
         )
     m = model_info(model)
+    tier = m.long_context
+    long = tier is not None and input_tokens > tier.threshold
+    in_x = tier.input_multiplier if long else 1.0
+    out_x = tier.output_multiplier if long else 1.0
     cached_price = m.input_price if m.cached_input_price is None else m.cached_input_price
+    write_price = m.input_price if m.cache_write_price is None else m.cache_write_price
     return Cost(
-        input=(input_tokens - cached_tokens) / PER * m.input_price,
-        cached_input=cached_tokens / PER * cached_price,
-        output=output_tokens / PER * m.output_price,
+        input=(input_tokens - cached_tokens - cache_write_tokens) / PER * m.input_price * in_x,
+        cached_input=cached_tokens / PER * cached_price * in_x,
+        cache_write=cache_write_tokens / PER * write_price * in_x,
+        output=output_tokens / PER * m.output_price * out_x,
+        long_context=long,
     )
 
 
-def estimate_cost(
-    model: str, input_tokens: int, output_tokens: int, cached_tokens: int = 0
-) -> float:
+def estimate_cost(model: str, input_tokens: int, output_tokens: int, cached_tokens: int = 0,
+                  cache_write_tokens: int = 0) -> float:
     """Total USD for one call."""
-    return cost_breakdown(model, input_tokens, output_tokens, cached_tokens).total
+    return cost_breakdown(model, input_tokens, output_tokens, cached_tokens, cache_write_tokens).total
+
+
+def read_usage(usage: Any) -> dict[str, int]:
+    """The token counts of a ``usage`` (an SDK object or a dict): prompt, completion,
+    cached, cache_write and reasoning tokens, missing details read as 0."""
+    def get(obj: Any, key: str) -> Any:
+        return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
+
+    if usage is None:
+        raise ValueError("this response has no usage: nothing to price (streams need "
+                         "stream_options={'include_usage': True})")
+    prompt_details = get(usage, "prompt_tokens_details") or {}
+    completion_details = get(usage, "completion_tokens_details") or {}
+    return {
+        "prompt": get(usage, "prompt_tokens") or 0,
+        "completion": get(usage, "completion_tokens") or 0,
+        "cached": get(prompt_details, "cached_tokens") or 0,
+        "cache_write": get(prompt_details, "cache_write_tokens") or 0,
+        "reasoning": get(completion_details, "reasoning_tokens") or 0,
+    }
 
 
 def usage_cost(model: str, usage: Any) -> float:
-    """USD for a response's ``usage`` (an SDK object or a dict). Reasoning tokens are
-    already inside ``completion_tokens`` and bill as output."""
-    get = usage.get if isinstance(usage, dict) else lambda k, d=None: getattr(usage, k, d)
-    details = get("prompt_tokens_details") or {}
-    cached = (details.get("cached_tokens") if isinstance(details, dict)
-              else getattr(details, "cached_tokens", 0)) or 0
-    return estimate_cost(model, get("prompt_tokens"), get("completion_tokens"), cached)
+    """USD for a response's ``usage``. Reasoning tokens are already inside
+    ``completion_tokens`` and bill as output."""
+    u = read_usage(usage)
+    return estimate_cost(model, u["prompt"], u["completion"], u["cached"], u["cache_write"])
 
 
 def monthly_cost(cost_per_call: float, calls_per_day: float, days: int = 30) -> float:
     """Projection of a per-call cost over a month of traffic."""
-    if calls_per_day < 0 or days < 0:
-        raise ValueError("calls_per_day and days cannot be negative")
+    for name, value in (("cost_per_call", cost_per_call), ("calls_per_day", calls_per_day), ("days", days)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{name} must be a number, not {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, not {value}")
+        if value < 0:
+            raise ValueError(f"{name} cannot be negative (got {value})")
     return cost_per_call * calls_per_day * days
+

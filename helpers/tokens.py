@@ -1,4 +1,4 @@
-"""Counting tokens with tiktoken, the way the API bills them.
+"""Counting tokens with tiktoken, and estimating what a list of messages costs.
 
 tiktoken downloads its encoding files on first use. Offline, point
 ``TIKTOKEN_CACHE_DIR`` at a folder that already holds them (see README.md).
@@ -11,23 +11,36 @@ from functools import cache
 
 import tiktoken
 
-# Chat formatting overhead, as the API counts it for current chat models:
-# every message costs 3 tokens around its fields, a `name` costs 1 more,
-# and the reply is primed with 3 tokens (<|start|>assistant<|message|>).
+from .models import Rules, UnknownModelError, model_info
+
+# The cookbook's chat overhead: every message costs 3 tokens around its fields, and the
+# reply is primed with 3 more (<|start|>assistant<|message|>). Recorded traffic refines it
+# per model family (helpers.models.Rules): reasoning models from o3-mini on prime with 2,
+# and a `name` on gpt-4o and later costs no extra token.
 TOKENS_PER_MESSAGE = 3
-TOKENS_PER_NAME = 1
-REPLY_PRIMING_TOKENS = 3
+COOKBOOK = Rules()
+
+
+def _check_model(model: object) -> None:
+    if not isinstance(model, str):
+        raise TypeError(f"model must be a model name such as 'gpt-6-luna', not {type(model).__name__}")
 
 
 @cache
 def encoding_for(model: str, fallback: str | None = None) -> tiktoken.Encoding:
-    """The tokenizer tiktoken uses for ``model`` (e.g. gpt-4o -> o200k_base).
+    """The tokenizer for ``model`` (e.g. gpt-4o -> o200k_base).
 
-    An unknown model raises KeyError, unless ``fallback`` names an encoding to use
-    instead (e.g. ``fallback="o200k_base"``)."""
+    tiktoken's own mapping comes first; for a course model tiktoken does not map yet
+    (the gpt-6 family) the table's assumed encoding is used. Any other unknown model
+    raises KeyError, unless ``fallback`` names an encoding (e.g. ``fallback="o200k_base"``)."""
+    _check_model(model)
     try:
         return tiktoken.encoding_for_model(model)
     except KeyError:
+        pass
+    try:
+        return tiktoken.get_encoding(model_info(model).encoding)
+    except UnknownModelError:
         if fallback is None:
             raise KeyError(
                 f"tiktoken does not know the model {model!r}. Pass fallback='o200k_base' "
@@ -38,23 +51,61 @@ def encoding_for(model: str, fallback: str | None = None) -> tiktoken.Encoding:
 
 def count_tokens(text: str, model: str, fallback: str | None = None) -> int:
     """Number of tokens ``text`` becomes for ``model``."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, not {type(text).__name__}")
     # encode_ordinary skips the special-token check: user text is never a control token.
     return len(encoding_for(model, fallback).encode_ordinary(text))
+
+
+def content_text(content: object) -> str:
+    """The text of a message's ``content``: a string, or the text parts of a list joined
+    (as the API counts them). Other parts (images, audio, files) raise ValueError."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = []
+        for part in content:
+            if not (isinstance(part, Mapping) and part.get("type") == "text" and isinstance(part.get("text"), str)):
+                kind = part.get("type") if isinstance(part, Mapping) else type(part).__name__
+                raise ValueError(f"cannot count a {kind!r} content part: only text parts are counted here")
+            texts.append(part["text"])
+        return "".join(texts)
+    raise TypeError(f"content must be a str or a list of content parts, not {type(content).__name__}")
+
+
+def rules_for(model: str) -> Rules:
+    """The counting rules of ``model``'s family (the cookbook's for a model outside the table)."""
+    try:
+        return model_info(model).rules
+    except UnknownModelError:
+        return COOKBOOK
 
 
 def count_message_tokens(
     messages: Iterable[Mapping[str, object]], model: str, fallback: str | None = None
 ) -> int:
-    """Prompt tokens a list of chat messages costs: equals ``usage.prompt_tokens``
-    for plain text messages."""
+    """Estimated ``usage.prompt_tokens`` for a list of chat messages.
+
+    The rule: 3 per message + the tokens of each string field (role, content, name) +
+    the family's name cost + the reply priming (3, or 2 for reasoning models). Checked
+    against recorded API traffic (tests/test_realtraffic.py); tools, images and
+    ``response_format`` schemas add tokens this rule leaves out."""
     enc = encoding_for(model, fallback)
-    total = REPLY_PRIMING_TOKENS
+    rules = rules_for(model)
+    total = rules.reply_priming
     for message in messages:
+        if not isinstance(message, Mapping):
+            raise TypeError(f"each message must be a dict with 'role' and 'content', not {type(message).__name__}")
         total += TOKENS_PER_MESSAGE
         for key, value in message.items():
+            if key == "content":
+                value = content_text(value)
             if not isinstance(value, str):
-                continue  # e.g. content=None on an assistant message
+                continue  # e.g. tool_calls, which this rule does not count
             total += len(enc.encode_ordinary(value))
             if key == "name":
-                total += TOKENS_PER_NAME
+                total += rules.name_tokens
     return total
+

@@ -14,7 +14,7 @@ shutdown, and the tests fail when the kept sources disagree with this table.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 AS_OF = "2026-11-25"  # the course date: every fact below was checked on it
 HORIZON = "2027-03-01"  # lessons call only models served until at least this date
@@ -43,6 +43,7 @@ class Rules:
     # Prompt-token rule (the cookbook's): 3 per message + role + content (+ name) + reply priming.
     reply_priming: int = 3  # 2 for reasoning models from o3-mini on (recorded traffic)
     name_tokens: int = 1  # extra for a message's `name` (+1 cookbook; 0 measured on gpt-4o)
+    assistant_tokens: int = 0  # extra for each assistant turn in the history (2 measured on gpt-5)
     # Completion tokens a finished reply reports beyond reasoning + visible tokens.
     completion_overhead: int = 0
     note: str = ""
@@ -52,40 +53,31 @@ class Rules:
         return bool(self.efforts)
 
 
-# One entry per family. Sources: each model's page under DOCS/models/<name>, and for the
-# sampling and tools rules the deployment checklist (CHECKLIST_SOURCE); the counting
-# figures come from the recorded traffic in tests/data/realtraffic.json.
+# One entry per family. Families after gpt-5 have too few recordings (or none) for every
+# counting figure: they take gpt-5's assistant-turn cost and gpt-5.6's completion overhead.
+# Sources: each model's page under DOCS/models/<name>; for the sampling and tools rules the
+# deployment checklist (CHECKLIST_SOURCE); the counting figures come from the recorded traffic in tests/data/realtraffic.json.
 CHAT = Rules(note="no reasoning: every sampling parameter works")
-CHAT_O200K = Rules(name_tokens=0, note="a `name` costs its own tokens only (14 of 14 recorded gpt-4o calls)")
+CHAT_O200K = replace(CHAT, name_tokens=0, note="a `name` costs only its own tokens (14 of 14 gpt-4o calls in the "
+                     "shared recordings' survey; none with a name in our copy)")
 O_SERIES = Rules(efforts=("low", "medium", "high"), default_effort="medium", sampling="never", reply_priming=2,
                  name_tokens=0, note="o3 and later count 1 prompt token less than the cookbook rule")
-GPT5 = Rules(efforts=("minimal", "low", "medium", "high"), default_effort="medium", sampling="never",
-             verbosity=True, reply_priming=2, name_tokens=0, completion_overhead=9,
-             note="completion_tokens = reasoning + visible + 9 in 93 of 101 recordings")
+GPT5 = replace(O_SERIES, efforts=("minimal", "low", "medium", "high"), verbosity=True, assistant_tokens=2,
+               completion_overhead=9, note="completion_tokens = reasoning + visible + 9 in 93 of 101 recordings; "
+               "an assistant turn in the history costs 2 more tokens (2 of 2 recordings)")
 # From gpt-5.1 on, reasoning_effort="none" turns reasoning off and the sampling parameters work again.
-GPT51 = Rules(efforts=("none", "low", "medium", "high"), default_effort="none", sampling="effort_none",
-              verbosity=True, reply_priming=2, name_tokens=0, completion_overhead=3,
-              note="completion overhead assumed from the gpt-5.6 recordings")
-GPT52 = Rules(efforts=("none", "low", "medium", "high", "xhigh"), default_effort="none", sampling="effort_none",
-              verbosity=True, reply_priming=2, name_tokens=0, completion_overhead=3,
-              note="completion overhead assumed from the gpt-5.6 recordings")
-GPT55 = Rules(efforts=("none", "low", "medium", "high", "xhigh"), default_effort="medium", sampling="effort_none",
-              verbosity=True, reply_priming=2, name_tokens=0, completion_overhead=3,
-              note="completion overhead assumed from the gpt-5.6 recordings")
-GPT56 = Rules(efforts=("none", "low", "medium", "high", "xhigh", "max"), default_effort="medium",
-              sampling="effort_none", verbosity=True, reply_priming=2, name_tokens=0, completion_overhead=3,
-              note="completion_tokens = reasoning + visible + 3 in the recorded gpt-5.6-sol calls")
+GPT51 = replace(GPT5, efforts=("none", "low", "medium", "high"), default_effort="none", sampling="effort_none",
+                completion_overhead=3, note="completion overhead assumed from the gpt-5.6 recordings")
+GPT52 = replace(GPT51, efforts=("none", "low", "medium", "high", "xhigh"))
+GPT55 = replace(GPT52, default_effort="medium")
+GPT56 = replace(GPT55, efforts=("none", "low", "medium", "high", "xhigh", "max"),
+                note="completion_tokens = reasoning + visible + 3 in the recorded gpt-5.6-sol calls")
 # GPT-6 Sol and Luna call functions in Chat Completions only with reasoning_effort="none";
 # Terra, Astra and the 6.1/6.2 Sol models only through the Responses API (CHECKLIST_SOURCE).
-GPT6 = Rules(efforts=("none", "low", "medium", "high", "xhigh", "max"), default_effort="medium",
-             sampling="effort_none", tools="effort_none", verbosity=True, reply_priming=2, name_tokens=0,
-             completion_overhead=3, note="no gpt-6 recording exists yet: counting assumed as for gpt-5.6")
-GPT6_TERRA = Rules(efforts=("none", "low", "medium", "high", "xhigh", "max"), default_effort="medium",
-                   sampling="effort_none", tools="responses_only", verbosity=True, reply_priming=2, name_tokens=0,
-                   completion_overhead=3, note="tools only in the Responses API; counting assumed as for gpt-5.6")
-GPT6_NO_NONE = Rules(efforts=("low", "medium", "high", "xhigh", "max"), default_effort="medium", sampling="never",
-                     tools="responses_only", verbosity=True, reply_priming=2, name_tokens=0, completion_overhead=3,
-                     note="no `none` effort, so never the sampling parameters; tools only in the Responses API")
+GPT6 = replace(GPT56, tools="effort_none", note="no gpt-6 recording exists yet: counting assumed as for gpt-5.6")
+GPT6_TERRA = replace(GPT6, tools="responses_only")
+GPT6_NO_NONE = replace(GPT6, efforts=("low", "medium", "high", "xhigh", "max"), sampling="never",
+                       tools="responses_only", note="no `none` effort, so never the sampling parameters")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from .models import Rules, UnknownModelError, model_info
 # The cookbook's chat overhead: every message costs 3 tokens around its fields, and the
 # reply is primed with 3 more (<|start|>assistant<|message|>). Recorded traffic refines it
 # per model family (helpers.models.Rules): reasoning models from o3-mini on prime with 2,
-# and a `name` on gpt-4o and later costs no extra token.
+# a `name` on gpt-4o and later costs no extra token, and on gpt-5 and later each assistant
+# turn in the history costs 2 more.
 TOKENS_PER_MESSAGE = 3
 COOKBOOK = Rules()
 
@@ -89,7 +90,8 @@ def count_message_tokens(
     """Estimated ``usage.prompt_tokens`` for a list of chat messages.
 
     The rule: 3 per message + the tokens of each string field (role, content, name) +
-    the family's name cost + the reply priming (3, or 2 for reasoning models). Checked
+    the family's name and assistant-turn costs + the reply priming (3, or 2 for reasoning
+    models). Checked
     against recorded API traffic (tests/test_realtraffic.py); tools, images and
     ``response_format`` schemas add tokens this rule leaves out."""
     enc = encoding_for(model, fallback)
@@ -107,5 +109,7 @@ def count_message_tokens(
             total += len(enc.encode_ordinary(value))
             if key == "name":
                 total += rules.name_tokens
+        if message.get("role") == "assistant":
+            total += rules.assistant_tokens
     return total
 

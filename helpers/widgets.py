@@ -12,7 +12,7 @@ below (tested in tests/test_widgets.py), the widget classes only wire them to co
 They use only ipywidgets APIs common to 7.7 (Colab) and 8 (JupyterLab). Where widgets
 cannot render (GitHub, a notebook opened without a kernel) the cell shows the widget's
 ``repr``: a short, stable summary such as
-``Chat widget (gpt-4o-mini, offline): type a message and press Send.``
+``Chat widget (gpt-6-luna, offline): type a message and press Send.``
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import ipywidgets as widgets
 import tiktoken
 
 from .chat import Conversation, describe_error
-from .models import DEFAULT_MODEL, MODELS, UnknownModelError, model_info
+from .models import DEFAULT_MODEL, MODELS, UnknownModelError, lesson_models, model_info
 from .pricing import cost_breakdown, estimate_cost, monthly_cost, usage_cost
 from .tokens import count_tokens, encoding_for
 
@@ -134,11 +134,30 @@ def token_count_model(encoding: str) -> str | None:
     return models[0] if models else None
 
 
+def used_by_text(encoding: str, shown: int = 6) -> str:
+    """Which of the course's models use ``encoding``: the served ones first (at most
+    ``shown`` names), then the retired ones."""
+    models = models_using(encoding)
+    if not models:
+        return "not used by the course's models"
+    current = [m for m in models if not model_info(m).retired]
+    retired = [m for m in models if model_info(m).retired]
+    if current:
+        more = f" and {len(current) - shown} more" if len(current) > shown else ""
+        text = f"used by {', '.join(current[:shown])}{more}"
+        assumed = [m for m in current if model_info(m).encoding_assumed]
+        if assumed:
+            text += f" (assumed for {', '.join(assumed) if len(assumed) <= 2 else 'the gpt-6 models'}: " \
+                    "tiktoken does not map them yet)"
+    else:
+        text = "used by no current model"
+    return text + (f"; retired: {', '.join(retired)}" if retired and not current else "")
+
+
 def tokens_html(text: str, encoding: str) -> str:
     """One column of the playground: the counts, then every token coloured and numbered."""
     pieces = tokenize(text, encoding)
-    models = models_using(encoding)
-    used_by = f"used by {', '.join(models)}" if models else "not used by the course's models"
+    used_by = used_by_text(encoding)
     n_bytes = len(text.encode("utf-8"))
     parts = [
         f'<div class="course-tokens" data-encoding="{_escape(encoding)}" '
@@ -205,6 +224,7 @@ class CostEstimate:
     per_call: float
     per_day: float
     per_month: float
+    long_context: bool = False  # billed at the model's long-context tier (a very long prompt)
 
 
 def estimate(model: str, input_tokens: int, output_tokens: int, calls_per_day: int,
@@ -216,7 +236,7 @@ def estimate(model: str, input_tokens: int, output_tokens: int, calls_per_day: i
         model=model, input_tokens=input_tokens, output_tokens=output_tokens,
         calls_per_day=calls_per_day, days=days, input_cost=parts.input, output_cost=parts.output,
         per_call=per_call, per_day=monthly_cost(per_call, calls_per_day, 1),
-        per_month=monthly_cost(per_call, calls_per_day, days))
+        per_month=monthly_cost(per_call, calls_per_day, days), long_context=parts.long_context)
 
 
 def format_usd(value: float) -> str:
@@ -233,9 +253,12 @@ def format_usd(value: float) -> str:
 def cost_html(est: CostEstimate) -> str:
     """The calculator's result table."""
     m = model_info(est.model)
+    tier = m.long_context if est.long_context else None
+    in_x = f" × {tier.input_multiplier:g}" if tier else ""
+    out_x = f" × {tier.output_multiplier:g}" if tier else ""
     rows = [
-        ("Input", f"{est.input_tokens:,} tokens × ${m.input_price:g} / 1M", est.input_cost),
-        ("Output", f"{est.output_tokens:,} tokens × ${m.output_price:g} / 1M", est.output_cost),
+        ("Input", f"{est.input_tokens:,} tokens × ${m.input_price:g} / 1M{in_x}", est.input_cost),
+        ("Output", f"{est.output_tokens:,} tokens × ${m.output_price:g} / 1M{out_x}", est.output_cost),
         ("Per call", "input + output", est.per_call),
         ("Per day", f"× {est.calls_per_day:,} calls", est.per_day),
         ("Per month", f"× {est.days} days", est.per_month),
@@ -250,6 +273,9 @@ def cost_html(est: CostEstimate) -> str:
             f'<a href="{_escape(m.source)}" target="_blank">{_escape(m.source)}</a>.'
     if m.reasoning:
         notes += " Reasoning models bill their hidden reasoning tokens as output: include them."
+    if tier:
+        notes += (f" A prompt of more than {tier.threshold:,} tokens bills the whole request at the long-context "
+                  f"tier: input × {tier.input_multiplier:g}, output × {tier.output_multiplier:g}.")
     return (f'<table style="border-collapse:collapse;line-height:1.4">{body}</table>'
             f'<div style="font-size:0.85em;opacity:0.75;margin-top:4px">{notes}</div>')
 
@@ -270,10 +296,47 @@ def is_reasoning(model: str) -> bool:
         return False
 
 
+def temperature_rule(model: str) -> str:
+    """How the chat widget sends its temperature to ``model`` (helpers.models rules):
+
+    - "always": not a reasoning model (or one the course does not know): sent as it is;
+    - "effort_none": a reasoning model that takes sampling parameters only with
+      reasoning_effort="none" (gpt-5.1 and later, gpt-6-luna): sent with that effort;
+    - "never": a reasoning model that takes only the default temperature (o3, gpt-5,
+      gpt-6-astra): not sent, and the slider is disabled."""
+    try:
+        info = model_info(model)
+    except UnknownModelError:
+        return "always"
+    if not info.reasoning or info.rules.sampling == "always":
+        return "always"
+    return "effort_none" if info.accepts_sampling("none") else "never"
+
+
 def chat_params(model: str, temperature: float) -> dict[str, Any]:
-    """Parameters for one call: reasoning models accept only the default temperature
-    (1), so for them it is not sent at all."""
-    return {} if is_reasoning(model) else {"temperature": round(float(temperature), 2)}
+    """Parameters for one call with the slider at ``temperature``: see temperature_rule."""
+    rule = temperature_rule(model)
+    if rule == "never":
+        return {}
+    params: dict[str, Any] = {"temperature": round(float(temperature), 2)}
+    if rule == "effort_none":
+        params = {"reasoning_effort": "none", **params}
+    return params
+
+
+TEMPERATURE_NOTES = {
+    "always": "",
+    "effort_none": 'reasoning model: sent with reasoning_effort="none" (no reasoning), the only effort '
+                   "that takes a temperature",
+    "never": "this reasoning model takes no temperature (fixed at 1), so it is not sent",
+}
+
+
+def model_options(current: str) -> list[str]:
+    """A model dropdown's choices: the models lessons may call, and ``current`` if it is
+    not one of them (a dated snapshot, another server's model)."""
+    options = lesson_models()
+    return options + ([current] if current not in options else [])
 
 
 def client_mode(client: Any) -> str:
@@ -419,8 +482,7 @@ class ChatWidget(widgets.VBox):
         self._busy = False
         self._last_paint = 0.0
 
-        options = list(MODELS) + ([conversation.model] if conversation.model not in MODELS else [])
-        self.model_dropdown = widgets.Dropdown(options=options, value=conversation.model,
+        self.model_dropdown = widgets.Dropdown(options=model_options(conversation.model), value=conversation.model,
                                                description="Model", style=_LABEL)
         self.temperature_slider = widgets.FloatSlider(
             value=temperature, min=0.0, max=2.0, step=0.1, readout_format=".1f",
@@ -507,16 +569,15 @@ class ChatWidget(widgets.VBox):
 
     def _on_model(self, change: Mapping[str, Any]) -> None:
         self.conversation.model = change["new"]
-        reasoning = is_reasoning(change["new"])
-        self.temperature_slider.disabled = reasoning
-        self.temperature_note.value = (
-            '<span style="opacity:0.75;font-size:0.85em">reasoning model: temperature is fixed at 1, '
-            "so it is not sent</span>" if reasoning else "")
+        note = TEMPERATURE_NOTES[temperature_rule(change["new"])]
+        self.temperature_slider.disabled = temperature_rule(change["new"]) == "never"
+        self.temperature_note.value = (f'<span style="opacity:0.75;font-size:0.85em">{_escape(note)}</span>'
+                                       if note else "")
 
     def _set_enabled(self, enabled: bool) -> None:
         for control in (self.text, self.send_button, self.clear_button, self.model_dropdown):
             control.disabled = not enabled
-        self.temperature_slider.disabled = not enabled or is_reasoning(self.conversation.model)
+        self.temperature_slider.disabled = not enabled or temperature_rule(self.conversation.model) == "never"
 
     def _paint(self, pending_user: str | None = None, pending_reply: str | None = None,
                throttle: bool = False, upto: int | None = None) -> None:
@@ -587,8 +648,8 @@ class CostCalculator(widgets.VBox):
                  calls_per_day: int = 1000, days: int = 30, text: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.days = days
-        options = list(MODELS) + ([model] if model not in MODELS else [])
-        self.model_dropdown = widgets.Dropdown(options=options, value=model, description="Model", style=_LABEL)
+        self.model_dropdown = widgets.Dropdown(options=model_options(model), value=model, description="Model",
+                                               style=_LABEL)
         big = 10**12
 
         def number(value: int, description: str) -> widgets.BoundedIntText:

@@ -56,7 +56,7 @@ class Rules:
 # One entry per family. Families after gpt-5 have too few recordings (or none) for every
 # counting figure: they take gpt-5's assistant-turn cost and gpt-5.6's completion overhead.
 # Sources: each model's page under DOCS/models/<name>; for the sampling and tools rules the
-# deployment checklist (CHECKLIST_SOURCE); the counting figures come from the recorded traffic in tests/data/realtraffic.json.
+# deployment checklist (CHECKLIST_SOURCE); counting: tests/data/realtraffic.json (recorded).
 CHAT = Rules(note="no reasoning: every sampling parameter works")
 CHAT_O200K = replace(CHAT, name_tokens=0, note="a `name` costs only its own tokens (14 of 14 gpt-4o calls in the "
                      "shared recordings' survey; none with a name in our copy)")

@@ -22,16 +22,38 @@ M = 1_000_000
 @pytest.mark.parametrize("model", sorted(MODELS))
 def test_cost_is_a_sum_of_input_and_output_costs(model):
     m = MODELS[model]
-    assert estimate_cost(model, M, 0) == pytest.approx(m.input_price)  # a product would be 0
-    assert estimate_cost(model, 0, M) == pytest.approx(m.output_price)
-    assert estimate_cost(model, M, M) == pytest.approx(m.input_price + m.output_price)
+    small = 100_000  # below every long-context threshold
+    assert estimate_cost(model, small, 0) == pytest.approx(small / M * m.input_price)  # a product would be 0
+    assert estimate_cost(model, 0, small) == pytest.approx(small / M * m.output_price)
+    assert estimate_cost(model, small, small) == pytest.approx(small / M * (m.input_price + m.output_price))
     assert estimate_cost(model, 0, 0) == 0
     assert estimate_cost(model, 1234, 567) == pytest.approx(1234 / M * m.input_price + 567 / M * m.output_price)
 
 
-def test_lecture_example_gpt_4o_mini():
-    # 1,000 tokens in at $0.15/1M plus 500 out at $0.60/1M
-    assert estimate_cost("gpt-4o-mini", 1_000, 500) == pytest.approx(0.00045)
+def test_long_context_tier_bills_the_whole_request_above_the_threshold():
+    m = MODELS["gpt-6-luna"]
+    below = cost_breakdown("gpt-6-luna", 272_000, 1_000)
+    above = cost_breakdown("gpt-6-luna", 272_001, 1_000)
+    assert not below.long_context and above.long_context
+    assert below.input == pytest.approx(272_000 / M * m.input_price)
+    assert above.input == pytest.approx(272_001 / M * m.input_price * 2)  # every token, not just the excess
+    assert above.output == pytest.approx(1_000 / M * m.output_price * 1.5)
+    # A model without a tier never switches.
+    assert not cost_breakdown("gpt-5.4-mini", 300_000, 0).long_context
+
+
+def test_cache_writes_bill_at_the_write_price():
+    m = MODELS["gpt-5.6-sol"]
+    cost = cost_breakdown("gpt-5.6-sol", 4_020, 4, cache_write_tokens=4_012)  # a recorded usage
+    assert cost.cache_write == pytest.approx(4_012 / M * m.cache_write_price)
+    assert cost.input == pytest.approx(8 / M * m.input_price)
+    with pytest.raises(ValueError, match="cannot exceed"):
+        cost_breakdown("gpt-5.6-sol", 10, 0, cached_tokens=6, cache_write_tokens=6)
+
+
+def test_lecture_example_on_the_course_model():
+    # 1,000 tokens in at $0.10/1M plus 500 out at $0.50/1M on gpt-6-luna
+    assert estimate_cost("gpt-6-luna", 1_000, 500) == pytest.approx(0.00035)
 
 
 def test_o1_has_the_published_price_not_the_lectures():
@@ -44,7 +66,8 @@ def test_pricing_table_mirrors_the_model_table():
     assert set(PRICING) == set(MODELS)
     for name, m in MODELS.items():
         assert PRICING[name] == {"input": m.input_price, "cached_input": m.cached_input_price,
-                                 "output": m.output_price, "as_of": m.as_of, "source": m.source}
+                                 "cache_write": m.cache_write_price, "output": m.output_price,
+                                 "long_context": m.long_context, "as_of": m.as_of, "source": m.source}
 
 
 def test_cached_tokens_use_the_cached_price():
@@ -71,7 +94,7 @@ def test_breakdown_parts_add_up():
 
 
 def test_cached_beyond_input_or_negative_counts_raise():
-    with pytest.raises(ValueError, match=r"cached_tokens \(11\) cannot exceed input_tokens \(10\)"):
+    with pytest.raises(ValueError, match=r"cached_tokens \(11\) .* cannot exceed input_tokens \(10\)"):
         estimate_cost("gpt-4o", 10, 0, cached_tokens=11)
     for args in [(-1, 0), (0, -1)]:
         with pytest.raises(ValueError, match="negative"):
@@ -96,12 +119,12 @@ def test_usage_cost_of_a_real_sdk_response():
 
 def test_usage_cost_of_a_reasoning_response_bills_reasoning_once():
     response = offline_client(OfflineAPI()).chat.completions.create(
-        model="o4-mini", messages=[{"role": "user", "content": "Explain tokens"}])
+        model="gpt-6-luna", messages=[{"role": "user", "content": "Explain tokens"}])
     usage = response.usage
     assert usage.completion_tokens_details.reasoning_tokens > 0
     # reasoning tokens are inside completion_tokens: billed as output, not added again
-    assert usage_cost("o4-mini", usage) == pytest.approx(
-        estimate_cost("o4-mini", usage.prompt_tokens, usage.completion_tokens))
+    assert usage_cost("gpt-6-luna", usage) == pytest.approx(
+        estimate_cost("gpt-6-luna", usage.prompt_tokens, usage.completion_tokens))
 
 
 def test_usage_cost_reads_cached_tokens_from_object_and_dict():
@@ -134,3 +157,17 @@ def test_monthly_cost():
         monthly_cost(per_call, -1)
     with pytest.raises(ValueError):
         monthly_cost(per_call, 10, days=-1)
+
+
+@pytest.mark.parametrize("bad,error", [("0.1", TypeError), (None, TypeError), (True, TypeError),
+                                       (float("nan"), ValueError), (float("inf"), ValueError)])
+def test_bad_amounts_are_refused_with_a_specific_error(bad, error):
+    with pytest.raises(error, match="cost_per_call"):
+        monthly_cost(bad, 2)
+    with pytest.raises((TypeError, ValueError), match="input_tokens"):
+        estimate_cost("gpt-6-luna", bad, 0)
+
+
+def test_usage_cost_of_a_missing_usage_says_why():
+    with pytest.raises(ValueError, match="include_usage"):
+        usage_cost("gpt-6-luna", None)

@@ -12,7 +12,7 @@ MIXED = "아버지가 방에 들어가신다. The quick brown fox jumps over the
 @pytest.mark.parametrize("model,encoding", [
     ("gpt-4.1", "o200k_base"),
     ("gpt-4o", "o200k_base"),
-    ("gpt-4o-mini", "o200k_base"),
+    ("gpt-5.6-sol", "o200k_base"),  # tiktoken's "gpt-5" prefix covers the gpt-5.x names
     ("o1", "o200k_base"),
     ("gpt-4o-2024-08-06", "o200k_base"),  # snapshots resolve through tiktoken's prefixes
     ("gpt-3.5-turbo", "cl100k_base"),
@@ -20,6 +20,22 @@ MIXED = "아버지가 방에 들어가신다. The quick brown fox jumps over the
 ])
 def test_encoding_follows_tiktokens_model_map(model, encoding):
     assert encoding_for(model).name == tiktoken.encoding_for_model(model).name == encoding
+
+
+def test_gpt6_uses_the_tables_assumed_encoding_where_tiktoken_maps_none():
+    with pytest.raises(KeyError):
+        tiktoken.encoding_for_model("gpt-6-luna")
+    assert encoding_for("gpt-6-luna").name == "o200k_base"
+    assert count_tokens(MIXED, "gpt-6-luna") == count_tokens(MIXED, "gpt-4o")
+
+
+def test_bad_arguments_raise_clear_type_errors():
+    with pytest.raises(TypeError, match="model name"):
+        count_tokens("hi", None)
+    with pytest.raises(TypeError, match="text must be a str"):
+        count_tokens(None, "gpt-6-luna")
+    with pytest.raises(TypeError, match="dict"):
+        count_message_tokens(["hi"], "gpt-6-luna")
 
 
 def test_encoding_is_cached():
@@ -65,52 +81,47 @@ def test_special_token_text_is_counted_as_ordinary_text():
     assert count_tokens(text, "gpt-4o") > count_tokens("a user typed  here", "gpt-4o") + 1
 
 
-def by_rule(messages, model):
-    """The billing rule written out: 3 per message, its values, +1 per name, +3 priming."""
-    enc = tiktoken.encoding_for_model(model)
-    total = 3
-    for m in messages:
-        total += 3 + sum(len(enc.encode(v)) for v in m.values() if isinstance(v, str))
-        total += 1 if "name" in m else 0
-    return total
+def test_single_message_anchors():
+    # 3 (message) + 1 ("user") + 10 (content) + 3 (reply priming) on gpt-4o;
+    # reasoning models prime the reply with 2 (recorded traffic, tests/test_realtraffic.py).
+    message = [{"role": "user", "content": KOREAN}]
+    assert count_message_tokens(message, "gpt-4o") == 17
+    assert count_message_tokens(message, "gpt-6-luna") == 16
+    assert count_message_tokens(message, "gpt-3.5-turbo") == 3 + 1 + 13 + 3
 
 
-def test_single_message_anchor():
-    # 3 (message) + 1 ("user") + 10 (content) + 3 (reply priming)
-    assert count_message_tokens([{"role": "user", "content": KOREAN}], "gpt-4o") == 17
-
-
-def test_name_costs_its_tokens_plus_one():
+def test_a_name_costs_one_token_on_cl100k_and_none_extra_on_gpt4o():
     plain = [{"role": "user", "content": "hi"}]
     named = [{"role": "user", "content": "hi", "name": "alice"}]
-    extra = count_message_tokens(named, "gpt-4o") - count_message_tokens(plain, "gpt-4o")
-    assert extra == count_tokens("alice", "gpt-4o") + 1
+    for model, extra in (("gpt-3.5-turbo", 1), ("gpt-4o", 0)):
+        added = count_message_tokens(named, model) - count_message_tokens(plain, model)
+        assert added == count_tokens("alice", model) + extra
 
 
-def test_content_none_is_skipped():
+def test_an_assistant_turn_costs_two_more_on_the_gpt5_families():
+    turn = [{"role": "assistant", "content": "ok"}]
+    user = [{"role": "user", "content": "ok"}]
+    role_gap = count_tokens("assistant", "gpt-4o") - count_tokens("user", "gpt-4o")
+    for model, extra in (("gpt-4o", 0), ("gpt-5-mini", 2), ("gpt-6-luna", 2)):
+        assert count_message_tokens(turn, model) - count_message_tokens(user, model) == role_gap + extra
+
+
+def test_content_none_is_skipped_and_text_parts_are_joined():
     messages = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": None}]
-    assistant_turn = 3 + count_tokens("assistant", "gpt-4o")  # the role only
-    assert count_message_tokens(messages, "gpt-4o") == by_rule(messages[:1], "gpt-4o") + assistant_turn
+    assert count_message_tokens(messages, "gpt-4o") == count_message_tokens(messages[:1], "gpt-4o") + 3 + 1
+    parts = [{"role": "user", "content": [{"type": "text", "text": "Hello "}, {"type": "text", "text": "zebra"}]}]
+    joined = [{"role": "user", "content": "Hello zebra"}]
+    assert count_message_tokens(parts, "gpt-4o") == count_message_tokens(joined, "gpt-4o")
+    image = [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://x"}}]}]
+    with pytest.raises(ValueError, match="image_url"):
+        count_message_tokens(image, "gpt-4o")
 
 
-CONVERSATIONS = {
-    "korean": [{"role": "system", "content": "너는 친절한 한국어 튜터야."},
-               {"role": "user", "content": KOREAN}],
-    "english": [{"role": "system", "content": "You are a helpful tutor."},
+@pytest.mark.parametrize("model", ["gpt-4o", "gpt-5-mini", "gpt-6-luna"])
+def test_offline_usage_equals_the_estimate(model):
+    messages = [{"role": "system", "content": "You are a helpful tutor."},
                 {"role": "user", "content": "What is a token?"},
                 {"role": "assistant", "content": "A piece of text."},
-                {"role": "user", "content": "And temperature?"}],
-    "with_name": [{"role": "user", "content": "My name is Alice", "name": "alice"},
-                  {"role": "user", "content": "What's my name?", "name": "alice"}],
-    "mixed": [{"role": "developer", "content": MIXED}, {"role": "user", "content": MIXED * 3}],
-}
-
-
-@pytest.mark.parametrize("model", ["gpt-3.5-turbo", "gpt-4o-mini", "o4-mini"])
-@pytest.mark.parametrize("case", sorted(CONVERSATIONS))
-def test_message_count_is_the_rule_and_equals_usage_prompt_tokens(case, model):
-    messages = CONVERSATIONS[case]
-    expected = count_message_tokens(messages, model)
-    assert expected == by_rule(messages, model)
+                {"role": "user", "content": KOREAN}]
     response = offline_client(OfflineAPI()).chat.completions.create(model=model, messages=messages)
-    assert response.usage.prompt_tokens == expected
+    assert response.usage.prompt_tokens == count_message_tokens(messages, model)

@@ -2,10 +2,13 @@
 """Set up and run the course with one command, on Linux, macOS and Windows.
 
     python3 course.py            # make .venv, install, open the lessons in JupyterLab
+    python3 course.py doctor     # check Python, packages, encodings, key, models, dates
     python3 course.py test       # make .venv, install the test tools, run every test
+    python3 course.py test --live [--cap 0.05]  # re-run the lessons with your key, compare shapes
     python3 course.py notebooks  # re-execute the lessons offline and store their outputs
 
-Windows: use `py course.py ...`. Extra arguments after `test` go to pytest.
+Windows: use `py course.py ...`. Extra arguments after `test` go to pytest (after
+`test --live`, to tools/live_check.py; after `doctor`, to tools/doctor.py).
 """
 
 from __future__ import annotations
@@ -66,6 +69,12 @@ def main(argv: list[str]) -> int:
         if command == "start":
             python = setup("requirements.txt")
             run(*lab_command(python))
+        elif command == "doctor":
+            python = setup("requirements.txt")
+            run(python, ROOT / "tools" / "doctor.py", *argv[1:])
+        elif command == "test" and "--live" in argv[1:]:
+            python = setup("requirements-dev.txt")
+            run(python, ROOT / "tools" / "live_check.py", *[a for a in argv[1:] if a != "--live"])
         elif command == "test":
             python = setup("requirements-dev.txt")
             run(python, "-m", "pytest", *argv[1:])

@@ -17,9 +17,9 @@ from collections.abc import Callable
 import httpx2
 import tiktoken
 
-from helpers import OfflineAPI, count_tokens, offline_client
+from helpers import DEFAULT_MODEL, OfflineAPI, count_tokens, model_info, offline_client
 
-MODEL = "gpt-4o-mini"
+MODEL = DEFAULT_MODEL  # a reasoning model: each reply also reports its hidden reasoning tokens
 MESSAGES = [{"role": "system", "content": "You are a helpful tutor."},
             {"role": "user", "content": "Tell me about tokens"}]
 TEXT = ("아버지가 방에 들어가신다. The quick brown fox jumps over the lazy dog. "
@@ -27,6 +27,14 @@ TEXT = ("아버지가 방에 들어가신다. The quick brown fox jumps over the
         "Streaming sends the reply in small chunks as it is generated. ") * 8
 REQUEST_TARGET_MS = 5.0
 COUNT_TARGET_RATIO = 1.1
+
+
+def raw_encoding(model: str) -> tiktoken.Encoding:
+    """What a student would call without the helpers: tiktoken's encoding for the model, or
+    for a name tiktoken does not map yet (the gpt-6 family), the encoding the table assumes."""
+    if model_info(model).encoding_assumed:
+        return tiktoken.get_encoding(model_info(model).encoding)
+    return tiktoken.encoding_for_model(model)
 
 
 def median_ms(fn: Callable[[], object], runs: int) -> float:
@@ -100,9 +108,11 @@ def main() -> int:
     chunks = sum(1 for _ in client.chat.completions.create(**body, stream=True))
     print(f"  (a streamed reply is {chunks} chunks; the SDK parses each into a pydantic model)")
 
-    print(f"\ncount_tokens vs raw tiktoken.encoding_for_model(m).encode(text), {len(TEXT)} characters:")
-    for model in ("gpt-4o", "gpt-3.5-turbo"):
-        raw_s, ours_s = best_per_call([lambda m=model: len(tiktoken.encoding_for_model(m).encode(TEXT)),
+    print(f"\ncount_tokens vs raw tiktoken (raw_encoding(m).encode(text)), {len(TEXT)} characters:")
+    # The default model, a model tiktoken maps itself, and the cl100k_base tokenizer (gpt-3.5-turbo,
+    # retired: only counted here, never called).
+    for model in (MODEL, "gpt-4o", "gpt-3.5-turbo"):
+        raw_s, ours_s = best_per_call([lambda m=model: len(raw_encoding(m).encode(TEXT)),
                                        lambda m=model: count_tokens(TEXT, m)], calls=200)
         print(f"  {model:<14} raw {raw_s * 1e6:8.1f} us  count_tokens {ours_s * 1e6:8.1f} us  "
               f"({len(TEXT) / ours_s / 1e6:.1f} M chars/s)")

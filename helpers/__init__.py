@@ -6,7 +6,7 @@ Read it in this order: models, tokens, pricing, offline, spend, client, chat, wi
 
 from .chat import Conversation, chat_loop, describe_error, scripted
 from .client import MissingKeyError, find_key, get_client, offline_client
-from .models import DEFAULT_MODEL, MODELS, ModelInfo, UnknownModelError, model_info
+from .models import DEFAULT_MODEL, MODELS, ModelInfo, UnknownModelError, current_models, lesson_models, model_info
 from .offline import OfflineAPI
 from .pricing import PRICING, cost_breakdown, estimate_cost, monthly_cost, usage_cost
 from .tokens import count_message_tokens, count_tokens, encoding_for
@@ -14,6 +14,7 @@ from .tokens import count_message_tokens, count_tokens, encoding_for
 __all__ = [
     "DEFAULT_MODEL", "MODELS", "PRICING", "Conversation", "MissingKeyError", "ModelInfo", "OfflineAPI",
     "UnknownModelError", "chat_loop", "cost_breakdown", "count_message_tokens", "count_tokens",
-    "describe_error", "encoding_for", "estimate_cost", "find_key", "get_client", "model_info",
+    "current_models", "describe_error", "encoding_for", "estimate_cost", "find_key", "get_client", "lesson_models",
+    "model_info",
     "monthly_cost", "offline_client", "scripted", "usage_cost",
 ]

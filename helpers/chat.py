@@ -36,7 +36,9 @@ class Conversation:
     client: Any  # an openai.OpenAI
     model: str = DEFAULT_MODEL
     system: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)  # e.g. temperature, seed
+    # Sent with every call, e.g. {"reasoning_effort": "none", "temperature": 0} (DEFAULT_MODEL
+    # reasons, and takes a temperature only with reasoning_effort="none"), or a seed.
+    params: dict[str, Any] = field(default_factory=dict)
     messages: list[dict[str, str]] = field(default_factory=list)
     interrupted: list[Interrupted] = field(default_factory=list)
     usages: list[Any] = field(default_factory=list)  # the usage of every completed call

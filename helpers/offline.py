@@ -279,7 +279,7 @@ def check_reasoning(body: dict, model: ModelInfo) -> str | None:
             if body.get(name) not in (None, 0):
                 raise _unsupported(name)
         for name in ("stop", "logprobs", "top_logprobs", "logit_bias"):
-            if body.get(name) not in (None, False):
+            if body.get(name) is not None and body.get(name) is not False:
                 raise _unsupported(name)
     return effort
 
@@ -572,7 +572,7 @@ class OfflineAPI:
             if limit is not None and reasoning + len(tokens) + overhead > limit:
                 reasoning = min(reasoning, limit)
                 tokens = tokens[: limit - reasoning]
-                overhead = 0
+                overhead = limit - reasoning - len(tokens)  # a cut reply reports exactly the budget
                 # The cut can fall inside a multi-byte character (Korean often): drop that
                 # half character rather than show U+FFFD. The tokens are still billed.
                 text = enc.decode_bytes(tokens).decode("utf-8", errors="ignore")

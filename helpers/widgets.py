@@ -301,7 +301,7 @@ def temperature_rule(model: str) -> str:
 
     - "always": not a reasoning model (or one the course does not know): sent as it is;
     - "effort_none": a reasoning model that takes sampling parameters only with
-      reasoning_effort="none" (gpt-5.1 and later, gpt-6-luna): sent with that effort;
+      reasoning_effort="none" (gpt-5.1 to gpt-5.6, gpt-6-luna, gpt-6-sol): sent with that effort;
     - "never": a reasoning model that takes only the default temperature (o3, gpt-5,
       gpt-6-astra): not sent, and the slider is disabled."""
     try:
@@ -326,9 +326,8 @@ def chat_params(model: str, temperature: float) -> dict[str, Any]:
 
 TEMPERATURE_NOTES = {
     "always": "",
-    "effort_none": 'reasoning model: sent with reasoning_effort="none" (no reasoning), the only effort '
-                   "that takes a temperature",
-    "never": "this reasoning model takes no temperature (fixed at 1), so it is not sent",
+    "effort_none": 'reasoning model: sent with reasoning_effort="none"',
+    "never": "this model takes no temperature: not sent",
 }
 
 

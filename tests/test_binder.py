@@ -154,13 +154,13 @@ def test_start_sets_the_cache_for_every_session(built_home):
 def test_a_session_counts_tokens_without_network(built_home):
     code = (
         "import tiktoken\n"
-        "from helpers import MODELS, count_message_tokens, count_tokens, get_client\n"
+        "from helpers import DEFAULT_MODEL, MODELS, count_message_tokens, count_tokens, get_client\n"
         f"for name in {ENCODINGS!r}:\n"
         "    assert tiktoken.get_encoding(name).encode('hello world')\n"
         "assert all(count_tokens('Hello, world!', m) > 0 for m in MODELS)\n"
         "client = get_client(quiet=True)  # no key: offline\n"
-        "reply = client.chat.completions.create(model='gpt-4o-mini', messages=[{'role': 'user', 'content': 'hi'}])\n"
-        "assert reply.usage.prompt_tokens == count_message_tokens([{'role': 'user', 'content': 'hi'}], 'gpt-4o-mini')\n"
+        "reply = client.chat.completions.create(model=DEFAULT_MODEL, messages=[{'role': 'user', 'content': 'hi'}])\n"
+        "assert reply.usage.prompt_tokens == count_message_tokens([{'role': 'user', 'content': 'hi'}], DEFAULT_MODEL)\n"
         "print('ok')\n"
     )
     env = session_env(built_home, **BLOCKED)

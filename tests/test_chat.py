@@ -5,6 +5,7 @@ import openai
 import pytest
 
 from helpers import (
+    DEFAULT_MODEL,
     Conversation,
     OfflineAPI,
     chat_loop,
@@ -13,10 +14,13 @@ from helpers import (
     offline_client,
     scripted,
 )
+from helpers.models import lesson_models
 from helpers.offline import MARKER
 
 SYSTEM = "You are a helpful tutor."
 LONG = "Give me a long answer please"
+# gpt-6-luna, the course's model, reasons: it takes a temperature only with reasoning turned off.
+STEADY = {"reasoning_effort": "none", "temperature": 0}
 
 
 @pytest.fixture
@@ -26,11 +30,29 @@ def api():
 
 @pytest.fixture
 def conv(api):
-    return Conversation(offline_client(api, max_retries=0), system=SYSTEM, params={"temperature": 0})
+    return Conversation(offline_client(api, max_retries=0), system=SYSTEM, params=dict(STEADY))
 
 
 def snapshot(conv):
     return [dict(m) for m in conv.messages]
+
+
+def test_the_default_model_is_the_course_model_and_a_lesson_model(api):
+    conv = Conversation(offline_client(api))
+    assert conv.model == DEFAULT_MODEL == "gpt-6-luna" and conv.model in lesson_models()
+    conv.send("Hello")  # at its default effort: no sampling parameters, hidden reasoning billed as output
+    assert api.requests[-1]["model"] == DEFAULT_MODEL and "temperature" not in api.requests[-1]
+    assert conv.usages[-1].completion_tokens_details.reasoning_tokens > 0
+
+
+def test_a_temperature_without_reasoning_effort_none_is_refused_and_rolled_back(api):
+    conv = Conversation(offline_client(api, max_retries=0), params={"temperature": 0})
+    with pytest.raises(openai.BadRequestError, match="temperature"):
+        conv.send("Hello")
+    assert conv.messages == [] and conv.interrupted[-1].user == "Hello"
+    conv.params["reasoning_effort"] = "none"
+    assert conv.send("Hello").startswith(MARKER)
+    assert conv.usages[-1].completion_tokens_details.reasoning_tokens == 0
 
 
 def test_send_keeps_and_sends_the_whole_history(api, conv):
@@ -55,8 +77,10 @@ def test_send_keeps_and_sends_the_whole_history(api, conv):
 def test_params_apply_to_every_call_and_can_be_overridden(api, conv):
     conv.send("hi", seed=7)
     assert (api.requests[-1]["temperature"], api.requests[-1]["seed"]) == (0, 7)
+    assert api.requests[-1]["reasoning_effort"] == "none"
     conv.send("hi again", temperature=1)
     assert api.requests[-1]["temperature"] == 1 and "seed" not in api.requests[-1]
+    assert api.requests[-1]["reasoning_effort"] == "none"  # the conversation's own params stay
     assert api.requests[-1]["model"] == conv.model
 
 
@@ -73,7 +97,7 @@ def test_stream_yields_pieces_and_stores_exactly_the_streamed_text(api, conv):
 
 def test_stream_records_the_same_usage_as_send(api):
     client = offline_client(api)
-    streamed, sent = Conversation(client, params={"temperature": 0}), Conversation(client, params={"temperature": 0})
+    streamed, sent = Conversation(client, params=dict(STEADY)), Conversation(client, params=dict(STEADY))
     assert "".join(streamed.stream("Tell me about tokens")) == sent.send("Tell me about tokens")
     assert streamed.usages == sent.usages and len(sent.usages) == 1
 
@@ -273,7 +297,7 @@ def test_describe_error_gives_class_status_and_hint(api):
                            ("server_error", "InternalServerError (500):")]:
         api.fail_next(kind)
         with pytest.raises(openai.APIStatusError) as info:
-            client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+            client.chat.completions.create(model=DEFAULT_MODEL, messages=[{"role": "user", "content": "hi"}])
         line = describe_error(info.value)
         # The API's own message once, without the SDK's "Error code: NNN - " prefix.
         assert line.startswith(expected) and info.value.body["message"] in line

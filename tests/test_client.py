@@ -7,7 +7,7 @@ import types
 import openai
 import pytest
 
-from helpers import OfflineAPI, find_key, get_client, offline_client
+from helpers import DEFAULT_MODEL, OfflineAPI, find_key, get_client, offline_client
 from helpers.client import MissingKeyError, mask
 
 KEY = "sk-test-" + "a1B2c3D4e5" * 4  # fake, 48 characters
@@ -124,7 +124,7 @@ def test_no_key_gives_the_offline_client_with_a_banner(home, capsys):
     assert is_offline(client)
     out = capsys.readouterr().out
     assert "Offline mode" in out and ".env" in out
-    reply = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    reply = client.chat.completions.create(model=DEFAULT_MODEL, messages=[{"role": "user", "content": "hi"}])
     assert reply.choices[0].message.content.startswith("[offline]")
 
 
@@ -170,7 +170,7 @@ def test_offline_client_uses_the_given_api():
     api = OfflineAPI()
     client = offline_client(api)
     assert type(client) is openai.OpenAI and is_offline(client)
-    client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    client.chat.completions.create(model=DEFAULT_MODEL, messages=[{"role": "user", "content": "hi"}])
     assert len(api.requests) == 1
 
 

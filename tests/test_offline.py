@@ -10,7 +10,8 @@ import pytest
 from openapi_schema import validate
 
 import helpers.offline
-from helpers import MODELS, OfflineAPI, count_message_tokens, count_tokens, encoding_for, offline_client
+from helpers import DEFAULT_MODEL, MODELS, OfflineAPI, count_message_tokens, count_tokens, encoding_for, offline_client
+from helpers.models import EFFORTS, current_models
 from helpers.offline import HANGUL, MARKER, compose_reply
 
 URL = "https://offline.test/v1/chat/completions"
@@ -18,6 +19,13 @@ REQUEST = "CreateChatCompletionRequest"
 RESPONSE = "CreateChatCompletionResponse"
 CHUNK = "CreateChatCompletionStreamResponse"
 ERROR = "ErrorResponse"
+
+# DEFAULT_MODEL (gpt-6-luna) reasons at "medium" unless told otherwise; it takes temperature,
+# stop and the other sampling parameters only with reasoning_effort="none".
+NO_REASONING = {"reasoning_effort": "none"}
+# Completion tokens a finished reply of the default model reports beyond its visible text.
+OVERHEAD = MODELS[DEFAULT_MODEL].rules.completion_overhead
+RETIRED = [name for name, m in MODELS.items() if m.retired]
 
 USER = [{"role": "user", "content": "Tell me about tokens"}]
 LONG_EN = [{"role": "user", "content": "Give me a long answer please"}]
@@ -91,14 +99,15 @@ def text_of(stream) -> str:
 # ---------------------------------------------------------------- raw bodies
 
 @pytest.mark.parametrize("body", [
-    {"model": "gpt-4o-mini", "messages": USER},
-    {"model": "gpt-4o-mini", "messages": USER, "n": 3, "temperature": 1.2},
-    {"model": "gpt-4o-mini", "messages": LONG_KO, "max_tokens": 7},
-    {"model": "gpt-3.5-turbo", "messages": USER, "stop": ["chunk", "text"]},
-    {"model": "o3", "messages": USER},
-    {"model": "gpt-5-mini", "messages": USER, "max_completion_tokens": 20},  # all reasoning
-    {"model": "gpt-4o", "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]},
-], ids=["plain", "n3", "length", "stop", "reasoning", "reasoning-cut", "content-parts"])
+    {"model": DEFAULT_MODEL, "messages": USER},
+    {"model": DEFAULT_MODEL, "messages": USER, "n": 3, "temperature": 1.2, **NO_REASONING},
+    {"model": DEFAULT_MODEL, "messages": LONG_KO, "max_completion_tokens": 7, **NO_REASONING},
+    {"model": "gpt-4o", "messages": LONG_KO, "max_tokens": 7},  # the older limit, on a non-reasoning model
+    {"model": DEFAULT_MODEL, "messages": USER, "stop": ["chunk", "text"], **NO_REASONING},
+    {"model": "gpt-6-astra", "messages": USER, "reasoning_effort": "high", "verbosity": "low"},
+    {"model": DEFAULT_MODEL, "messages": USER, "max_completion_tokens": 20},  # all reasoning
+    {"model": DEFAULT_MODEL, "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]},
+], ids=["plain", "n3", "length", "length-max-tokens", "stop", "reasoning", "reasoning-cut", "content-parts"])
 def test_response_bodies_conform(body):
     response = post(body)
     assert response.status_code == 200
@@ -108,11 +117,11 @@ def test_response_bodies_conform(body):
 
 
 @pytest.mark.parametrize("body", [
-    {"model": "gpt-4o-mini", "messages": LONG_KO, "stream": True},
-    {"model": "gpt-4o-mini", "messages": USER, "stream": True, "n": 2, "stream_options": {"include_usage": True}},
-    {"model": "gpt-4o-mini", "messages": LONG_EN, "stream": True, "max_tokens": 9,
+    {"model": DEFAULT_MODEL, "messages": LONG_KO, "stream": True},
+    {"model": DEFAULT_MODEL, "messages": USER, "stream": True, "n": 2, "stream_options": {"include_usage": True}},
+    {"model": DEFAULT_MODEL, "messages": LONG_EN, "stream": True, "max_completion_tokens": 9, **NO_REASONING,
      "stream_options": {"include_usage": True}},
-    {"model": "o4-mini", "messages": USER, "stream": True, "stream_options": {"include_usage": True}},
+    {"model": "gpt-6-astra", "messages": USER, "stream": True, "stream_options": {"include_usage": True}},
 ], ids=["plain", "n2-usage", "length-usage", "reasoning-usage"])
 def test_stream_bodies_conform_and_have_the_real_shape(body):
     response = post(body)
@@ -137,13 +146,17 @@ def test_stream_bodies_conform_and_have_the_real_shape(body):
 
 
 @pytest.mark.parametrize("body,status,param,code", [
-    ({"model": "gpt-4o-mini", "messages": []}, 400, "messages", "empty_array"),
+    ({"model": DEFAULT_MODEL, "messages": []}, 400, "messages", "empty_array"),
     ({"model": "nope", "messages": USER}, 404, None, "model_not_found"),
-    ({"model": "gpt-4o-mini"}, 400, "messages", "missing_required_parameter"),
+    ({"model": "o4-mini", "messages": USER}, 404, None, "model_not_found"),  # retired
+    ({"model": DEFAULT_MODEL}, 400, "messages", "missing_required_parameter"),
     ({"messages": USER}, 400, None, None),
-    ({"model": "gpt-4o-mini", "messages": USER, "temprature": 0}, 400, None, None),
-    ({"model": "gpt-4o-mini", "messages": "hi"}, 400, "messages", "invalid_type"),
-    ({"model": "gpt-4o-mini", "messages": ["hi"]}, 400, "messages[0]", "invalid_type"),
+    ({"model": DEFAULT_MODEL, "messages": USER, "temprature": 0}, 400, None, None),
+    ({"model": DEFAULT_MODEL, "messages": "hi"}, 400, "messages", "invalid_type"),
+    ({"model": DEFAULT_MODEL, "messages": ["hi"]}, 400, "messages[0]", "invalid_type"),
+    ({"model": DEFAULT_MODEL, "messages": USER, "temperature": 0.5}, 400, "temperature", "unsupported_value"),
+    ({"model": DEFAULT_MODEL, "messages": USER, "reasoning_effort": "extreme"}, 400, "reasoning_effort",
+     "invalid_value"),
     (["not", "an", "object"], 400, None, None),
 ])
 def test_raw_error_bodies_conform(body, status, param, code):
@@ -156,7 +169,7 @@ def test_raw_error_bodies_conform(body, status, param, code):
 
 def test_request_without_authorization_is_401():
     for headers in ({}, {"authorization": "Bearer "}):
-        request = httpx2.Request("POST", URL, json={"model": "gpt-4o-mini", "messages": USER}, headers=headers)
+        request = httpx2.Request("POST", URL, json={"model": DEFAULT_MODEL, "messages": USER}, headers=headers)
         api = OfflineAPI()
         response = api.handle(request)
         assert response.status_code == 401
@@ -183,12 +196,15 @@ def test_malformed_json_is_400():
 
 def test_requests_sent_by_the_sdk_conform(api, client):
     calls = [
-        dict(model="gpt-4o-mini", messages=USER, temperature=0, seed=1, n=2, stop=["x", "y"]),
-        dict(model="gpt-4o-mini", messages=[{"role": "developer", "content": "Be brief."},
+        dict(model=DEFAULT_MODEL, messages=USER, reasoning_effort="none", temperature=0, seed=1, n=2,
+             stop=["x", "y"]),
+        dict(model=DEFAULT_MODEL, messages=[{"role": "developer", "content": "Be brief."},
                                             {"role": "user", "content": "hi", "name": "alice"}],
-             max_tokens=50, top_p=0.5, presence_penalty=1, frequency_penalty=-1, user="u1"),
-        dict(model="o3", messages=USER, max_completion_tokens=500, reasoning_effort="low"),
-        dict(model="gpt-4o", messages=USER, stream=True, stream_options={"include_usage": True}),
+             reasoning_effort="none", max_completion_tokens=50, top_p=0.5, presence_penalty=1,
+             frequency_penalty=-1, verbosity="low", user="u1"),
+        dict(model="gpt-6-astra", messages=USER, max_completion_tokens=3_000, reasoning_effort="xhigh"),
+        dict(model="gpt-4o", messages=USER, max_tokens=50, temperature=0.3),
+        dict(model=DEFAULT_MODEL, messages=USER, stream=True, stream_options={"include_usage": True}),
     ]
     for params in calls:
         result = client.chat.completions.create(**params)
@@ -219,13 +235,14 @@ def test_requests_sent_by_the_sdk_conform(api, client):
     (dict(presence_penalty=3), "presence_penalty", "decimal_above_max_value"),
     (dict(frequency_penalty=-3), "frequency_penalty", "decimal_below_min_value"),
     (dict(max_tokens=0), "max_tokens", "integer_below_min_value"),
-    (dict(max_tokens=16_385), "max_tokens", "invalid_value"),  # above gpt-4o-mini's output limit
+    (dict(max_completion_tokens=128_001), "max_completion_tokens", "invalid_value"),  # above its output limit
     (dict(stop=["a", "b", "c", "d", "e"]), "stop", "array_above_max_length"),
     (dict(stop=[1]), "stop", "invalid_type"),
     (dict(stream_options={"include_usage": True}), "stream_options", "invalid_value"),
 ])
 def test_invalid_parameters_raise_bad_request(client, params, param, code):
-    params = {"model": "gpt-4o-mini", "messages": USER, **params}
+    # At reasoning_effort="none" every sampling parameter is allowed: only its value is wrong.
+    params = {"model": DEFAULT_MODEL, "messages": USER, **NO_REASONING, **params}
     with pytest.raises(openai.BadRequestError) as info:
         client.chat.completions.create(**params)
     err = info.value
@@ -237,7 +254,7 @@ def test_invalid_parameters_raise_bad_request(client, params, param, code):
 @pytest.mark.parametrize("value,bound", [(2.5, "<= 2"), (-0.1, ">= 0")])
 def test_range_error_message_names_the_bound_and_the_value(client, value, bound):
     with pytest.raises(openai.BadRequestError) as info:
-        client.chat.completions.create(model="gpt-4o-mini", messages=USER, temperature=value)
+        client.chat.completions.create(model=DEFAULT_MODEL, messages=USER, temperature=value, **NO_REASONING)
     assert bound in info.value.message and str(value) in info.value.message
 
 
@@ -246,50 +263,66 @@ def test_unknown_model_is_404(client):
         client.chat.completions.create(model="gpt-99", messages=USER)
     assert info.value.status_code == 404
     assert info.value.code == "model_not_found"
-    assert "gpt-99" in info.value.message
+    assert "gpt-99" in info.value.message and "does not exist" in info.value.message
+
+
+@pytest.mark.parametrize("model", RETIRED)
+def test_retired_model_is_404_has_been_deprecated(client, model):
+    assert "o4-mini" in RETIRED
+    for stream in (False, True):
+        with pytest.raises(openai.NotFoundError) as info:
+            client.chat.completions.create(model=model, messages=USER, stream=stream)
+        err = info.value
+        assert (err.status_code, err.code, err.type) == (404, "model_not_found", "invalid_request_error")
+        assert f"`{model}` has been deprecated" in err.message
+        assert "does not exist" not in err.message
 
 
 def test_dated_snapshot_is_accepted_and_echoed(client):
-    response = client.chat.completions.create(model="gpt-4o-mini-2024-07-18", messages=USER)
-    assert response.model == "gpt-4o-mini-2024-07-18"
-    assert response.usage.prompt_tokens == count_message_tokens(USER, "gpt-4o-mini")
+    response = client.chat.completions.create(model="gpt-4o-2024-08-06", messages=USER)
+    assert response.model == "gpt-4o-2024-08-06"
+    assert response.usage.prompt_tokens == count_message_tokens(USER, "gpt-4o")
+    # A snapshot of a retired model is retired with it.
+    with pytest.raises(openai.NotFoundError, match="has been deprecated"):
+        client.chat.completions.create(model="o4-mini-2025-04-16", messages=USER)
 
 
 def test_unrecognised_parameter_is_400(client):
     with pytest.raises(openai.BadRequestError) as info:
-        client.chat.completions.create(model="gpt-4o-mini", messages=USER, extra_body={"temprature": 0})
+        client.chat.completions.create(model=DEFAULT_MODEL, messages=USER, extra_body={"temprature": 0})
     assert info.value.status_code == 400
     assert "temprature" in info.value.message
 
 
 def test_prompt_plus_max_tokens_beyond_the_context_window(client):
-    window = MODELS["gpt-3.5-turbo"].context_window
-    messages = [{"role": "user", "content": "word " * 14_000}]
-    prompt = count_message_tokens(messages, "gpt-3.5-turbo")
-    limit = MODELS["gpt-3.5-turbo"].max_output_tokens
+    window = MODELS[DEFAULT_MODEL].context_window
+    messages = [{"role": "user", "content": "word " * 1_000_000}]
+    prompt = count_message_tokens(messages, DEFAULT_MODEL)
+    limit = MODELS[DEFAULT_MODEL].max_output_tokens
     assert prompt < window < prompt + limit  # only the two together are too many
     with pytest.raises(openai.BadRequestError) as info:
-        client.chat.completions.create(model="gpt-3.5-turbo", messages=messages, max_tokens=limit)
+        client.chat.completions.create(model=DEFAULT_MODEL, messages=messages, max_completion_tokens=limit)
     err = info.value
     assert (err.code, err.param) == ("context_length_exceeded", "messages")
     for number in (window, prompt + limit, prompt, limit):
         assert str(number) in err.message
     # The same prompt with room for the reply is fine.
-    ok = client.chat.completions.create(model="gpt-3.5-turbo", messages=messages, max_tokens=window - prompt)
+    ok = client.chat.completions.create(model=DEFAULT_MODEL, messages=messages,
+                                        max_completion_tokens=window - prompt)
     assert ok.usage.prompt_tokens == prompt
 
 
 def test_prompt_alone_beyond_the_context_window(client):
-    messages = [{"role": "user", "content": "word " * 17_000}]
-    prompt = count_message_tokens(messages, "gpt-3.5-turbo")
+    messages = [{"role": "user", "content": "word " * 1_060_000}]
+    prompt = count_message_tokens(messages, DEFAULT_MODEL)
     with pytest.raises(openai.BadRequestError) as info:
-        client.chat.completions.create(model="gpt-3.5-turbo", messages=messages)
+        client.chat.completions.create(model=DEFAULT_MODEL, messages=messages)
     assert info.value.code == "context_length_exceeded"
-    assert str(MODELS["gpt-3.5-turbo"].context_window) in info.value.message
+    assert str(MODELS[DEFAULT_MODEL].context_window) in info.value.message
     assert str(prompt) in info.value.message
 
 
-@pytest.mark.parametrize("model", ["o1", "o3", "o4-mini", "gpt-5"])
+@pytest.mark.parametrize("model", [DEFAULT_MODEL, "gpt-6-astra", "gpt-6.1-terra", "gpt-5.6-luna", "gpt-5.5"])
 def test_reasoning_models_refuse_max_tokens_and_temperature(client, model):
     with pytest.raises(openai.BadRequestError) as info:
         client.chat.completions.create(model=model, messages=USER, max_tokens=100)
@@ -300,13 +333,153 @@ def test_reasoning_models_refuse_max_tokens_and_temperature(client, model):
     assert (info.value.param, info.value.code) == ("temperature", "unsupported_value")
     # What they do accept:
     response = client.chat.completions.create(model=model, messages=USER, max_completion_tokens=2_000,
-                                              temperature=1)
+                                              temperature=1)  # the default value is allowed
     assert response.choices[0].message.content.startswith(MARKER)
 
 
-def test_non_reasoning_model_accepts_max_completion_tokens(client):
-    response = client.chat.completions.create(model="gpt-4o-mini", messages=LONG_EN, max_completion_tokens=5)
+@pytest.mark.parametrize("params", [{"model": "gpt-4o"}, {"model": DEFAULT_MODEL, **NO_REASONING}],
+                         ids=["gpt-4o", "effort-none"])
+def test_non_reasoning_model_accepts_max_completion_tokens(client, params):
+    response = client.chat.completions.create(**params, messages=LONG_EN, max_completion_tokens=5)
     assert (response.choices[0].finish_reason, response.usage.completion_tokens) == ("length", 5)
+    assert response.usage.completion_tokens_details.reasoning_tokens == 0
+
+
+# ---------------------------------------------------------------- reasoning rules through the SDK
+
+def bad_request(client, **params) -> openai.BadRequestError:
+    """The 400 the SDK raises for a request; fails the test if the request goes through."""
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(**{"model": DEFAULT_MODEL, "messages": USER, **params})
+    err = info.value
+    assert (err.status_code, err.type) == (400, "invalid_request_error")
+    return err
+
+
+def test_reasoning_effort_outside_the_enum_is_invalid_value(client):
+    for model in (DEFAULT_MODEL, "gpt-4o"):  # checked against the enum before the model's rules
+        err = bad_request(client, model=model, reasoning_effort="extreme")
+        assert (err.param, err.code) == ("reasoning_effort", "invalid_value")
+        assert err.body["message"] == ("Invalid value: 'extreme'. Supported values are: 'none', 'minimal', 'low', "
+                               "'medium', 'high', 'xhigh', and 'max'.")
+    assert EFFORTS == ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+
+
+@pytest.mark.parametrize("model,effort", [("gpt-6-astra", "none"), ("gpt-6.2-sol", "none"),
+                                          ("gpt-5.4-mini", "max"), (DEFAULT_MODEL, "minimal")])
+def test_an_effort_the_model_does_not_take_is_unsupported_value(client, model, effort):
+    assert effort in EFFORTS and effort not in MODELS[model].rules.efforts
+    err = bad_request(client, model=model, reasoning_effort=effort)
+    assert (err.param, err.code) == ("reasoning_effort", "unsupported_value")
+    assert f"does not support '{effort}' with this model" in err.message
+    supported = MODELS[model].rules.efforts
+    assert err.message.endswith(", ".join(f"'{e}'" for e in supported[:-1]) + f", and '{supported[-1]}'.")
+    for good in supported:  # every effort it lists does work
+        assert client.chat.completions.create(model=model, messages=USER, reasoning_effort=good).choices
+
+
+@pytest.mark.parametrize("name,value", [("temperature", 0.5), ("temperature", 0), ("top_p", 0.5)])
+def test_temperature_needs_reasoning_effort_none(client, name, value):
+    err = bad_request(client, **{name: value})  # default effort: medium
+    assert (err.param, err.code) == (name, "unsupported_value")
+    assert err.body["message"] == (f"Unsupported value: '{name}' does not support {value} with this model. "
+                           "Only the default (1) value is supported.")
+    for effort in ("low", "high"):
+        assert bad_request(client, reasoning_effort=effort, **{name: value}).code == "unsupported_value"
+    response = ask(client, reasoning_effort="none", **{name: value})
+    assert response.choices[0].message.content.startswith(MARKER)
+    assert response.usage.completion_tokens_details.reasoning_tokens == 0
+    assert ask(client, **{name: 1}).choices  # the default value is always allowed
+
+
+@pytest.mark.parametrize("params", [{"stop": "chunk"}, {"stop": ["a", "b"]}, {"logprobs": True},
+                                    {"logprobs": True, "top_logprobs": 2}, {"presence_penalty": 0.5},
+                                    {"frequency_penalty": -0.5}, {"logit_bias": {"1734": 5}}],
+                         ids=lambda p: "+".join(p))
+def test_stop_logprobs_and_penalties_need_reasoning_effort_none(client, params):
+    err = bad_request(client, **params)
+    name = next(iter(params))
+    assert (err.param, err.code) == (name, "unsupported_parameter")
+    assert err.body["message"] == f"Unsupported parameter: '{name}' is not supported with this model."
+    assert ask(client, reasoning_effort="none", **params).choices
+    assert ask(client, model="gpt-4o", **params).choices  # a model that does not reason takes them freely
+
+
+def test_sampling_defaults_are_accepted_at_any_effort(client):
+    response = ask(client, temperature=1, top_p=1, presence_penalty=0, frequency_penalty=0, logprobs=False)
+    assert response.usage.completion_tokens_details.reasoning_tokens > 0
+
+
+def test_models_without_a_none_effort_never_take_sampling_parameters(client):
+    model = "gpt-6-astra"
+    for effort in MODELS[model].rules.efforts:
+        assert bad_request(client, model=model, reasoning_effort=effort, temperature=0.2).code == "unsupported_value"
+        assert bad_request(client, model=model, reasoning_effort=effort, stop="x").code == "unsupported_parameter"
+
+
+def test_a_model_whose_default_effort_is_none_takes_temperature_unasked(client):
+    model = "gpt-5.4-mini"
+    assert MODELS[model].rules.default_effort == "none"
+    response = ask(client, model=model, temperature=0.2, stop="zzz")
+    assert response.usage.completion_tokens_details.reasoning_tokens == 0
+    assert bad_request(client, model=model, reasoning_effort="low", temperature=0.2).param == "temperature"
+
+
+def test_reasoning_effort_on_a_model_that_does_not_reason_is_unsupported_parameter(client):
+    err = bad_request(client, model="gpt-4o", reasoning_effort="low")
+    assert (err.param, err.code) == ("reasoning_effort", "unsupported_parameter")
+    assert err.body["message"] == "Unsupported parameter: 'reasoning_effort' is not supported with this model."
+    assert ask(client, model="gpt-4o", temperature=0.2).choices  # it takes temperature without one
+
+
+@pytest.mark.parametrize("verbosity", ["low", "medium", "high"])
+def test_verbosity_is_for_gpt5_and_later(client, verbosity):
+    err = bad_request(client, model="gpt-4o", verbosity=verbosity)
+    assert (err.param, err.code) == ("verbosity", "unsupported_parameter")
+    assert err.body["message"] == "Unsupported parameter: 'verbosity' is not supported with this model."
+    for params in ({}, NO_REASONING, {"reasoning_effort": "high"}):
+        assert ask(client, verbosity=verbosity, **params).choices[0].message.content.startswith(MARKER)
+    assert ask(client, model="gpt-6-astra", verbosity=verbosity).choices
+
+
+def test_verbosity_outside_its_enum_is_invalid_value(client):
+    err = bad_request(client, verbosity="loud")
+    assert (err.param, err.code) == ("verbosity", "invalid_value")
+    assert err.body["message"] == "Invalid value: 'loud'. Supported values are: 'low', 'medium', and 'high'."
+
+
+def test_reasoning_models_refuse_max_tokens_even_at_effort_none(client):
+    err = bad_request(client, max_tokens=50, **NO_REASONING)
+    assert (err.param, err.code) == ("max_tokens", "unsupported_parameter")
+    assert ask(client, max_completion_tokens=50, **NO_REASONING).choices
+
+
+def test_a_budget_between_the_reasoning_and_the_full_reply_cuts_the_text(client):
+    full = ask(client, seed=1)  # temperature 1 only: the seed pins the reply
+    thinking = full.usage.completion_tokens_details.reasoning_tokens
+    text = full.choices[0].message.content
+    budget = thinking + 5
+    assert budget < full.usage.completion_tokens
+    response = ask(client, seed=1, max_completion_tokens=budget)
+    content = response.choices[0].message.content
+    assert response.choices[0].finish_reason == "length"
+    assert content and text.startswith(content) and content != text
+    assert response.usage.completion_tokens == budget
+    assert response.usage.completion_tokens_details.reasoning_tokens == thinking
+
+
+def test_a_budget_that_leaves_no_room_for_the_overhead_still_spends_the_budget(client):
+    full = ask(client, seed=1, **NO_REASONING)
+    budget = full.usage.completion_tokens - 1  # room for the text, not for the closing tokens
+    response = ask(client, seed=1, max_completion_tokens=budget, **NO_REASONING)
+    assert response.choices[0].finish_reason == "length"
+    assert response.usage.completion_tokens == budget
+
+
+def test_top_logprobs_zero_is_still_refused_at_the_default_effort(client):
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(model=DEFAULT_MODEL, messages=USER, top_logprobs=0)
+    assert info.value.body["param"] == "top_logprobs"
 
 
 # ---------------------------------------------------------------- simulated failures
@@ -314,9 +487,9 @@ def test_non_reasoning_model_accepts_max_completion_tokens(client):
 def test_invalid_api_key_once(api, client):
     api.fail_next("invalid_api_key")
     with pytest.raises(openai.AuthenticationError) as info:
-        client.chat.completions.create(model="gpt-4o-mini", messages=USER)
+        client.chat.completions.create(model=DEFAULT_MODEL, messages=USER)
     assert (info.value.status_code, info.value.code) == (401, "invalid_api_key")
-    assert client.chat.completions.create(model="gpt-4o-mini", messages=USER).choices  # only once
+    assert client.chat.completions.create(model=DEFAULT_MODEL, messages=USER).choices  # only once
     assert len(api.requests) == 2
 
 
@@ -324,7 +497,7 @@ def test_rate_limit_is_retried_by_the_sdk(api):
     client = offline_client(api)  # the SDK's default: 2 retries
     api.fail_next("rate_limit", 2)
     start = time.perf_counter()
-    response = client.chat.completions.create(model="gpt-4o-mini", messages=USER)
+    response = client.chat.completions.create(model=DEFAULT_MODEL, messages=USER)
     assert response.choices[0].message.content.startswith(MARKER)
     assert len(api.requests) == 3
     assert api.requests[0] == api.requests[2]  # the same request, sent again
@@ -335,28 +508,29 @@ def test_rate_limit_is_retried_by_the_sdk(api):
 def test_rate_limit_without_retries_raises_with_retry_after(api, client):
     api.fail_next("rate_limit", 5)
     with pytest.raises(openai.RateLimitError) as info:
-        client.chat.completions.create(model="gpt-4o-mini", messages=USER)
+        client.chat.completions.create(model=DEFAULT_MODEL, messages=USER)
     err = info.value
     assert (err.status_code, err.code) == (429, "rate_limit_exceeded")
     assert err.response.headers["retry-after-ms"] == "20"
-    assert "gpt-4o-mini" in err.message
+    assert DEFAULT_MODEL in err.message
     assert len(api.requests) == 1
 
 
 def test_simulate_header_gives_a_server_error(api, client):
     with pytest.raises(openai.InternalServerError) as info:
-        client.chat.completions.create(model="gpt-4o-mini", messages=USER,
+        client.chat.completions.create(model=DEFAULT_MODEL, messages=USER,
                                        extra_headers={"x-offline-simulate": "server_error"})
     assert info.value.status_code == 500 and info.value.type == "server_error"
-    assert client.chat.completions.create(model="gpt-4o-mini", messages=USER).choices  # one request only
+    assert client.chat.completions.create(model=DEFAULT_MODEL, messages=USER).choices  # one request only
 
 
 def test_stream_error_breaks_off_after_some_content(api, client):
-    full = client.chat.completions.create(model="gpt-4o-mini", messages=LONG_EN, temperature=0)
+    full = client.chat.completions.create(model=DEFAULT_MODEL, messages=LONG_EN, temperature=0, **NO_REASONING)
     full = full.choices[0].message.content
     api.fail_next("stream_error")
     pieces = []
-    stream = client.chat.completions.create(model="gpt-4o-mini", messages=LONG_EN, temperature=0, stream=True)
+    stream = client.chat.completions.create(model=DEFAULT_MODEL, messages=LONG_EN, temperature=0, stream=True,
+                                            **NO_REASONING)
     with pytest.raises(openai.APIError) as info:
         for chunk in stream:
             pieces.append(chunk.choices[0].delta.content or "")
@@ -369,16 +543,17 @@ def test_stream_error_breaks_off_after_some_content(api, client):
 def test_stream_error_without_any_text_still_fails(api, client):
     # A reasoning model whose limit is spent on thinking streams no text at all.
     api.fail_next("stream_error")
-    stream = client.chat.completions.create(model="o3", messages=USER, max_completion_tokens=10, stream=True)
+    stream = client.chat.completions.create(model=DEFAULT_MODEL, messages=USER, max_completion_tokens=10,
+                                            stream=True)
     with pytest.raises(openai.APIError):
         list(stream)
-    assert ask(client, model="o3").choices  # the failure was used up by that stream
+    assert ask(client).choices  # the failure was used up by that stream
 
 
 def test_stream_error_on_a_plain_request_is_a_server_error(api, client):
     api.fail_next("stream_error")
     with pytest.raises(openai.InternalServerError):
-        client.chat.completions.create(model="gpt-4o-mini", messages=USER)
+        client.chat.completions.create(model=DEFAULT_MODEL, messages=USER)
 
 
 def test_unknown_simulated_failure_is_refused():
@@ -389,37 +564,43 @@ def test_unknown_simulated_failure_is_refused():
 # ---------------------------------------------------------------- models endpoint
 
 def test_models_list_and_retrieve(client):
-    assert [m.id for m in client.models.list()] == list(MODELS)
-    assert client.models.retrieve("gpt-4o").id == "gpt-4o"
-    with pytest.raises(openai.NotFoundError):
-        client.models.retrieve("gpt-99")
+    listed = [m.id for m in client.models.list()]
+    assert listed == current_models()
+    assert DEFAULT_MODEL in listed and not set(RETIRED) & set(listed)  # only the models served today
+    assert client.models.retrieve(DEFAULT_MODEL).id == DEFAULT_MODEL
+    for name in ("gpt-99", "o4-mini"):
+        with pytest.raises(openai.NotFoundError):
+            client.models.retrieve(name)
 
 
 # ---------------------------------------------------------------- behaviour
 
-def ask(client, messages=USER, model="gpt-4o-mini", **params):
+def ask(client, messages=USER, model=DEFAULT_MODEL, **params):
     return client.chat.completions.create(model=model, messages=messages, **params)
 
 
 def test_usage_counts_the_prompt_and_the_reply(client):
-    for model in ("gpt-3.5-turbo", "gpt-4.1-nano"):
-        response = ask(client, LONG_KO, model=model)
+    for model, params in (("gpt-4o", {}), (DEFAULT_MODEL, NO_REASONING)):
+        response = ask(client, LONG_KO, model=model, **params)
         usage, content = response.usage, response.choices[0].message.content
         assert usage.prompt_tokens == count_message_tokens(LONG_KO, model)
-        assert usage.completion_tokens == count_tokens(content, model)
+        overhead = MODELS[model].rules.completion_overhead  # 0 for gpt-4o
+        assert usage.completion_tokens == count_tokens(content, model) + overhead
         assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
         assert usage.completion_tokens_details.reasoning_tokens == 0
 
 
 def test_temperature_zero_is_deterministic(client):
-    first = ask(client, temperature=0).choices[0].message.content
-    assert ask(client, temperature=0).choices[0].message.content == first
-    assert ask(offline_client(OfflineAPI()), temperature=0).choices[0].message.content == first
+    first = ask(client, temperature=0, **NO_REASONING).choices[0].message.content
+    assert ask(client, temperature=0, **NO_REASONING).choices[0].message.content == first
+    assert ask(offline_client(OfflineAPI()), temperature=0, **NO_REASONING).choices[0].message.content == first
 
 
 def test_temperature_without_seed_varies():
     client = offline_client(OfflineAPI(seed=None))
     replies = {ask(client, temperature=1).choices[0].message.content for _ in range(10)}
+    assert len(replies) >= 2
+    replies = {ask(client, temperature=1.5, **NO_REASONING).choices[0].message.content for _ in range(10)}
     assert len(replies) >= 2
 
 
@@ -434,7 +615,7 @@ def test_same_seed_same_reply(client):
 
 def test_api_seed_pins_requests_without_one():
     client = offline_client(OfflineAPI(seed=3))
-    replies = {ask(client, temperature=1.5).choices[0].message.content for _ in range(5)}
+    replies = {ask(client, temperature=1.5, **NO_REASONING).choices[0].message.content for _ in range(5)}
     assert len(replies) == 1
 
 
@@ -442,29 +623,33 @@ def test_n_choices_have_their_indexes_and_all_count(client):
     response = ask(client, n=3, temperature=1, seed=2)
     assert [c.index for c in response.choices] == [0, 1, 2]
     contents = [c.message.content for c in response.choices]
-    assert response.usage.completion_tokens == sum(count_tokens(c, "gpt-4o-mini") for c in contents)
-    assert response.usage.prompt_tokens == count_message_tokens(USER, "gpt-4o-mini")  # counted once
+    reasoning = response.usage.completion_tokens_details.reasoning_tokens
+    one = ask(client, temperature=1, seed=2).usage.completion_tokens_details.reasoning_tokens
+    assert reasoning == 3 * one > 0  # each choice thinks on its own
+    visible = sum(count_tokens(c, DEFAULT_MODEL) + OVERHEAD for c in contents)
+    assert response.usage.completion_tokens == visible + reasoning
+    assert response.usage.prompt_tokens == count_message_tokens(USER, DEFAULT_MODEL)  # counted once
 
 
 def test_stop_cuts_before_the_stop_text(client):
-    full = ask(client, temperature=0).choices[0].message.content
+    full = ask(client, temperature=0, **NO_REASONING).choices[0].message.content
     assert "chunk" in full and "text" in full[full.index("chunk"):]
-    response = ask(client, temperature=0, stop=["text", "chunk"])  # the earliest one wins
+    response = ask(client, temperature=0, stop=["text", "chunk"], **NO_REASONING)  # the earliest one wins
     content = response.choices[0].message.content
     assert content == full[: full.index("chunk")]
     assert response.choices[0].finish_reason == "stop"
-    assert response.usage.completion_tokens == count_tokens(content, "gpt-4o-mini")
+    assert response.usage.completion_tokens == count_tokens(content, DEFAULT_MODEL) + OVERHEAD
 
 
 @pytest.mark.parametrize("messages", [LONG_EN, LONG_KO], ids=["en", "ko"])
 def test_max_tokens_truncates_with_finish_reason_length(client, messages):
-    full = ask(client, messages, temperature=0).choices[0].message.content
+    full = ask(client, messages, temperature=0, **NO_REASONING).choices[0].message.content
     limits = range(1, 40)
     if messages is LONG_KO:  # make sure some limits do fall inside a character
-        tokens = encoding_for("gpt-4o-mini").encode_ordinary(full)
-        assert any("\ufffd" in encoding_for("gpt-4o-mini").decode(tokens[:k]) for k in limits)
+        tokens = encoding_for(DEFAULT_MODEL).encode_ordinary(full)
+        assert any("\ufffd" in encoding_for(DEFAULT_MODEL).decode(tokens[:k]) for k in limits)
     for limit in limits:
-        response = ask(client, messages, temperature=0, max_tokens=limit)
+        response = ask(client, messages, temperature=0, max_completion_tokens=limit, **NO_REASONING)
         content = response.choices[0].message.content
         assert response.choices[0].finish_reason == "length"
         assert response.usage.completion_tokens == limit
@@ -472,19 +657,39 @@ def test_max_tokens_truncates_with_finish_reason_length(client, messages):
         assert "\ufffd" not in content  # a cut inside a Korean character is not shown
 
 
-@pytest.mark.parametrize("model", ["o1", "o3", "o4-mini", "gpt-5-nano"])
+@pytest.mark.parametrize("model", [DEFAULT_MODEL, "gpt-6-astra", "gpt-6.1-terra", "gpt-5.6-luna", "gpt-5.5"])
 def test_reasoning_tokens_are_reported_and_billed_as_completion(client, model):
     response = ask(client, model=model)
     usage = response.usage
     reasoning = usage.completion_tokens_details.reasoning_tokens
     assert reasoning > 0
     content = response.choices[0].message.content
-    assert usage.completion_tokens == count_tokens(content, model) + reasoning
+    overhead = MODELS[model].rules.completion_overhead
+    assert overhead > 0
+    assert usage.completion_tokens == reasoning + count_tokens(content, model) + overhead
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
 
 
+def test_reasoning_tokens_grow_with_the_effort(client):
+    efforts = MODELS[DEFAULT_MODEL].rules.efforts
+    assert efforts == ("none", "low", "medium", "high", "xhigh", "max")
+    reasoning = []
+    for effort in efforts:
+        response = ask(client, reasoning_effort=effort)
+        usage, content = response.usage, response.choices[0].message.content
+        assert response.choices[0].finish_reason == "stop" and content.startswith(MARKER)
+        reasoning.append(usage.completion_tokens_details.reasoning_tokens)
+        assert usage.completion_tokens == reasoning[-1] + count_tokens(content, DEFAULT_MODEL) + OVERHEAD
+    assert reasoning[0] == 0 and reasoning == sorted(set(reasoning)), reasoning  # strictly growing
+    # Naming no effort is the model's default effort.
+    default = efforts.index(MODELS[DEFAULT_MODEL].rules.default_effort)
+    assert ask(client).usage.completion_tokens_details.reasoning_tokens == reasoning[default]
+
+
 def test_reasoning_can_use_up_max_completion_tokens(client):
-    response = ask(client, model="o3", max_completion_tokens=10)
+    thinking = ask(client).usage.completion_tokens_details.reasoning_tokens
+    assert thinking > 10
+    response = ask(client, max_completion_tokens=10)
     assert response.choices[0].message.content == ""
     assert response.choices[0].finish_reason == "length"
     assert response.usage.completion_tokens == response.usage.completion_tokens_details.reasoning_tokens == 10
@@ -504,7 +709,7 @@ def test_replies_are_marked_offline(client, prompt):
 ])
 def test_reply_language_follows_the_system_prompt(client, system, question, korean):
     messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": question}]
-    reply = ask(client, messages, temperature=0).choices[0].message.content
+    reply = ask(client, messages, temperature=0, **NO_REASONING).choices[0].message.content
     assert bool(HANGUL.search(reply)) is korean
 
 
@@ -528,16 +733,15 @@ def test_the_model_recalls_a_name_only_from_the_history_it_is_sent(client, intro
 # ---------------------------------------------------------------- streaming
 
 @pytest.mark.parametrize("messages,params", [
-    (LONG_EN, {}),
-    (LONG_KO, {}),
-    (LONG_KO, {"max_tokens": 23}),
-    (USER, {"stop": "chunk"}),
-    (USER, {"model": "o1", "seed": 4}),  # temperature 1 only: the seed pins it
-], ids=["en", "ko", "ko-length", "stop", "reasoning"])
+    (LONG_EN, {"temperature": 0, **NO_REASONING}),
+    (LONG_KO, {"temperature": 0, **NO_REASONING}),
+    (LONG_KO, {"temperature": 0, "max_completion_tokens": 23, **NO_REASONING}),
+    (USER, {"temperature": 0, "stop": "chunk", **NO_REASONING}),
+    (USER, {"seed": 4}),  # reasoning: temperature 1 only, the seed pins it
+    (USER, {"model": "gpt-6-astra", "reasoning_effort": "max", "seed": 4}),
+], ids=["en", "ko", "ko-length", "stop", "reasoning", "reasoning-max"])
 def test_stream_joins_to_exactly_the_plain_reply(client, messages, params):
-    params = {"model": "gpt-4o-mini", "messages": messages, **params}
-    if not params["model"].startswith("o"):
-        params["temperature"] = 0
+    params = {"model": DEFAULT_MODEL, "messages": messages, **params}
     plain = client.chat.completions.create(**params)
     chunks = list(client.chat.completions.create(**params, stream=True, stream_options={"include_usage": True}))
     first, *rest, usage_chunk = chunks
@@ -569,22 +773,22 @@ def test_stream_with_n_2_gives_both_choices(client):
 
 @pytest.mark.parametrize("tokens_per_chunk", [1, 5])
 def test_chunk_size_changes_the_pieces_not_the_text(tokens_per_chunk):
-    plain = ask(offline_client(OfflineAPI()), LONG_KO, temperature=0).choices[0].message.content
+    plain = ask(offline_client(OfflineAPI()), LONG_KO, temperature=0, **NO_REASONING).choices[0].message.content
     client = offline_client(OfflineAPI(tokens_per_chunk=tokens_per_chunk))
-    pieces = [c.choices[0].delta.content for c in ask(client, LONG_KO, temperature=0, stream=True)
+    pieces = [c.choices[0].delta.content for c in ask(client, LONG_KO, temperature=0, stream=True, **NO_REASONING)
               if c.choices and c.choices[0].delta.content]
     assert "".join(pieces) == plain
-    assert len(pieces) >= count_tokens(plain, "gpt-4o-mini") // tokens_per_chunk - 1
+    assert len(pieces) >= count_tokens(plain, DEFAULT_MODEL) // tokens_per_chunk - 1
 
 
 def test_chunk_delay_sleeps_between_content_chunks(monkeypatch):
     sleeps = []
     monkeypatch.setattr(helpers.offline.time, "sleep", sleeps.append)
-    response = post({"model": "gpt-4o-mini", "messages": LONG_EN, "stream": True}, OfflineAPI(chunk_delay=0.25))
+    response = post({"model": DEFAULT_MODEL, "messages": LONG_EN, "stream": True}, OfflineAPI(chunk_delay=0.25))
     content_chunks = [p for p in sse_data(response.content)[:-1] if json.loads(p)["choices"][0]["delta"].get("content")]
     assert sleeps == [0.25] * len(content_chunks)
     sleeps.clear()
-    post({"model": "gpt-4o-mini", "messages": LONG_EN, "stream": True}, OfflineAPI())
+    post({"model": DEFAULT_MODEL, "messages": LONG_EN, "stream": True}, OfflineAPI())
     assert sleeps == []
 
 

@@ -16,7 +16,7 @@ COMPLETION = {
     "id": "chatcmpl-123",
     "object": "chat.completion",
     "created": 1_700_000_000,
-    "model": "gpt-4o-mini",
+    "model": "gpt-6-luna",
     "choices": [{
         "index": 0,
         "message": {"role": "assistant", "content": "Hello!", "refusal": None},
@@ -26,7 +26,7 @@ COMPLETION = {
     "usage": {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11},
 }
 CHUNK_BASE = {"id": "chatcmpl-123", "object": "chat.completion.chunk",
-              "created": 1_700_000_000, "model": "gpt-4o-mini"}
+              "created": 1_700_000_000, "model": "gpt-6-luna"}
 CONTENT_CHUNK = {**CHUNK_BASE, "usage": None, "choices": [
     {"index": 0, "delta": {"content": "hi"}, "logprobs": None, "finish_reason": None}]}
 USAGE_CHUNK = {**CHUNK_BASE, "choices": [], "usage": COMPLETION["usage"]}
@@ -59,7 +59,7 @@ def test_all_converted_schemas_are_valid_json_schema():
     (USAGE_CHUNK, CHUNK),
     (API_ERROR, ERROR),
     (mutated(API_ERROR, ["error", "code"], "model_not_found"), ERROR),
-    ({"object": "list", "data": [{"id": "gpt-4o-mini", "object": "model",
+    ({"object": "list", "data": [{"id": "gpt-6-luna", "object": "model",
                                   "created": 1_700_000_000, "owned_by": "system"}]},
      "ListModelsResponse"),
 ])
@@ -116,7 +116,7 @@ def test_error_message_names_location():
 
 def test_request_schema():
     request = {
-        "model": "gpt-4o-mini",
+        "model": "gpt-6-luna",
         "messages": [
             {"role": "system", "content": "Be brief."},
             {"role": "user", "content": [{"type": "text", "text": "Weather?"}]},
@@ -128,6 +128,8 @@ def test_request_schema():
         "tools": [{"type": "function", "function": {
             "name": "weather", "parameters": {"type": "object", "properties": {}}}}],
         "tool_choice": "auto",
+        "reasoning_effort": "none",  # the default model takes temperature only at this effort
+        "verbosity": "low",
         "temperature": 0.2,
         "max_tokens": None,  # nullable: true on a plain type
         "stop": None,        # nullable: true on a oneOf
@@ -138,6 +140,10 @@ def test_request_schema():
     assert errors(mutated(request, ["messages"], []), "CreateChatCompletionRequest")
     assert errors(mutated(request, ["messages", 1, "role"], "robot"),
                   "CreateChatCompletionRequest")
+    for effort in ("minimal", "low", "medium", "high", "xhigh", "max"):
+        validate(mutated(request, ["reasoning_effort"], effort), "CreateChatCompletionRequest")
+    assert errors(mutated(request, ["reasoning_effort"], "extreme"), "CreateChatCompletionRequest")
+    assert errors(mutated(request, ["verbosity"], "loud"), "CreateChatCompletionRequest")
 
 
 def test_unknown_schema_name():

@@ -19,9 +19,10 @@ import pytest
 
 from helpers import spend
 from helpers.client import get_client, offline_client
-from helpers.models import DEFAULT_MODEL
+from helpers.models import DEFAULT_MODEL, MODELS
 from helpers.offline import OfflineAPI
-from helpers.pricing import usage_cost
+from helpers.pricing import estimate_cost, usage_cost
+from helpers.tokens import count_tokens
 
 CAP = spend.CAP_VARIABLE
 HELLO = [{"role": "user", "content": "Hello! What is a token?"}]
@@ -52,11 +53,12 @@ def streamed(client, **params):
 
 def test_each_call_is_priced_at_its_own_model():
     client = offline_client(OfflineAPI(seed=0))
-    replies = [ask(client), ask(client, n=2), ask(client, model="gpt-4o"),
-               client.chat.completions.create(model="o4-mini", messages=HELLO)]
+    replies = [ask(client), ask(client, n=2), ask(client, model="gpt-4o-2024-08-06"),
+               client.chat.completions.create(model="gpt-6-astra", messages=HELLO)]
     costs = [c.cost for c in spend.charges()]
     assert costs == pytest.approx([usage_cost(r.model, r.usage) for r in replies])
-    assert [c.priced_as for c in spend.charges()] == [DEFAULT_MODEL, DEFAULT_MODEL, "gpt-4o", "o4-mini"]
+    assert [c.priced_as for c in spend.charges()] == [DEFAULT_MODEL, DEFAULT_MODEL, "gpt-4o", "gpt-6-astra"]
+    assert len(set(costs)) == 4
     # reasoning tokens are part of completion_tokens and bill as output
     assert replies[3].usage.completion_tokens_details.reasoning_tokens > 0
     assert spend.charges()[3].completion_tokens == replies[3].usage.completion_tokens
@@ -65,8 +67,8 @@ def test_each_call_is_priced_at_its_own_model():
 
 def test_meter_equals_sum_of_usage_costs_exactly():
     client = offline_client(OfflineAPI(seed=0))
-    replies = [ask(client), ask(client, max_tokens=5), client.chat.completions.create(
-        model="gpt-4.1-nano", messages=HELLO + [{"role": "assistant", "content": "A piece of text."},
+    replies = [ask(client), ask(client, max_completion_tokens=5), client.chat.completions.create(
+        model="gpt-5.4-nano", messages=HELLO + [{"role": "assistant", "content": "A piece of text."},
                                                 {"role": "user", "content": "Tell me more"}])]
     assert spend.spent() == pytest.approx(sum(usage_cost(r.model, r.usage) for r in replies), rel=1e-12)
     summary = spend.summary()
@@ -85,16 +87,33 @@ def test_streams_with_include_usage_are_metered_from_the_usage_chunk():
 
 
 def test_streams_without_usage_are_estimated_with_tiktoken():
+    # gpt-4o reports nothing but its text, so the estimate is exact.
     client = offline_client(OfflineAPI(seed=0))
-    text, usage = streamed(client)
+    text, usage = streamed(client, model="gpt-4o")
     assert usage is None and text
     (charge,) = spend.charges()
-    assert charge.estimated
+    assert charge.estimated and charge.priced_as == "gpt-4o"
     # The emulator counts like the API: the same request with include_usage says what it really cost.
     spend.reset()
-    _, real = streamed(client, stream_options={"include_usage": True})
+    _, real = streamed(client, model="gpt-4o", stream_options={"include_usage": True})
     assert (charge.prompt_tokens, charge.completion_tokens) == (real.prompt_tokens, real.completion_tokens)
-    assert charge.cost == pytest.approx(usage_cost(DEFAULT_MODEL, real))
+    assert charge.cost == pytest.approx(usage_cost("gpt-4o", real))
+
+
+def test_a_reasoning_stream_without_usage_is_estimated_from_its_visible_text():
+    # A stream carries no reasoning tokens: without include_usage the meter counts what it
+    # can see, so it is low by the hidden tokens (reasoning, and the family's few extra ones).
+    client = offline_client(OfflineAPI(seed=0))
+    text, _ = streamed(client)
+    (charge,) = spend.charges()
+    spend.reset()
+    _, real = streamed(client, stream_options={"include_usage": True})
+    hidden = real.completion_tokens_details.reasoning_tokens + MODELS[DEFAULT_MODEL].rules.completion_overhead
+    assert real.completion_tokens_details.reasoning_tokens > 0
+    assert charge.estimated and charge.prompt_tokens == real.prompt_tokens
+    assert charge.completion_tokens == count_tokens(text, DEFAULT_MODEL) == real.completion_tokens - hidden
+    assert charge.cost == pytest.approx(estimate_cost(DEFAULT_MODEL, charge.prompt_tokens, charge.completion_tokens))
+    assert charge.cost < usage_cost(DEFAULT_MODEL, real)
 
 
 def test_a_stream_left_half_way_is_metered_for_what_arrived():
@@ -297,7 +316,11 @@ def test_real_key_client_is_metered_over_http(server, monkeypatch, capsys):
     first, second, third = spend.charges()
     assert first.cost == pytest.approx(usage_cost(DEFAULT_MODEL, reply.usage))
     assert second.cost == pytest.approx(usage_cost(DEFAULT_MODEL, usage)) and not second.estimated
-    assert third.estimated and third.cost == pytest.approx(second.cost)
+    # The same reply streamed without usage: counted from its text, without the hidden tokens.
+    hidden = usage.completion_tokens_details.reasoning_tokens + MODELS[DEFAULT_MODEL].rules.completion_overhead
+    assert third.estimated and third.prompt_tokens == usage.prompt_tokens
+    assert third.completion_tokens == count_tokens(text, DEFAULT_MODEL) == usage.completion_tokens - hidden
+    assert third.cost == pytest.approx(estimate_cost(DEFAULT_MODEL, third.prompt_tokens, third.completion_tokens))
     assert len(api.requests) == 3
 
     monkeypatch.setenv(CAP, f"{spend.spent() / 2:.8f}")

@@ -7,11 +7,13 @@ import re
 import warnings
 from pathlib import Path
 
+import openai
 import pytest
 
 import helpers
 from helpers import widgets as hw
 from helpers.chat import Conversation
+from helpers.models import DEFAULT_MODEL, lesson_models, model_info
 from helpers.widgets import chat_widget, cost_calculator, tokenizer_playground
 
 KOREAN = "아버지가 방에 들어가신다."
@@ -61,8 +63,8 @@ def test_tokenize_covers_the_text_and_numbers_from_one(text, encoding):
 
 def test_korean_counts_and_the_split_character():
     assert hw.token_counts(KOREAN) == {"cl100k_base": 13, "o200k_base": 10}
-    assert helpers.count_tokens(KOREAN, "gpt-3.5-turbo") == 13  # cl100k_base
-    assert helpers.count_tokens(KOREAN, "gpt-4o") == 10  # o200k_base
+    assert helpers.count_tokens(KOREAN, "gpt-3.5-turbo") == 13  # cl100k_base (a retired model's)
+    assert helpers.count_tokens(KOREAN, DEFAULT_MODEL) == 10  # o200k_base
     pieces = hw.tokenize(KOREAN, "cl100k_base")
     partial = [p for p in pieces if p.partial]
     # '들' is split across two tokens: both show the whole character, dashed.
@@ -73,9 +75,20 @@ def test_korean_counts_and_the_split_character():
 
 def test_models_using_each_encoding():
     assert hw.models_using("cl100k_base") == ["gpt-3.5-turbo"]
-    assert "gpt-4o" in hw.models_using("o200k_base")
+    assert DEFAULT_MODEL in hw.models_using("o200k_base") and "gpt-5.4-mini" in hw.models_using("o200k_base")
     assert hw.token_count_model("cl100k_base") == "gpt-3.5-turbo"
     assert hw.token_count_model("p50k_base") is None
+
+
+def test_used_by_names_served_models_first_and_says_what_is_assumed():
+    o200k = hw.used_by_text("o200k_base")
+    served = [m for m in hw.models_using("o200k_base") if not model_info(m).retired]
+    assert o200k.startswith("used by " + ", ".join(served[:6]) + f" and {len(served) - 6} more")
+    assert "assumed for the gpt-6 models" in o200k
+    assert "o4-mini" not in o200k and "gpt-4.1-nano" not in o200k  # retired: not listed
+    assert hw.used_by_text("cl100k_base") == "used by no current model; retired: gpt-3.5-turbo"
+    assert hw.used_by_text("p50k_base") == "not used by the course's models"
+    assert o200k in hw.tokens_html("hi", "o200k_base")
 
 
 @pytest.mark.parametrize("encoding", hw.ENCODINGS)
@@ -128,7 +141,7 @@ def test_playground_widget_follows_the_text_and_the_presets():
     assert "&lt;" in w.output.value and "<evil" not in w.output.value
     w.preset_buttons["English"].click()
     assert w.text.value == ENGLISH
-    assert shown_count(w.output.value, "o200k_base") == helpers.count_tokens(ENGLISH, "gpt-4o")
+    assert shown_count(w.output.value, "o200k_base") == helpers.count_tokens(ENGLISH, DEFAULT_MODEL)
     w.preset_buttons["Korean"].click()
     assert shown_count(w.output.value, "cl100k_base") == 13
     assert shown_count(w.output.value, "o200k_base") == 10
@@ -136,12 +149,14 @@ def test_playground_widget_follows_the_text_and_the_presets():
 
 # ---------------------------------------------------------------- cost
 
-@pytest.mark.parametrize("model", ["gpt-4o-mini", "gpt-4o", "o3", "gpt-3.5-turbo"])
-@pytest.mark.parametrize(("tokens_in", "tokens_out", "calls"), [(1000, 500, 1000), (0, 0, 0), (123_456, 7, 3)])
+@pytest.mark.parametrize("model", ["gpt-6-luna", "gpt-6-astra", "gpt-5.4-mini", "gpt-3.5-turbo"])
+@pytest.mark.parametrize(("tokens_in", "tokens_out", "calls"),
+                         [(1000, 500, 1000), (0, 0, 0), (123_456, 7, 3), (300_000, 2_000, 5)])
 def test_estimate_equals_the_pricing_functions(model, tokens_in, tokens_out, calls):
     est = hw.estimate(model, tokens_in, tokens_out, calls)
     per_call = helpers.estimate_cost(model, tokens_in, tokens_out)
     assert est.per_call == per_call
+    assert est.long_context == helpers.cost_breakdown(model, tokens_in, tokens_out).long_context
     assert est.per_month == helpers.monthly_cost(per_call, calls)
     assert est.per_day == pytest.approx(per_call * calls)
     assert est.input_cost + est.output_cost == pytest.approx(per_call)
@@ -150,17 +165,21 @@ def test_estimate_equals_the_pricing_functions(model, tokens_in, tokens_out, cal
 
 
 def test_estimate_known_numbers():
-    est = hw.estimate("gpt-4o-mini", 1000, 500, 1000)
-    # 1000 x $0.15/1M + 500 x $0.60/1M = $0.00045 per call; x 1000 calls x 30 days = $13.50.
-    assert est.per_call == pytest.approx(0.00045)
-    assert est.per_month == pytest.approx(13.5)
+    est = hw.estimate("gpt-6-luna", 1000, 500, 1000)
+    # 1000 x $0.10/1M + 500 x $0.50/1M = $0.00035 per call; x 1000 calls x 30 days = $10.50.
+    assert est.per_call == pytest.approx(0.00035)
+    assert est.per_month == pytest.approx(10.5)
+    assert not est.long_context
+    # Above 272,000 prompt tokens the whole request bills at the long-context tier (x2 in, x1.5 out).
+    long = hw.estimate("gpt-6-luna", 300_000, 1000, 1)
+    assert long.long_context and long.per_call == pytest.approx(300_000 * 0.2e-6 + 1000 * 0.75e-6)
 
 
 def test_estimate_rejects_negative_numbers():
     with pytest.raises(ValueError):
-        hw.estimate("gpt-4o-mini", -1, 0, 1)
+        hw.estimate(DEFAULT_MODEL, -1, 0, 1)
     with pytest.raises(ValueError):
-        hw.estimate("gpt-4o-mini", 1, 1, -1)
+        hw.estimate(DEFAULT_MODEL, 1, 1, -1)
 
 
 @pytest.mark.parametrize(("value", "shown"), [
@@ -172,51 +191,85 @@ def test_format_usd(value, shown):
 
 
 def test_cost_html_shows_each_number():
-    est = hw.estimate("gpt-4o-mini", 1000, 500, 1000)
+    est = hw.estimate("gpt-6-luna", 1000, 500, 1000)
     page = hw.cost_html(est)
     for row, value in [("per-call", est.per_call), ("per-day", est.per_day), ("per-month", est.per_month)]:
         assert f'data-row="{row}" style="padding:2px 0;text-align:right;font-family:monospace">' \
                f"{hw.format_usd(value)}<" in page
-    assert "$0.15 / 1M" in page and "$0.6 / 1M" in page and "2025-08-07" in page
-    assert "reasoning" not in page
-    assert "reasoning tokens" in hw.cost_html(hw.estimate("o3", 10, 10, 1))
+    assert "$0.1 / 1M<" in page and "$0.5 / 1M<" in page and "2026-11-25" in page
+    assert "reasoning tokens" in page and "long-context" not in page
+    assert "reasoning" not in hw.cost_html(hw.estimate("gpt-4.1-mini", 10, 10, 1))  # not a reasoning model
+
+
+def test_cost_html_shows_the_long_context_tier():
+    at_threshold = hw.cost_html(hw.estimate("gpt-6-luna", 272_000, 10, 1))
+    assert "long-context" not in at_threshold and "$0.1 / 1M<" in at_threshold
+    page = hw.cost_html(hw.estimate("gpt-6-luna", 272_001, 10, 1))
+    assert "$0.1 / 1M × 2<" in page and "$0.5 / 1M × 1.5<" in page and "272,000 tokens" in page
+    assert "long-context" not in hw.cost_html(hw.estimate("gpt-5.4-mini", 390_000, 10, 1))  # no tier
 
 
 def test_cost_widget_recomputes_and_counts_a_text():
     w = cost_calculator()
-    assert w.estimate() == hw.estimate(helpers.DEFAULT_MODEL, 1000, 500, 1000)
-    w.model_dropdown.value = "gpt-4o"
+    assert w.estimate() == hw.estimate(DEFAULT_MODEL, 1000, 500, 1000)
+    assert list(w.model_dropdown.options) == lesson_models()  # no retired or soon shut-down model
+    w.model_dropdown.value = "gpt-5.4-mini"
     w.input_tokens.value = 2000
     w.output_tokens.value = 100
     w.calls_per_day.value = 50
-    est = hw.estimate("gpt-4o", 2000, 100, 50)
+    est = hw.estimate("gpt-5.4-mini", 2000, 100, 50)
     assert hw.format_usd(est.per_month) in w.result.value
-    assert w.estimate().per_month == helpers.monthly_cost(helpers.estimate_cost("gpt-4o", 2000, 100), 50)
+    assert w.estimate().per_month == helpers.monthly_cost(helpers.estimate_cost("gpt-5.4-mini", 2000, 100), 50)
 
     w.text.value = KOREAN
-    assert w.input_tokens.value == helpers.count_tokens(KOREAN, "gpt-4o") == 10
-    w.model_dropdown.value = "gpt-3.5-turbo"  # another tokenizer: counted again
-    assert w.input_tokens.value == 13
-    assert "13 tokens" in w.text_note.value
-    assert repr(w) == ("Cost calculator: gpt-3.5-turbo, 13 in + 100 out tokens: "
-                       f"{hw.format_usd(helpers.estimate_cost('gpt-3.5-turbo', 13, 100))}/call, "
-                       f"{hw.format_usd(hw.estimate('gpt-3.5-turbo', 13, 100, 50).per_month)}/month at 50 calls/day")
+    assert w.input_tokens.value == helpers.count_tokens(KOREAN, "gpt-5.4-mini") == 10
+    assert repr(w) == ("Cost calculator: gpt-5.4-mini, 10 in + 100 out tokens: "
+                       f"{hw.format_usd(helpers.estimate_cost('gpt-5.4-mini', 10, 100))}/call, "
+                       f"{hw.format_usd(hw.estimate('gpt-5.4-mini', 10, 100, 50).per_month)}/month at 50 calls/day")
+
+
+def test_cost_widget_counts_the_text_again_for_another_tokenizer():
+    # Only a retired model uses cl100k_base: passed as the argument, it joins the list.
+    w = cost_calculator("gpt-3.5-turbo", text=KOREAN)
+    assert list(w.model_dropdown.options) == [*lesson_models(), "gpt-3.5-turbo"]
+    assert w.input_tokens.value == 13 and "13 tokens" in w.text_note.value and "cl100k_base" in w.text_note.value
+    w.model_dropdown.value = DEFAULT_MODEL  # another tokenizer: counted again
+    assert w.input_tokens.value == 10 and "o200k_base" in w.text_note.value
 
 
 def test_cost_calculator_arguments():
-    w = cost_calculator("o4-mini", 10, 20, 30, days=7, text="")
-    assert w.estimate() == hw.estimate("o4-mini", 10, 20, 30, days=7)
-    assert cost_calculator(text="hello world").input_tokens.value == helpers.count_tokens("hello world", "gpt-4o-mini")
+    w = cost_calculator("gpt-6-astra", 10, 20, 30, days=7, text="")
+    assert w.estimate() == hw.estimate("gpt-6-astra", 10, 20, 30, days=7)
+    assert cost_calculator(text="hello world").input_tokens.value == helpers.count_tokens("hello world", DEFAULT_MODEL)
 
 
 # ---------------------------------------------------------------- chat logic
 
-def test_chat_params_never_send_temperature_to_reasoning_models():
-    assert hw.chat_params("gpt-4o-mini", 0.7) == {"temperature": 0.7}
-    assert hw.chat_params("gpt-4o-mini", 0.30000000000000004) == {"temperature": 0.3}
-    for model in ("o1", "o3", "o4-mini", "gpt-5", "gpt-5-mini"):
-        assert hw.chat_params(model, 0.2) == {}
+def test_chat_params_follow_each_models_sampling_rule():
+    # Reasoning models that take a temperature only with reasoning_effort="none" get both.
+    for model in ("gpt-6-luna", "gpt-6-sol", "gpt-6.1-terra", "gpt-5.6-luna", "gpt-5.4-mini", "gpt-5.1"):
+        assert hw.temperature_rule(model) == "effort_none"
+        assert hw.chat_params(model, 0.7) == {"reasoning_effort": "none", "temperature": 0.7}
+    assert hw.chat_params(DEFAULT_MODEL, 0.30000000000000004) == {"reasoning_effort": "none", "temperature": 0.3}
+    # Those with no "none" effort (and the older reasoning models) never take one.
+    for model in ("gpt-6-astra", "gpt-6.1-sol", "gpt-6.2-sol", "o3", "gpt-5", "gpt-5-mini"):
+        assert hw.temperature_rule(model) == "never" and hw.chat_params(model, 0.2) == {}
+    # Not reasoning models: the temperature alone.
+    assert hw.chat_params("gpt-4.1-mini", 0.7) == {"temperature": 0.7}
     assert hw.chat_params("my-local-model", 0.5) == {"temperature": 0.5}  # unknown: not a reasoning model
+
+
+@pytest.mark.parametrize("model", lesson_models())
+@pytest.mark.parametrize("temperature", [0.0, 1.3])
+def test_chat_params_are_accepted_by_every_lesson_model(api, model, temperature):
+    client = helpers.offline_client(api, max_retries=0)
+    params = hw.chat_params(model, temperature)
+    assert ("temperature" in params) == model_info(model).accepts_sampling(params.get("reasoning_effort"))
+    client.chat.completions.create(model=model, messages=[{"role": "user", "content": "Hi"}], **params)
+    if "reasoning_effort" in params and model_info(model).rules.default_effort != "none":
+        del params["reasoning_effort"]  # at the model's default effort the same temperature is refused
+        with pytest.raises(openai.BadRequestError, match="temperature"):
+            client.chat.completions.create(model=model, messages=[{"role": "user", "content": "Hi"}], **params)
 
 
 def test_client_mode():
@@ -227,7 +280,6 @@ def test_client_mode():
     assert hw.client_mode(helpers.offline_client()) == "offline"
     assert hw.client_mode(Fake("https://api.openai.com/v1/")) == "OpenAI API"
     assert hw.client_mode(Fake("http://localhost:11434/v1")) == "http://localhost:11434/v1"
-    import openai
     assert hw.client_mode(openai.OpenAI(api_key="sk-test", base_url="http://localhost:8000/v1")) == "localhost"
 
 
@@ -247,15 +299,15 @@ def test_history_html_escapes_and_labels_roles():
 def test_usage_totals_use_usage_cost(api):
     conv = Conversation(helpers.offline_client(api))
     conv.send("Hello")
-    conv.model = "gpt-4o"
+    conv.model = "gpt-5.4-mini"
     conv.send("What is a token?")
-    billed = [("gpt-4o-mini", conv.usages[0]), ("gpt-4o", conv.usages[1])]
+    billed = [(DEFAULT_MODEL, conv.usages[0]), ("gpt-5.4-mini", conv.usages[1])]
     totals = hw.usage_totals(billed)
     assert totals.calls == 2
     assert totals.prompt_tokens == sum(u.prompt_tokens for u in conv.usages)
     assert totals.completion_tokens == sum(u.completion_tokens for u in conv.usages)
-    assert totals.cost == pytest.approx(helpers.usage_cost("gpt-4o-mini", conv.usages[0])
-                                        + helpers.usage_cost("gpt-4o", conv.usages[1]))
+    assert totals.cost == pytest.approx(helpers.usage_cost(DEFAULT_MODEL, conv.usages[0])
+                                        + helpers.usage_cost("gpt-5.4-mini", conv.usages[1]))
     text = hw.usage_text(totals, "offline")
     assert text.startswith(f"2 calls · {totals.total_tokens:,} tokens") and "nothing is billed" in text
     assert "billed" not in hw.usage_text(totals, "OpenAI API")
@@ -266,7 +318,8 @@ def test_usage_totals_use_usage_cost(api):
 def test_run_turn_streams_pieces_and_reports_errors(api):
     conv = Conversation(helpers.offline_client(api))
     seen: list[str] = []
-    result = hw.run_turn(conv, "Tell me about streaming", {"temperature": 0}, seen.append)
+    result = hw.run_turn(conv, "Tell me about streaming", {"reasoning_effort": "none", "temperature": 0},
+                         seen.append)
     assert result.ok and result.reply.startswith("[offline]")
     assert len(seen) > 2 and seen[-1] == result.reply
     assert all(seen[i + 1].startswith(seen[i]) and len(seen[i + 1]) > len(seen[i]) for i in range(len(seen) - 1))
@@ -315,6 +368,7 @@ def test_chat_send_button_streams_the_reply_into_the_history(chat, api):
     # Controls are enabled again once the reply is in.
     assert not chat.send_button.disabled and not chat.text.disabled
     assert api.requests[-1]["stream"] is True and api.requests[-1]["temperature"] == 1.0
+    assert api.requests[-1]["reasoning_effort"] == "none"  # gpt-6-luna takes a temperature only so
 
 
 def test_chat_enter_key_submits(chat):
@@ -331,7 +385,7 @@ def test_chat_keeps_the_history_and_counts_tokens_and_cost(chat):
     totals = hw.usage_totals(chat.billed)
     assert totals.calls == 2
     assert totals.total_tokens == sum(u.total_tokens for u in chat.conversation.usages)
-    assert totals.cost == pytest.approx(sum(helpers.usage_cost("gpt-4o-mini", u) for u in chat.conversation.usages))
+    assert totals.cost == pytest.approx(sum(helpers.usage_cost(DEFAULT_MODEL, u) for u in chat.conversation.usages))
     assert f"{totals.total_tokens:,} tokens" in chat.status.value
     assert hw.format_usd(totals.cost) in chat.status.value
 
@@ -364,24 +418,43 @@ def test_chat_other_failures(api, kind):
     assert w.last_error and "Traceback" not in w.error.value
 
 
-def test_chat_reasoning_model_disables_temperature(chat, api):
-    chat.temperature_slider.value = 0.3
-    chat.submit("Hello")
-    assert api.requests[-1]["temperature"] == 0.3
+def test_chat_model_dropdown_lists_the_lesson_models(chat):
+    assert list(chat.model_dropdown.options) == lesson_models()
+    assert not {"gpt-4o-mini", "gpt-4o", "o3", "o4-mini", "gpt-5"} & set(chat.model_dropdown.options)
 
-    chat.model_dropdown.value = "o3"
-    assert chat.temperature_slider.disabled and "temperature is fixed at 1" in chat.temperature_note.value
-    assert chat.conversation.model == "o3" and chat.params() == {}
+
+def test_chat_temperature_follows_the_models_sampling_rule(chat, api):
+    chat.temperature_slider.value = 0.3
+    assert not chat.temperature_slider.disabled and 'reasoning_effort="none"' in html.unescape(
+        chat.temperature_note.value)
+    chat.submit("Hello")
+    assert (api.requests[-1]["temperature"], api.requests[-1]["reasoning_effort"]) == (0.3, "none")
+    assert chat.last_error is None
+
+    chat.model_dropdown.value = "gpt-6-astra"  # no "none" effort: never a temperature
+    assert chat.temperature_slider.disabled and "takes no temperature" in chat.temperature_note.value
+    assert chat.conversation.model == "gpt-6-astra" and chat.params() == {}
     chat.submit("Hello again")
-    assert "temperature" not in api.requests[-1] and api.requests[-1]["model"] == "o3"
+    assert "temperature" not in api.requests[-1] and "reasoning_effort" not in api.requests[-1]
+    assert api.requests[-1]["model"] == "gpt-6-astra"
     assert chat.last_error is None and chat.temperature_slider.disabled  # still disabled after the turn
 
-    chat.model_dropdown.value = "gpt-4o"
-    assert not chat.temperature_slider.disabled and chat.temperature_note.value == ""
+    chat.model_dropdown.value = "gpt-5.4-mini"
+    assert not chat.temperature_slider.disabled and "reasoning_effort" in chat.temperature_note.value
     chat.submit("And again")
-    assert api.requests[-1]["temperature"] == 0.3
+    assert (api.requests[-1]["temperature"], api.requests[-1]["reasoning_effort"]) == (0.3, "none")
+    assert chat.last_error is None
     # Each call is priced at the model it used.
-    assert [m for m, _ in chat.billed] == ["gpt-4o-mini", "o3", "gpt-4o"]
+    assert [m for m, _ in chat.billed] == [DEFAULT_MODEL, "gpt-6-astra", "gpt-5.4-mini"]
+
+
+def test_chat_sends_a_plain_temperature_to_a_model_without_reasoning(api):
+    conv = Conversation(helpers.offline_client(api), model="gpt-4.1-mini")  # served, not a lesson model
+    w = chat_widget(conversation=conv, temperature=0.4)
+    assert list(w.model_dropdown.options) == [*lesson_models(), "gpt-4.1-mini"]
+    assert not w.temperature_slider.disabled and w.temperature_note.value == ""
+    assert w.submit("Hello").ok
+    assert api.requests[-1]["temperature"] == 0.4 and "reasoning_effort" not in api.requests[-1]
 
 
 def test_chat_clear_empties_the_history_and_keeps_the_system_prompt(api):
@@ -409,13 +482,13 @@ def test_chat_ignores_empty_text(chat, api):
 def test_chat_widget_arguments(api, capsys):
     w = chat_widget()  # COURSE_OFFLINE=1 in the test environment
     assert w.mode == "offline" and capsys.readouterr().out == ""  # the widget says it, no banner
-    conv = Conversation(helpers.offline_client(api), model="gpt-4.1-nano", system="Be brief.")
+    conv = Conversation(helpers.offline_client(api), model="gpt-5.6-luna", system="Be brief.")
     w = chat_widget(conversation=conv, temperature=0.0)
-    assert w.conversation is conv and w.model_dropdown.value == "gpt-4.1-nano"
-    w.submit("Hello")
+    assert w.conversation is conv and w.model_dropdown.value == "gpt-5.6-luna"
+    assert w.submit("Hello").ok
     assert api.requests[-1]["temperature"] == 0.0 and api.requests[-1]["messages"][0]["content"] == "Be brief."
-    dated = chat_widget(helpers.offline_client(api), model="gpt-4o-mini-2024-07-18")
-    assert dated.model_dropdown.value == "gpt-4o-mini-2024-07-18"
+    dated = chat_widget(helpers.offline_client(api), model="gpt-5.4-mini-2026-03-17")  # a dated snapshot
+    assert dated.model_dropdown.value == "gpt-5.4-mini-2026-03-17" and dated.params()["reasoning_effort"] == "none"
     assert dated.submit("Hi").ok
 
 
@@ -438,16 +511,16 @@ def text_plain(widget) -> str:
 def test_text_plain_is_a_stable_readable_summary(api):
     shown = {
         "chat": text_plain(chat_widget(helpers.offline_client(api))),
-        "chat o3": text_plain(chat_widget(helpers.offline_client(api), model="o3")),
+        "chat astra": text_plain(chat_widget(helpers.offline_client(api), model="gpt-6-astra")),
         "playground": text_plain(tokenizer_playground()),
         "calculator": text_plain(cost_calculator()),
     }
     assert shown == {
-        "chat": "Chat widget (gpt-4o-mini, offline): type a message and press Send.",
-        "chat o3": "Chat widget (o3, offline): type a message and press Send.",
+        "chat": "Chat widget (gpt-6-luna, offline): type a message and press Send.",
+        "chat astra": "Chat widget (gpt-6-astra, offline): type a message and press Send.",
         "playground": "Tokenizer playground: 13 tokens (cl100k_base), 10 tokens (o200k_base) for 14 characters.",
-        "calculator": ("Cost calculator: gpt-4o-mini, 1,000 in + 500 out tokens: $0.000450/call, "
-                       "$13.50/month at 1,000 calls/day"),
+        "calculator": ("Cost calculator: gpt-6-luna, 1,000 in + 500 out tokens: $0.000350/call, "
+                       "$10.50/month at 1,000 calls/day"),
     }
     for text in shown.values():
         assert len(text) <= hw.REPR_LIMIT and not ADDRESS.search(text)
@@ -457,7 +530,7 @@ def test_text_plain_is_a_stable_readable_summary(api):
 
 def test_text_plain_follows_the_state(chat):
     chat.submit("Hello")
-    assert repr(chat) == "Chat widget (gpt-4o-mini, offline): type a message and press Send. 1 turn so far."
+    assert repr(chat) == "Chat widget (gpt-6-luna, offline): type a message and press Send. 1 turn so far."
     p = tokenizer_playground("hello")
     assert repr(p) == "Tokenizer playground: 1 token (cl100k_base), 1 token (o200k_base) for 5 characters."
     assert repr(tokenizer_playground("x" * 10**5)) == ("Tokenizer playground: 12,500 tokens (cl100k_base), "
@@ -479,9 +552,9 @@ def test_fixture_notebook_text_plain_is_stable():
         return [o.get("data", {}).get("text/plain") for c in nb.cells if c.cell_type == "code" for o in c.outputs]
 
     assert plain(fresh) == plain(stored) == [
-        "Chat widget (gpt-4o-mini, offline): type a message and press Send.",
+        "Chat widget (gpt-6-luna, offline): type a message and press Send.",
         "Tokenizer playground: 7 tokens (cl100k_base), 7 tokens (o200k_base) for 30 characters.",
-        "Cost calculator: gpt-4o-mini, 1,000 in + 500 out tokens: $0.000450/call, $13.50/month at 1,000 calls/day",
+        "Cost calculator: gpt-6-luna, 1,000 in + 500 out tokens: $0.000350/call, $10.50/month at 1,000 calls/day",
     ]
     widget_outputs = [o for c in fresh.cells if c.cell_type == "code" for o in c.outputs]
     assert all("application/vnd.jupyter.widget-view+json" in o["data"] for o in widget_outputs)

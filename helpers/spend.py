@@ -1,40 +1,72 @@
 """A spend meter and an optional spend cap for this kernel.
 
-Every client from ``helpers.client`` sends its requests through ``SpendTransport``,
-an ``httpx2`` transport wrapped around the real one. It reads the ``usage`` of each
-response as the bytes pass through (untouched) to the SDK, prices it with
-``helpers.pricing`` and adds it to one running total per Python process (one kernel).
+Every client from ``helpers.client`` sends its requests through ``SpendTransport``
+(``AsyncSpendTransport`` for ``openai.AsyncOpenAI``), an ``httpx2`` transport wrapped
+around the real one. Plain calls, streams, ``with_raw_response`` and
+``with_streaming_response`` all pass through it, so all are metered the same way.
 
-Set ``COURSE_SPEND_CAP_USD`` (e.g. ``0.50``) and, once the total reaches it, the next
-request is answered here without being sent: an HTTP 429 ``insufficient_quota`` error,
-marked not to be retried, which the SDK raises as ``openai.RateLimitError``. The call
-that crosses the cap completes (its cost is only known afterwards); the next is refused.
+Before a request is sent, the meter *reserves* the most it can cost:
 
-Costs are estimates: usage priced from the table in ``helpers.models``. A streamed reply
-without ``stream_options={"include_usage": True}`` has no usage, so its tokens are
-counted with tiktoken instead. A model missing from the table is priced as
-``DEFAULT_MODEL`` (with a warning). The offline model's calls are metered too, at what
-the same calls would cost for real.
+    prompt tokens counted here with tiktoken (content parts, tools and schemas included)
+    + max_completion_tokens (or max_tokens, else the model's max output) × n
+    priced at the model's row in helpers.models (long-context tier included; the prompt
+    at the higher of its input and cache-write prices).
+
+With a cap set (``COURSE_SPEND_CAP_USD``, e.g. ``0.50``) a request whose reservation,
+added to what is spent and what calls still running have reserved, would pass the cap is
+answered here without being sent: HTTP 429 ``insufficient_quota``, marked not to be
+retried, which the SDK raises as ``openai.RateLimitError``. The check and the reservation
+happen under one lock, so concurrent calls and open streams cannot slip past it together.
+
+When the response is done the reservation is replaced by what the call really cost:
+
+* its ``usage`` (a JSON reply, or the last chunk of a stream with
+  ``stream_options={"include_usage": True}``), priced by ``helpers.pricing.usage_cost``;
+* without ``usage`` (a stream without include_usage, a server that omits it) the tokens
+  are counted here: the prompt, each choice's visible text, and for a reasoning model its
+  hidden tokens, which no response shows. For those the meter charges the family's
+  ``completion_overhead`` per finished choice plus ``helpers.offline.REASONING_TOKENS`` at
+  the request's effort (the offline model's figures: a plausible middle, not a bound),
+  and never more than the choice's budget. A choice cut by ``finish_reason="length"``
+  used its whole budget, so it is charged exactly that. Why not the whole reservation:
+  with no max_completion_tokens that is 128,000 tokens per choice, hundreds of times
+  what a short reply costs, and the cap would stop a lesson after a few streams.
+* a stream holds its reservation until it is read to the end or closed; one abandoned
+  half way (closed early, or garbage-collected) is charged for what arrived.
+
+A model missing from helpers/models.py cannot be priced: with a cap set its requests are
+refused (the cap could not hold), without one its calls are recorded at $0 with a warning.
+Costs are estimates at the table's list prices; the offline model's calls are metered at
+what the same calls would cost for real.
 """
 
 from __future__ import annotations
 
+import collections
+import itertools
 import json
+import math
 import os
 import threading
 import warnings
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import httpx2
 
-from .models import DEFAULT_MODEL, UnknownModelError, model_info
-from .pricing import estimate_cost
+from .models import EFFORTS, ModelInfo, UnknownModelError, model_info
+from .offline import REASONING_TOKENS
+from .pricing import estimate_cost, read_usage
 from .tokens import count_message_tokens, count_tokens
 
 CAP_VARIABLE = "COURSE_SPEND_CAP_USD"
 MAX_BODY = 16 * 2**20  # bytes of one response kept for reading its usage
+FALLBACK_ENCODING = "o200k_base"  # for counting the tokens of a model outside the table
+
+# A cap given as a number, or (older callers) as a function read before each request.
+CapSetting = float | None | Callable[[], float | None]
+CapText = str | None | Callable[[], str | None]
 
 
 class SpendWarning(UserWarning):
@@ -46,47 +78,113 @@ class Charge:
     """What one call cost, as metered."""
 
     model: str  # the model the response named (or the request asked for)
-    priced_as: str  # the row of helpers.models used for the price
+    priced_as: str | None  # the row of helpers.models used for the price; None: no price known, cost 0
     prompt_tokens: int
-    completion_tokens: int
+    completion_tokens: int  # reasoning tokens included
     cached_tokens: int
     cost: float  # USD
     estimated: bool  # True: tokens counted here, not read from the response's usage
+    cache_write_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """The most one request can cost: what the meter reserves before sending it."""
+
+    model: str  # as the request names it
+    priced_as: str | None  # None: a model without a price in helpers/models.py
+    prompt_tokens: int  # counted here
+    completion_tokens: int  # the budget of one choice (reasoning included)
+    n: int  # choices asked for
+    effort: str | None  # the reasoning effort in force (None: not a reasoning model)
+    cost: float  # USD; 0 when priced_as is None
+
+
+@dataclass(frozen=True)
+class _Ticket:
+    """One reservation held for a call in flight."""
+
+    number: int
+    generation: int  # reset() starts a new generation; older tickets settle to nothing
+    amount: float
 
 
 _lock = threading.Lock()
 _charges: list[Charge] = []
 _total = 0.0
+_open: dict[int, float] = {}  # ticket number -> USD reserved by calls in flight
+_numbers = itertools.count(1)
+_generation = 0
+# Settlements waiting for the lock: a garbage-collected stream may settle while this very
+# thread holds the lock, so settling never blocks for long; readers apply the queue first.
+_pending: collections.deque[tuple[_Ticket | None, Charge | None]] = collections.deque()
 _warned: set[str] = set()
 
 
 # ---------------------------------------------------------------- the meter
 
+def _apply_pending() -> None:
+    """Apply queued settlements. The caller holds _lock."""
+    global _total
+    while True:
+        try:
+            ticket, charge = _pending.popleft()
+        except IndexError:
+            return
+        if ticket is not None and (ticket.generation != _generation or _open.pop(ticket.number, None) is None):
+            continue  # reserved before reset(), or settled already
+        if charge is not None:
+            _charges.append(charge)
+            _total += charge.cost
+
+
+def _settle(ticket: _Ticket | None, charge: Charge | None, wait: bool = True) -> None:
+    """Release ``ticket`` and record ``charge`` in its place (either may be None)."""
+    _pending.append((ticket, charge))
+    # From a finaliser this thread may already hold the lock: never wait forever.
+    if _lock.acquire(timeout=0.1 if wait else 0):
+        try:
+            _apply_pending()
+        finally:
+            _lock.release()
+
+
 def spent() -> float:
     """USD this process (this kernel) has spent so far, as estimated."""
-    return _total
+    with _lock:
+        _apply_pending()
+        return _total
+
+
+def reserved() -> float:
+    """USD held for calls still in flight (sent, or streams not yet read to the end)."""
+    with _lock:
+        _apply_pending()
+        return sum(_open.values())
 
 
 def charges() -> list[Charge]:
     """Every metered call of this process, oldest first."""
     with _lock:
+        _apply_pending()
         return list(_charges)
 
 
 def reset() -> None:
-    """Start counting from zero again (the cap then allows as much again)."""
-    global _total
+    """Start counting from zero again (the cap then allows as much again). Calls still in
+    flight release their reservations and are not charged."""
+    global _total, _generation
     with _lock:
+        _pending.clear()
         _charges.clear()
+        _open.clear()
         _total = 0.0
+        _generation += 1
 
 
 def record(charge: Charge) -> None:
     """Add one call's cost to the total."""
-    global _total
-    with _lock:
-        _charges.append(charge)
-        _total += charge.cost
+    _settle(None, charge)
 
 
 def summary() -> dict[str, Any]:
@@ -95,10 +193,13 @@ def summary() -> dict[str, Any]:
     return {
         "calls": len(items),
         "estimated_calls": sum(c.estimated for c in items),
+        "unpriced_calls": sum(c.priced_as is None for c in items),
         "prompt_tokens": sum(c.prompt_tokens for c in items),
         "cached_tokens": sum(c.cached_tokens for c in items),
+        "cache_write_tokens": sum(c.cache_write_tokens for c in items),
         "completion_tokens": sum(c.completion_tokens for c in items),
         "cost_usd": sum(c.cost for c in items),
+        "reserved_usd": reserved(),
         "charges": [asdict(c) for c in items],
     }
 
@@ -128,11 +229,59 @@ def cap_from_env(environ: Mapping[str, str] = os.environ) -> float | None:
     return parse_cap(environ.get(CAP_VARIABLE))
 
 
-def cap_message(total: float, cap: float, cap_text: str | None = None) -> str:
+def _check_cap(cap: object) -> float | None:
+    if cap is None:
+        return None
+    if isinstance(cap, bool) or not isinstance(cap, (int, float)) or not math.isfinite(cap) or cap < 0:
+        raise ValueError(f"the spend cap must be an amount in US dollars such as 0.50 (or None), not {cap!r}")
+    return float(cap)
+
+
+RAISE_CAP = (f"raise {CAP_VARIABLE} (or unset it) in .env or the environment and make a new client with "
+             "get_client(), or restart the kernel")
+
+
+def cap_message(estimate: Estimate, total: float, held: float, cap: float, cap_text: str | None = None) -> str:
+    """Why a call was refused, and what to do about it."""
     shown = cap_text if cap_text is not None else f"{cap:g}"
-    relation = "over" if total > cap else "reaching"
-    return (f"Course spend cap reached: this kernel has spent about {usd(total)}, {relation} "
-            f"{CAP_VARIABLE}={shown}. Raise the cap (or unset it) and restart the kernel.")
+    so_far = f"this kernel has spent about {usd(total)}"
+    if held:
+        so_far += f" and {usd(held)} is reserved by calls still running"
+    if total >= cap:
+        return f"Course spend cap reached: {so_far}, of {CAP_VARIABLE}={shown}. To go on, {RAISE_CAP}."
+    times = f" × n={estimate.n}" if estimate.n > 1 else ""
+    message = (f"Course spend cap: this call was not sent. At {estimate.priced_as} prices it could cost up to "
+               f"{usd(estimate.cost)} ({estimate.prompt_tokens:,} prompt tokens + up to "
+               f"{estimate.completion_tokens:,} completion tokens{times}); {so_far}, so it could pass "
+               f"{CAP_VARIABLE}={shown}. ")
+    fits = _completion_tokens_that_fit(estimate, cap - total - held)
+    if fits:
+        message += (f"Pass max_completion_tokens={fits:,} or less (a reasoning model thinks within it too)"
+                    + (" or a smaller n" if estimate.n > 1 else "") + f", or {RAISE_CAP}.")
+    elif held:
+        message += (f"Wait for the calls still running to finish (read or close open streams), or {RAISE_CAP}.")
+    else:
+        message += f"To go on, {RAISE_CAP}."
+    return message
+
+
+def _completion_tokens_that_fit(estimate: Estimate, room: float) -> int:
+    """The largest max_completion_tokens whose reservation fits in ``room`` USD (0: none)."""
+    if estimate.priced_as is None or room <= 0:
+        return 0
+    info = model_info(estimate.priced_as)
+    prompt_cost = _worst_cost(estimate.priced_as, estimate.prompt_tokens, 0)
+    tier = info.long_context
+    rate = info.output_price / 1e6 * (tier.output_multiplier if tier and estimate.prompt_tokens > tier.threshold
+                                      else 1.0)
+    return max(0, min(math.floor((room - prompt_cost) / rate / estimate.n), estimate.completion_tokens - 1))
+
+
+def unknown_model_message(model: str) -> str:
+    return (f"Course spend cap: this call was not sent. The model {model!r} has no price in helpers/models.py, "
+            f"so with {CAP_VARIABLE} set the cap could not hold for it. Use a model from helpers.models.MODELS, "
+            "or add a row for it to helpers/models.py (name, rules, context window, max output tokens, "
+            "prices per 1M tokens from its pricing page), or unset the cap.")
 
 
 def refusal(request: httpx2.Request, message: str) -> httpx2.Response:
@@ -142,7 +291,7 @@ def refusal(request: httpx2.Request, message: str) -> httpx2.Response:
     return httpx2.Response(429, json=body, headers={"x-should-retry": "false"}, request=request)
 
 
-# ---------------------------------------------------------------- reading usage
+# ---------------------------------------------------------------- the worst case
 
 def _warn_once(key: str, message: str) -> None:
     if key not in _warned:
@@ -150,39 +299,161 @@ def _warn_once(key: str, message: str) -> None:
         warnings.warn(message, SpendWarning, stacklevel=2)
 
 
-def _priced_as(model: str) -> str:
+def _row(model: object) -> ModelInfo | None:
+    if not isinstance(model, str):
+        return None
     try:
-        return model_info(model).name
+        return model_info(model)
     except UnknownModelError:
-        _warn_once(f"model:{model}", f"helpers.spend: no price for model {model!r} in helpers/models.py; "
-                   f"its tokens are metered at {DEFAULT_MODEL} prices.")
-        return DEFAULT_MODEL
+        return None
 
 
-def _tokens(usage: Mapping[str, Any]) -> tuple[int, int, int] | None:
-    """(prompt, completion, cached) from Chat Completions or Responses API usage."""
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _countable(message: Any) -> dict[str, str]:
+    """A message with every field as text, so the counting rule sees all of it: text parts
+    joined; images, audio and tool calls as their JSON (their real cost can be higher:
+    the settlement uses the response's usage)."""
+    if not isinstance(message, Mapping):
+        return {"content": _json_text(message)}
+    out: dict[str, str] = {}
+    for key, value in message.items():
+        if isinstance(value, str):
+            out[key] = value
+        elif key == "content" and isinstance(value, list):
+            out[key] = "".join(part["text"] if isinstance(part, Mapping) and part.get("type") in ("text", "input_text")
+                               and isinstance(part.get("text"), str) else _json_text(part) for part in value)
+        elif value is not None:
+            out[key] = _json_text(value)
+    return out
+
+
+def _prompt_tokens(body: Mapping[str, Any], model: str) -> int:
+    messages = body.get("messages", body.get("input"))  # Chat Completions, or the Responses API's input
+    if isinstance(messages, str):
+        messages = [{"role": "user", "content": messages}]
+    elif not isinstance(messages, list):
+        messages = [] if messages is None else [messages]
+    total = count_message_tokens([_countable(m) for m in messages], model, fallback=FALLBACK_ENCODING)
+    for key in ("tools", "functions", "response_format", "text", "instructions"):
+        if body.get(key) is not None:  # definitions and schemas are part of the prompt too
+            value = body[key]
+            total += count_tokens(value if isinstance(value, str) else _json_text(value), model,
+                                  fallback=FALLBACK_ENCODING)
+    return total
+
+
+def _positive_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else None
+
+
+def _worst_cost(priced_as: str, prompt: int, completion: int) -> float:
+    # The prompt may be read as plain input or written to the cache: reserve the dearer.
+    return max(estimate_cost(priced_as, prompt, completion),
+               estimate_cost(priced_as, prompt, completion, cache_write_tokens=prompt))
+
+
+def worst_case(body: Mapping[str, Any]) -> Estimate:
+    """The most the request ``body`` (a Chat Completions or Responses request) can cost."""
+    model = body.get("model")
+    if not isinstance(model, str):
+        raise TypeError(f"the request names no model (model={model!r})")
+    info = _row(model)
+    prompt = _prompt_tokens(body, info.name if info else model)
+    limit = next((body[k] for k in ("max_completion_tokens", "max_tokens", "max_output_tokens")
+                  if body.get(k) is not None), None)
+    n = _positive_int(body.get("n")) or 1
+    if info is None:
+        return Estimate(model, None, prompt, _positive_int(limit) or 0, n, None, 0.0)
+    # A larger limit than the model's is refused by the API, so the model's maximum bounds it,
+    # and no reply can outgrow what the context window leaves after the prompt.
+    budget = min(_positive_int(limit) or info.max_output_tokens, info.max_output_tokens,
+                 max(info.context_window - prompt, 0))
+    effort = None
+    if info.reasoning:
+        asked = body.get("reasoning_effort")
+        if asked is None and isinstance(body.get("reasoning"), Mapping):
+            asked = body["reasoning"].get("effort")  # the Responses API's spelling
+        effort = asked if asked in EFFORTS else info.rules.default_effort
+    return Estimate(model, info.name, prompt, budget, n, effort, _worst_cost(info.name, prompt, budget * n))
+
+
+# ---------------------------------------------------------------- reading what it cost
+
+def _chat_usage(usage: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """Usage in Chat Completions names (the Responses API says input/output tokens)."""
     if "prompt_tokens" in usage:
-        prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
-        details = usage.get("prompt_tokens_details")
-    elif "input_tokens" in usage:
-        prompt, completion = usage.get("input_tokens"), usage.get("output_tokens")
-        details = usage.get("input_tokens_details")
-    else:
-        return None
-    cached = details.get("cached_tokens") if isinstance(details, Mapping) else 0
-    prompt, completion, cached = (int(x or 0) for x in (prompt, completion, cached))
-    return prompt, completion, min(cached, prompt)
+        return usage
+    if "input_tokens" in usage:
+        return {"prompt_tokens": usage.get("input_tokens"), "completion_tokens": usage.get("output_tokens"),
+                "prompt_tokens_details": usage.get("input_tokens_details"),
+                "completion_tokens_details": usage.get("output_tokens_details")}
+    return None
 
 
-def charge_for_usage(model: str, usage: Mapping[str, Any]) -> Charge | None:
-    counts = _tokens(usage)
-    if counts is None:
+def _priced_as(model: str, fallback: str | None = None) -> str | None:
+    """The table row that prices ``model``: its own, else the request's (a server may answer
+    under another name), else None with a warning."""
+    info = _row(model)
+    if info is not None:
+        return info.name
+    if fallback is not None:
+        return fallback
+    _warn_once(f"model:{model}", f"helpers.spend: no price for model {model!r} in helpers/models.py, so its "
+               f"calls are recorded at $0. With {CAP_VARIABLE} set they are refused; to price them, add a row "
+               "for the model to helpers/models.py.")
+    return None
+
+
+def charge_for_usage(model: str, usage: Mapping[str, Any], priced_as: str | None = None) -> Charge | None:
+    """The Charge for a response's ``usage`` (None if it is not a usage object)."""
+    chat = _chat_usage(usage)
+    if chat is None:
         return None
-    prompt, completion, cached = counts
-    priced = _priced_as(model)
-    # The same sum as pricing.usage_cost(model, usage), made safe for partial usage objects.
-    cost = estimate_cost(priced, prompt, completion, cached)
-    return Charge(model, priced, prompt, completion, cached, cost, estimated=False)
+    tokens = read_usage(chat)
+    prompt, completion, cached, written = (int(tokens[k]) for k in ("prompt", "completion", "cached", "cache_write"))
+    row = _priced_as(model, priced_as)
+    cost = 0.0 if row is None else estimate_cost(row, prompt, completion, cached, written)
+    return Charge(model, row, prompt, completion, cached, cost, estimated=False, cache_write_tokens=written)
+
+
+@dataclass
+class _Choice:
+    """What arrived of one choice."""
+
+    text: list[str] = field(default_factory=list)
+    finish: str | None = None
+
+
+def _message_text(message: Mapping[str, Any]) -> Iterator[str]:
+    """The generated text of a message or a stream delta: content, refusal, reasoning text, tool calls."""
+    for key in ("content", "refusal", "reasoning_content", "reasoning"):
+        value = message.get(key)
+        if isinstance(value, str):
+            yield value
+        elif key == "content" and isinstance(value, list):
+            yield from (p["text"] for p in value if isinstance(p, Mapping) and isinstance(p.get("text"), str))
+    calls = list(message.get("tool_calls") or [])
+    if isinstance(message.get("function_call"), Mapping):
+        calls.append({"function": message["function_call"]})
+    for call in calls:
+        function = call.get("function") if isinstance(call, Mapping) else None
+        if isinstance(function, Mapping):
+            yield from (function[k] for k in ("name", "arguments") if isinstance(function.get(k), str))
+
+
+def _add_choices(seen: dict[int, _Choice], choices: Any, key: str) -> None:
+    for position, choice in enumerate(choices if isinstance(choices, list) else []):
+        if not isinstance(choice, Mapping):
+            continue
+        index = choice.get("index") if isinstance(choice.get("index"), int) else position
+        entry = seen.setdefault(index, _Choice())
+        if isinstance(choice.get(key), Mapping):
+            entry.text.extend(_message_text(choice[key]))
+        if isinstance(choice.get("finish_reason"), str):
+            entry.finish = choice["finish_reason"]
 
 
 def _sse_events(text: str) -> Iterator[Any]:
@@ -196,171 +467,309 @@ def _sse_events(text: str) -> Iterator[Any]:
                     continue
 
 
-def _streamed_text(event: Mapping[str, Any]) -> Iterator[str]:
-    """The generated text in one chunk: content, refusals, reasoning text, tool arguments."""
-    for choice in event.get("choices") or []:
-        delta = choice.get("delta") if isinstance(choice, Mapping) else None
-        if not isinstance(delta, Mapping):
+def _read(body: bytes, event_stream: bool) -> tuple[str | None, Mapping[str, Any] | None, dict[int, _Choice]]:
+    """(model, usage, choices) of a response body, each None or empty where absent."""
+    text = body.decode("utf-8", "replace")
+    model, usage, seen = None, None, {}
+    if not event_stream:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None, None, {}
+        if not isinstance(data, dict):
+            return None, None, {}
+        _add_choices(seen, data.get("choices"), "message")
+        usage = data.get("usage") if isinstance(data.get("usage"), Mapping) else None
+        return (data["model"] if isinstance(data.get("model"), str) else None), usage, seen
+    for event in _sse_events(text):
+        if not isinstance(event, dict):
             continue
-        for key in ("content", "refusal", "reasoning_content", "reasoning"):
-            if isinstance(delta.get(key), str):
-                yield delta[key]
-        calls = list(delta.get("tool_calls") or [])
-        if isinstance(delta.get("function_call"), Mapping):
-            calls.append({"function": delta["function_call"]})
-        for call in calls:
-            function = call.get("function") if isinstance(call, Mapping) else None
-            if isinstance(function, Mapping):
-                for key in ("name", "arguments"):
-                    if isinstance(function.get(key), str):
-                        yield function[key]
+        model = event["model"] if isinstance(event.get("model"), str) else model
+        if isinstance(event.get("usage"), Mapping):
+            usage = event["usage"]
+        elif isinstance(event.get("response"), Mapping) and isinstance(event["response"].get("usage"), Mapping):
+            usage = event["response"]["usage"]  # Responses API: response.completed
+        _add_choices(seen, event.get("choices"), "delta")
+        if str(event.get("type", "")).endswith(".delta") and isinstance(event.get("delta"), str):
+            seen.setdefault(0, _Choice()).text.append(event["delta"])  # Responses API text deltas
+    return model, usage, seen
+
+
+def counted_charge(estimate: Estimate, model: str, choices: Mapping[int, _Choice]) -> Charge:
+    """A response without usage, charged from the tokens counted here (see the module's notes)."""
+    info = _row(estimate.priced_as)
+    counting = estimate.priced_as or model
+    hidden = REASONING_TOKENS.get(estimate.effort or "none", 0) if info and info.reasoning else 0
+    overhead = info.rules.completion_overhead if info else 0
+    budget = estimate.completion_tokens or None
+    completion = 0
+    for choice in choices.values():
+        if choice.finish == "length" and budget:
+            tokens = budget  # a cut reply used its whole budget
+        else:
+            tokens = count_tokens("".join(choice.text), counting, fallback=FALLBACK_ENCODING) + hidden
+            tokens += overhead if choice.finish else 0
+        completion += min(tokens, budget) if budget else tokens
+    row = _priced_as(model, estimate.priced_as)
+    cost = 0.0 if row is None else estimate_cost(row, estimate.prompt_tokens, completion)
+    return Charge(model, row, estimate.prompt_tokens, completion, 0, cost, estimated=True)
 
 
 @dataclass
 class _Call:
-    """What the meter needs to know about a request."""
+    """A request on its way: what it may cost, and the reservation it holds."""
 
-    model: str | None
-    messages: list[Any] | None
-
-    @classmethod
-    def of(cls, request: httpx2.Request) -> _Call:
-        try:
-            body = json.loads(request.content or b"null")
-        except (httpx2.RequestNotRead, ValueError, UnicodeDecodeError):
-            body = None
-        if not isinstance(body, dict):
-            return cls(None, None)
-        model = body.get("model") if isinstance(body.get("model"), str) else None
-        messages = body.get("messages") if isinstance(body.get("messages"), list) else None
-        return cls(model, messages)
+    estimate: Estimate | None  # None: the request names no model (nothing to price)
+    ticket: _Ticket | None = None
 
     def charge(self, body: bytes, event_stream: bool) -> Charge | None:
-        text = body.decode("utf-8", "replace")
-        if not event_stream:
-            try:
-                data = json.loads(text)
-            except ValueError:
-                return None
-            if not isinstance(data, dict) or not isinstance(data.get("usage"), Mapping):
-                return None
-            return charge_for_usage(str(data.get("model") or self.model), data["usage"])
-        model, usage, pieces = self.model, None, []
-        for event in _sse_events(text):
-            if not isinstance(event, dict):
-                continue
-            model = event.get("model") if isinstance(event.get("model"), str) else model
-            if isinstance(event.get("usage"), Mapping):
-                usage = event["usage"]
-            elif isinstance(event.get("response"), Mapping) and isinstance(event["response"].get("usage"), Mapping):
-                usage = event["response"]["usage"]  # Responses API: response.completed
-            pieces.extend(_streamed_text(event))
+        model, usage, choices = _read(body, event_stream)
+        asked = self.estimate.model if self.estimate else None
+        model = model or asked
         if model is None:
             return None
+        priced = self.estimate.priced_as if self.estimate else None
         if usage is not None:
-            return charge_for_usage(model, usage)
-        if self.messages is None and not pieces:
+            return charge_for_usage(model, usage, priced)
+        if self.estimate is None or not (choices or event_stream):
+            return None  # not a completion (an error page, say): nothing was generated
+        # A stream the server accepted has read the prompt (and a reasoning model has started
+        # thinking) even if no choice arrived before it was dropped.
+        return counted_charge(self.estimate, model, choices or {0: _Choice()})
+
+    def worst_charge(self) -> Charge | None:
+        """The reservation as a charge: for a response that cannot be read."""
+        e = self.estimate
+        if e is None or e.priced_as is None:
             return None
-        # No usage chunk (include_usage was not asked for): count the tokens here.
-        priced = _priced_as(model)
-        messages = [m for m in self.messages or [] if isinstance(m, Mapping)]
-        prompt = count_message_tokens(messages, model, fallback="o200k_base") if messages else 0
-        completion = count_tokens("".join(pieces), model, fallback="o200k_base")
-        return Charge(model, priced, prompt, completion, 0, estimate_cost(priced, prompt, completion), True)
+        return Charge(e.model, e.priced_as, e.prompt_tokens, e.completion_tokens * e.n, 0, e.cost, estimated=True)
+
+    def settle(self, raw: bytes, truncated: bool, event_stream: bool, encoding: str | None,
+               wait: bool = True) -> None:
+        """Price the response and release the reservation. Never raises: metering must not break a call."""
+        charge = None
+        try:
+            if truncated:
+                charge = self.worst_charge()
+                _warn_once("truncated", "helpers.spend: a response too large to read was charged its "
+                           "reservation (the most it could cost).")
+            else:
+                body = raw
+                if encoding and encoding.strip().lower() != "identity":
+                    # The transport sees the bytes before the client decodes them (gzip, ...).
+                    body = httpx2.Response(200, headers={"content-encoding": encoding}, content=raw).content
+                charge = self.charge(body, event_stream)
+        except Exception as error:  # noqa: BLE001 - any surprise here must not reach the caller
+            charge = self.worst_charge()
+            _warn_once(f"error:{type(error).__name__}", f"helpers.spend: could not read the cost of a response "
+                       f"({type(error).__name__}: {error}); it is charged its reservation.")
+        finally:
+            _settle(self.ticket, charge, wait)
 
 
-class _MeteredStream(httpx2.SyncByteStream):
-    """Passes the response bytes through unchanged, keeping a copy to read at the end."""
+# ---------------------------------------------------------------- the transports
 
-    def __init__(self, inner: httpx2.SyncByteStream, done: Callable[[bytes, bool], None]) -> None:
-        self._inner, self._done = inner, done
+class _Tap:
+    """A copy of a response's bytes, read by the meter once the response is done."""
+
+    def __init__(self, done: Callable[[bytes, bool, bool], None]) -> None:
+        self._done = done
         self._parts: list[bytes] = []
         self._size = 0
         self._finished = False
 
+    def add(self, chunk: bytes) -> None:
+        if self._size <= MAX_BODY:
+            self._parts.append(chunk)
+        self._size += len(chunk)
+
+    def finish(self, wait: bool = True) -> None:
+        if not self._finished:
+            self._finished = True
+            self._done(b"".join(self._parts), self._size > MAX_BODY, wait)
+
+
+class _MeteredStream(httpx2.SyncByteStream):
+    """Passes the response bytes through unchanged, settling when they end, stop or are dropped."""
+
+    def __init__(self, inner: httpx2.SyncByteStream, tap: _Tap) -> None:
+        self._inner, self._tap = inner, tap
+
     def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._inner:
-            if self._size <= MAX_BODY:
-                self._parts.append(chunk)
-                self._size += len(chunk)
-            yield chunk
-        self._finish()
+        try:
+            for chunk in self._inner:
+                self._tap.add(chunk)
+                yield chunk
+        finally:  # also when the reader stops half way and the iterator is closed
+            self._tap.finish()
 
     def close(self) -> None:
         try:
             self._inner.close()
         finally:
-            self._finish()
+            self._tap.finish()
 
-    def _finish(self) -> None:
-        if not self._finished:
-            self._finished = True
-            self._done(b"".join(self._parts), self._size > MAX_BODY)
+    def __del__(self) -> None:  # a stream nobody closed: settle with what arrived
+        try:
+            self._tap.finish(wait=False)
+        except Exception:  # noqa: BLE001, S110 - a finaliser must not raise (e.g. at interpreter exit)
+            pass
+
+
+class _AsyncMeteredStream(httpx2.AsyncByteStream):
+    """The async counterpart of _MeteredStream."""
+
+    def __init__(self, inner: httpx2.AsyncByteStream | httpx2.SyncByteStream, tap: _Tap) -> None:
+        self._inner, self._tap = inner, tap
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            if isinstance(self._inner, httpx2.AsyncByteStream):
+                async for chunk in self._inner:
+                    self._tap.add(chunk)
+                    yield chunk
+            else:  # a sync body (e.g. a mock transport's generator): still usable from async code
+                for chunk in self._inner:
+                    self._tap.add(chunk)
+                    yield chunk
+        finally:
+            self._tap.finish()
+
+    async def aclose(self) -> None:
+        try:
+            if isinstance(self._inner, httpx2.AsyncByteStream):
+                await self._inner.aclose()
+            else:
+                self._inner.close()
+        finally:
+            self._tap.finish()
+
+    def __del__(self) -> None:
+        try:
+            self._tap.finish(wait=False)
+        except Exception:  # noqa: BLE001, S110 - a finaliser must not raise
+            pass
+
+
+class _Gate:
+    """The cap check and the metering shared by the sync and async transports."""
+
+    def __init__(self, cap: CapSetting, cap_text: CapText) -> None:
+        if not callable(cap):
+            cap = _check_cap(cap)
+        self.cap, self.cap_text = cap, cap_text
+
+    def current_cap(self) -> float | None:
+        return _check_cap(self.cap()) if callable(self.cap) else self.cap
+
+    def text(self, cap: float) -> str:
+        text = self.cap_text() if callable(self.cap_text) else self.cap_text
+        return text.strip() if text else f"{cap:g}"
+
+    def admit(self, request: httpx2.Request) -> _Call | httpx2.Response:
+        """Reserve the request's worst case, or the refusal to answer with instead of sending it."""
+        try:
+            cap = self.current_cap()
+        except ValueError as error:  # a cap that cannot be read protects nothing
+            return refusal(request, str(error))
+        try:
+            body = json.loads(request.content or b"null")
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("model"), str):
+            return _Call(None)  # names no model, so generates nothing (the API answers 400)
+        try:
+            estimate = worst_case(body)
+        except Exception as error:  # noqa: BLE001 - counting must not break a call without a cap
+            if cap is not None:
+                return refusal(request, f"Course spend cap: this call was not sent, as its cost could not be "
+                                        f"estimated ({type(error).__name__}: {error}).")
+            return _Call(None)
+        if estimate.priced_as is None:
+            if cap is not None:
+                return refusal(request, unknown_model_message(estimate.model))
+            _priced_as(estimate.model)  # the warning
+        with _lock:
+            _apply_pending()
+            held = sum(_open.values())
+            if cap is not None and _total + held + estimate.cost > cap:
+                return refusal(request, cap_message(estimate, _total, held, cap, self.text(cap)))
+            ticket = _Ticket(next(_numbers), _generation, estimate.cost)
+            _open[ticket.number] = estimate.cost
+        return _Call(estimate, ticket)
+
+    @staticmethod
+    def watch(response: httpx2.Response, call: _Call, wrap: type[_MeteredStream] | type[_AsyncMeteredStream]
+              ) -> httpx2.Response:
+        """Settle ``call`` on ``response``: now if its body is in memory, else when its stream ends."""
+        if not 200 <= response.status_code < 300:
+            _settle(call.ticket, None)  # errors cost nothing
+            return response
+        event_stream = "text/event-stream" in response.headers.get("content-type", "")
+        encoding = response.headers.get("content-encoding")
+        try:
+            body = response.content  # already in memory (e.g. the offline model's JSON replies)
+        except httpx2.ResponseNotRead:
+            tap = _Tap(lambda raw, truncated, wait: call.settle(raw, truncated, event_stream, encoding, wait))
+            response.stream = wrap(response.stream, tap)  # type: ignore[arg-type]
+        else:
+            call.settle(body, False, event_stream, None)  # httpx2 has decoded it already
+        return response
 
 
 class SpendTransport(httpx2.BaseTransport):
-    """Meters every response of ``inner`` and refuses requests once the cap is reached.
+    """Meters every response of ``inner`` and refuses requests that could pass the cap.
 
-    ``cap`` returns the cap in USD or None (no cap); it is asked before each request,
-    so a changed setting applies at once. If it raises ValueError the request is refused
-    with that message, since a cap that cannot be read cannot protect anything.
+    ``cap`` is the cap in USD or None (no cap); a function returning one is accepted too
+    (asked before each request; a ValueError from it refuses the request with its message).
+    ``cap_text`` is the cap as the user wrote it, for messages.
     """
 
-    def __init__(self, inner: httpx2.BaseTransport,
-                 cap: Callable[[], float | None] = cap_from_env,
-                 cap_text: Callable[[], str | None] = lambda: os.environ.get(CAP_VARIABLE)) -> None:
-        self.inner, self.cap, self.cap_text = inner, cap, cap_text
+    def __init__(self, inner: httpx2.BaseTransport, cap: CapSetting = None, cap_text: CapText = None) -> None:
+        self.inner = inner
+        self._gate = _Gate(cap, cap_text)
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         if request.method != "POST":  # listing models and the like costs nothing
             return self.inner.handle_request(request)
+        request.read()
+        call = self._gate.admit(request)
+        if isinstance(call, httpx2.Response):
+            return call
         try:
-            cap = self.cap()
-        except ValueError as error:
-            return refusal(request, str(error))
-        total = spent()
-        if cap is not None and total >= cap:
-            text = self.cap_text()
-            return refusal(request, cap_message(total, cap, text.strip() if text else None))
-
-        call = _Call.of(request)
-        response = self.inner.handle_request(request)
-        if not 200 <= response.status_code < 300:
-            return response
-        event_stream = "text/event-stream" in response.headers.get("content-type", "")
-        encoding = response.headers.get("content-encoding")
-
-        def done(raw: bytes, truncated: bool) -> None:
-            self._meter(call, raw, truncated, event_stream, encoding)
-
-        try:
-            body = response.content  # already in memory (e.g. the offline model's JSON replies)
-        except httpx2.ResponseNotRead:
-            response.stream = _MeteredStream(response.stream, done)
-        else:
-            self._meter(call, body, False, event_stream, None)
-        return response
+            response = self.inner.handle_request(request)
+        except BaseException:
+            _settle(call.ticket, None)  # never sent, or no answer: nothing to charge
+            raise
+        return self._gate.watch(response, call, _MeteredStream)
 
     def close(self) -> None:
         self.inner.close()
 
-    @staticmethod
-    def _meter(call: _Call, raw: bytes, truncated: bool, event_stream: bool, encoding: str | None) -> None:
-        """Price one response. Never raises: metering must not break a call."""
+
+class AsyncSpendTransport(httpx2.AsyncBaseTransport):
+    """SpendTransport for ``httpx2.AsyncClient`` (``openai.AsyncOpenAI``): the same meter and cap."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport, cap: CapSetting = None, cap_text: CapText = None) -> None:
+        self.inner = inner
+        self._gate = _Gate(cap, cap_text)
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        if request.method != "POST":
+            return await self.inner.handle_async_request(request)
+        await request.aread()
+        call = self._gate.admit(request)
+        if isinstance(call, httpx2.Response):
+            return call
         try:
-            body = raw
-            if encoding and encoding.strip().lower() != "identity" and not truncated:
-                # The transport sees the bytes before the client decodes them (gzip, ...).
-                body = httpx2.Response(200, headers={"content-encoding": encoding}, content=raw).content
-            charge = None if truncated else call.charge(body, event_stream)
-        except Exception as error:  # noqa: BLE001 - any surprise here must not reach the caller
-            _warn_once(f"error:{type(error).__name__}", f"helpers.spend: could not read the cost of a "
-                       f"response ({type(error).__name__}: {error}); it is not metered.")
-            return
-        if charge is not None:
-            record(charge)
-        elif truncated:
-            _warn_once("truncated", "helpers.spend: a response too large to read was not metered.")
+            response = await self.inner.handle_async_request(request)
+        except BaseException:  # also a cancelled task
+            _settle(call.ticket, None)
+            raise
+        return self._gate.watch(response, call, _AsyncMeteredStream)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 def metered(transport: httpx2.BaseTransport, **kwargs: Any) -> SpendTransport:

@@ -21,7 +21,7 @@ import html
 import time
 import warnings
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -438,11 +438,13 @@ def run_turn(conversation: Conversation, text: str, params: Mapping[str, Any] | 
              on_piece: Callable[[str], None] | None = None) -> TurnResult:
     """Stream one turn; call ``on_piece`` with the reply so far after every piece.
 
-    Errors never escape: they come back as a readable message (helpers.describe_error),
-    and Conversation has already rolled the failed turn back."""
+    Errors never escape: they come back as one readable line (helpers.describe_error),
+    and Conversation has already rolled the failed turn back (a malformed event stream,
+    a dropped connection or an empty reply included)."""
     pieces: list[str] = []
-    stream = conversation.stream(text, **dict(params or {}))
+    stream: Iterator[str] | None = None
     try:
+        stream = conversation.stream(text, **dict(params or {}))  # inside: a refused parameter is shown too
         for piece in stream:
             pieces.append(piece)
             if on_piece is not None:
@@ -452,7 +454,8 @@ def run_turn(conversation: Conversation, text: str, params: Mapping[str, Any] | 
     except Exception as error:  # an API error, or any other failure: show it, keep the widget alive
         return TurnResult("".join(pieces), f"{describe_error(error)} (This turn was not kept in the history.)")
     finally:
-        stream.close()  # a failure inside on_piece still rolls the turn back
+        if stream is not None:
+            stream.close()  # a failure inside on_piece still rolls the turn back
     return TurnResult("".join(pieces))
 
 
@@ -540,7 +543,7 @@ class ChatWidget(widgets.VBox):
         self.error.value = ""
         self.last_error = None
         model, before = self.conversation.model, len(self.conversation.usages)
-        size = len(self.conversation.messages)  # the history before this turn
+        size = len(self.conversation.messages)  # the history before this turn (it changes only when kept)
         try:
             self._paint(message, "", upto=size)
             result = run_turn(self.conversation, message, self.params(),
@@ -581,7 +584,7 @@ class ChatWidget(widgets.VBox):
     def _paint(self, pending_user: str | None = None, pending_reply: str | None = None,
                throttle: bool = False, upto: int | None = None) -> None:
         """Show the history; while a turn streams, the history before it (``upto``
-        messages: Conversation has already added the user message) plus that turn."""
+        messages) plus that turn, which Conversation adds to its history only once complete."""
         now = time.monotonic()
         if throttle and now - self._last_paint < self.PAINT_INTERVAL:
             return

@@ -1,9 +1,11 @@
 """`python3 course.py`, the README's start command: it opens the first lesson in JupyterLab.
 
-The default run checks the command course.py builds and starts that JupyterLab headless on
-127.0.0.1 from this environment. With COURSE_CLEAN_CLONE_TEST=1 (set by .ci/run) a fresh copy
-of the repository is set up from scratch, as a new learner would, with the lowest and the
-highest supported Python: `pythonX.Y course.py` must serve the lessons and
+The default run checks the commands course.py builds, how it makes and repairs .venv (with
+subprocesses faked, or a real venv without pip: seconds, no install), and starts that JupyterLab
+headless on 127.0.0.1 from this environment (with --allow-root when the tests run as root).
+With COURSE_CLEAN_CLONE_TEST=1 (set by .ci/run) a fresh copy of the repository is set up from
+scratch, as a new learner would, with the lowest and the highest supported Python, over a
+half-made .venv: `pythonX.Y course.py` must repair it and serve the lessons, and
 `pythonX.Y course.py test` must pass.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -18,6 +21,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import venv
 from pathlib import Path
 
 import pytest
@@ -28,15 +32,93 @@ import course  # noqa: E402
 
 OPT_IN = "COURSE_CLEAN_CLONE_TEST"
 TOKEN = "course-test-token"
+KEY = "sk-proj-course-test-key-0123456789abcdefghij"
+HERE = "%d.%d" % sys.version_info[:2]
+posix_only = pytest.mark.skipif(os.name == "nt", reason="shell-script stand-ins for a venv's python: POSIX only")
 
 
-def test_start_installs_the_lessons_requirements_and_opens_the_first_lesson(monkeypatch):
-    calls = []
+def record_calls(monkeypatch) -> list[tuple]:
+    """Replace setup and run with recorders: the commands main would run, without running them."""
+    calls: list[tuple] = []
     monkeypatch.setattr(course, "setup", lambda requirements: calls.append(("setup", requirements)) or "PY")
     monkeypatch.setattr(course, "run", lambda *args: calls.append(("run", *args)))
+    return calls
+
+
+def test_start_installs_the_lessons_requirements_and_opens_the_first_lesson(monkeypatch, capsys):
+    calls = record_calls(monkeypatch)
+    monkeypatch.setattr(course, "running_as_root", lambda: False)
     assert course.main([]) == 0
     assert calls == [("setup", "requirements.txt"), ("run", "PY", "-m", "jupyter", "lab", course.FIRST_LESSON)]
+    assert "root" not in capsys.readouterr().out
     assert (ROOT / course.FIRST_LESSON).is_file() or not any((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_as_root_start_allows_root_and_says_why_in_one_line(monkeypatch, capsys):
+    calls = record_calls(monkeypatch)
+    monkeypatch.setattr(course, "running_as_root", lambda: True)
+    assert course.main([]) == 0
+    assert calls[-1] == ("run", "PY", "-m", "jupyter", "lab", course.FIRST_LESSON, "--allow-root")
+    note = [line for line in capsys.readouterr().out.splitlines() if "--allow-root" in line]
+    assert len(note) == 1 and "root" in note[0] and "Docker" in note[0]
+
+
+@pytest.mark.parametrize(("euid", "root"), [(0, True), (1000, False)])
+def test_root_is_the_effective_user_id_zero(monkeypatch, euid, root):
+    monkeypatch.setattr(course.os, "geteuid", lambda: euid, raising=False)
+    assert course.running_as_root() is root
+
+
+def test_without_user_ids_windows_is_never_root(monkeypatch):
+    monkeypatch.delattr(course.os, "geteuid", raising=False)
+    assert course.running_as_root() is False
+
+
+def test_serve_runs_the_offline_model_server_in_the_courses_venv(monkeypatch):
+    calls = record_calls(monkeypatch)
+    assert course.main(["serve", "--port", "8123"]) == 0
+    assert calls == [("setup", "requirements.txt"), ("run", "PY", "-m", "helpers.offline", "serve", "--port", "8123")]
+
+
+def test_hub_link_runs_the_link_tool_in_the_courses_venv(monkeypatch, tmp_path):
+    calls = record_calls(monkeypatch)
+    monkeypatch.setattr(course, "ROOT", tmp_path)
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "hub_link.py").write_text("")
+    assert course.main(["hub-link", "--hub", "https://hub.example.org"]) == 0
+    assert calls == [("setup", "requirements.txt"),
+                     ("run", "PY", tmp_path / "tools" / "hub_link.py", "--hub", "https://hub.example.org")]
+
+
+def test_hub_link_without_its_tool_says_so_and_installs_nothing(monkeypatch, tmp_path, capsys):
+    calls = record_calls(monkeypatch)
+    monkeypatch.setattr(course, "ROOT", tmp_path)
+    assert course.main(["hub-link", "--hub", "https://hub.example.org"]) == 2
+    assert calls == []
+    assert "tools/hub_link.py" in capsys.readouterr().err
+
+
+def test_help_lists_every_command_and_each_one_runs(monkeypatch, tmp_path, capsys):
+    assert course.main(["--help"]) == 0
+    shown = capsys.readouterr().out
+    commands = [line.split("course.py", 1)[1].split("#")[0].split() for line in shown.splitlines()
+                if line.strip().startswith("python3 course.py")]
+    names = {args[0] if args else "start" for args in commands}
+    assert names >= {"start", "doctor", "test", "notebooks", "serve", "hub-link", "--help"}
+    assert ["test", "--live", "[--cap", "0.05]"] in commands
+    calls = record_calls(monkeypatch)
+    monkeypatch.setattr(course, "ROOT", tmp_path)
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "hub_link.py").write_text("")
+    for args in commands:
+        assert course.main([a for a in args if not a.startswith("[") and not a.endswith("]")]) == 0, args
+    assert sum(call[0] == "run" for call in calls) == len(commands) - 1  # all but --help run something
+
+
+def test_an_unknown_command_is_named_with_the_help(capsys):
+    assert course.main(["srve"]) == 2
+    err = capsys.readouterr().err
+    assert "'srve'" in err and "course.py serve" in err
 
 
 def test_course_uses_the_prefetched_cache_only_when_none_is_set(monkeypatch, tmp_path):
@@ -49,6 +131,208 @@ def test_course_uses_the_prefetched_cache_only_when_none_is_set(monkeypatch, tmp
     assert course.environment()["TIKTOKEN_CACHE_DIR"] == str(cache)
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", "/elsewhere")
     assert course.environment()["TIKTOKEN_CACHE_DIR"] == "/elsewhere"
+
+
+# ---------------------------------------------------------------- keys never reach pip; commands quoted
+
+def set_secrets(monkeypatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-course-test")
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj_course_test")
+    monkeypatch.setenv("OPENAI_BASE_URL", f"https://user:{KEY}@llm.example.org/v1")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    monkeypatch.setenv("PIP_INDEX_URL", "https://pypi.example.org/simple")
+
+
+def test_pip_and_venv_get_our_environment_without_any_key(monkeypatch):
+    set_secrets(monkeypatch)
+    env = course.install_environment()
+    assert not {"OPENAI_API_KEY", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY"} & set(env)
+    assert KEY not in repr(env)
+    assert env["PIP_INDEX_URL"] == "https://pypi.example.org/simple" and env["PATH"] == os.environ["PATH"]
+    assert course.environment()["OPENAI_API_KEY"] == KEY  # JupyterLab and the tests still get it
+
+
+@pytest.mark.parametrize("args", [["/a folder/py thon", "-m", "pip", "-r", "it's.txt"], ["plain", "", "a;b"]])
+def test_printed_commands_are_quoted_for_the_shell(args):
+    line = course.format_command(args)
+    if os.name == "nt":
+        assert line == subprocess.list2cmdline(args)
+    else:
+        assert shlex.split(line) == args and line != " ".join(args)
+
+
+def test_run_prints_the_quoted_command_then_runs_it_in_the_course_folder(monkeypatch, capsys):
+    seen = {}
+    monkeypatch.setattr(course.subprocess, "run", lambda args, **kw: seen.update(args=args, **kw))
+    course.run(Path("/a folder/python"), "-c", "print('hi')", env={"X": "1"})
+    assert capsys.readouterr().out == "+ " + course.format_command(["/a folder/python", "-c", "print('hi')"]) + "\n"
+    assert seen["args"] == ["/a folder/python", "-c", "print('hi')"]
+    assert seen["cwd"] == course.ROOT and seen["env"] == {"X": "1"} and seen["check"] is True
+
+
+class FakeTools:
+    """Stands in for subprocess.run under setup(): makes the venv's python on `-m venv`, answers the
+    health probe like a venv with pip, succeeds at pip; records every command and its environment."""
+
+    def __init__(self, venv_dir: Path) -> None:
+        self.venv = venv_dir
+        self.calls: list[tuple[list[str], dict[str, str]]] = []
+
+    def __call__(self, args, **kwargs):
+        self.calls.append((list(args), kwargs.get("env")))
+        if args[1:3] == ["-m", "venv"]:
+            course.venv_python(self.venv).parent.mkdir(parents=True)
+            course.venv_python(self.venv).write_text("")
+        stdout = HERE + "\n" if "-I" in args else ""
+        return subprocess.CompletedProcess(args, 0, stdout, "")
+
+    def pip_calls(self) -> list[list[str]]:
+        return [args for args, _ in self.calls if args[1:4] == ["-m", "pip", "install"]]
+
+
+def fake_setup(monkeypatch, tmp_path) -> FakeTools:
+    tools = FakeTools(tmp_path / ".venv")
+    monkeypatch.setattr(course, "VENV", tools.venv)
+    monkeypatch.setattr(course.subprocess, "run", tools)
+    return tools
+
+
+def test_the_first_install_shows_pips_progress_and_later_ones_are_quiet(monkeypatch, tmp_path, capsys):
+    tools = fake_setup(monkeypatch, tmp_path)
+    assert course.setup("requirements.txt") == course.venv_python(tools.venv)
+    first = capsys.readouterr().out
+    assert "First set-up" in first and "1-3 minutes" in first
+    assert first.index("First set-up") < first.index("-m pip install")
+    course.setup("requirements.txt")
+    assert "First set-up" not in capsys.readouterr().out
+    course.setup("requirements-dev.txt")  # the test tools' first install shows its progress too
+    assert "First set-up" in capsys.readouterr().out
+    quiet = ["--quiet" in args for args in tools.pip_calls()]
+    assert quiet == [False, True, False]
+    assert [args[1:3] for args, _ in tools.calls].count(["-m", "venv"]) == 1  # made once, then kept
+
+
+def test_no_key_reaches_venv_or_pip(monkeypatch, tmp_path):
+    set_secrets(monkeypatch)
+    tools = fake_setup(monkeypatch, tmp_path)
+    course.setup("requirements.txt")
+    course.setup("requirements.txt")  # the second run also probes the existing venv
+    kinds = {tuple(args[1:3]) for args, _ in tools.calls}
+    assert {("-m", "venv"), ("-m", "pip"), ("-I", "-c")} <= kinds
+    for args, env in tools.calls:
+        assert env is not None, f"{args} would inherit the whole environment"
+        assert KEY not in repr(env) and "OPENAI_API_KEY" not in env, args
+
+
+def test_pip_fails_with_its_exit_code(monkeypatch, tmp_path):
+    tools = fake_setup(monkeypatch, tmp_path)
+    failing = tools.__call__
+
+    def pip_fails(args, **kwargs):
+        result = failing(args, **kwargs)
+        if args[1:3] == ["-m", "pip"]:
+            raise subprocess.CalledProcessError(3, args)
+        return result
+
+    monkeypatch.setattr(course.subprocess, "run", pip_fails)
+    assert course.main(["doctor"]) == 3
+    assert not course.installed_before(tools.venv, "requirements.txt")  # the next run shows progress again
+
+
+# ---------------------------------------------------------------- a half-made or broken .venv
+
+def venv_without_pip(path: Path) -> Path:
+    """A real venv of this Python with no pip: what an interrupted or ensurepip-less creation leaves."""
+    venv.create(path, with_pip=False, symlinks=os.name != "nt")
+    return path
+
+
+def site_packages(path: Path) -> Path:
+    return path / "Lib" / "site-packages" if os.name == "nt" else path / "lib" / f"python{HERE}" / "site-packages"
+
+
+def stand_in_python(path: Path, script: str) -> Path:
+    python = course.venv_python(path)
+    python.parent.mkdir(parents=True)
+    python.write_text("#!/bin/sh\n" + script + "\n")
+    python.chmod(0o755)
+    return path
+
+
+def test_no_venv_yet_is_no_problem(tmp_path):
+    assert course.venv_problem(tmp_path / ".venv") is None
+
+
+def test_a_venv_without_python_is_incomplete(tmp_path):
+    (tmp_path / ".venv").mkdir()
+    assert course.venv_problem(tmp_path / ".venv") == "is incomplete (it has no Python)"
+
+
+@posix_only
+def test_a_venv_whose_python_was_uninstalled_is_incomplete(tmp_path):
+    python = course.venv_python(tmp_path / ".venv")
+    python.parent.mkdir(parents=True)
+    python.symlink_to(tmp_path / "gone" / "python3.9")  # the base Python it linked to was removed
+    assert course.venv_problem(tmp_path / ".venv") == "is incomplete (it has no Python)"
+
+
+def test_a_venv_without_pip_is_incomplete_and_with_pip_is_fine(tmp_path):
+    path = venv_without_pip(tmp_path / ".venv")
+    assert course.venv_problem(path) == "is incomplete (pip is missing)"
+    (site_packages(path) / "pip").mkdir()
+    (site_packages(path) / "pip" / "__init__.py").write_text("")
+    assert course.venv_problem(path) is None
+
+
+def test_pip_from_pythonpath_does_not_hide_a_missing_one(tmp_path, monkeypatch):
+    path = venv_without_pip(tmp_path / ".venv")
+    (tmp_path / "elsewhere" / "pip").mkdir(parents=True)
+    (tmp_path / "elsewhere" / "pip" / "__init__.py").write_text("")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "elsewhere"))
+    assert course.venv_problem(path) == "is incomplete (pip is missing)"
+
+
+@posix_only
+def test_a_venv_of_another_python_version_is_named(tmp_path):
+    path = stand_in_python(tmp_path / ".venv", "echo 3.9")
+    assert course.venv_problem(path) == f"was made with Python 3.9, and this is Python {HERE}"
+
+
+@posix_only
+def test_a_venv_whose_python_cannot_start_says_why(tmp_path):
+    path = stand_in_python(tmp_path / ".venv", "echo 'libpython3.so: cannot open shared object file' >&2; exit 127")
+    assert course.venv_problem(path) == "has a Python that does not start (libpython3.so: cannot open shared object file)"
+
+
+def test_a_broken_venv_is_made_again_with_a_message(tmp_path, capsys):
+    path = venv_without_pip(tmp_path / ".venv")
+    (path / course.INSTALLED_MARKER).write_text("requirements.txt\n")  # from an earlier, now broken, set-up
+    (path / "left-over").write_text("x")
+    python = course.ensure_venv(path)  # real `python -m venv`: a few seconds, nothing downloaded
+    out = capsys.readouterr().out
+    assert "The course environment in .venv is incomplete (pip is missing); making it again." in out
+    assert python == course.venv_python(path) and course.venv_problem(path) is None
+    assert not (path / "left-over").exists() and not course.installed_before(path, "requirements.txt")
+
+
+def test_a_venv_that_cannot_be_made_says_what_to_install(monkeypatch, tmp_path, capsys):
+    def venv_fails(*args, env=None):
+        raise subprocess.CalledProcessError(1, args)
+
+    monkeypatch.setattr(course, "run", venv_fails)
+    monkeypatch.setattr(course, "VENV", tmp_path / ".venv")
+    assert course.main([]) == 1
+    err = capsys.readouterr().err
+    assert "Could not create .venv" in err and f"python{HERE}-venv" in err and "run this again" in err
+
+
+def test_the_venv_this_python_runs_from_is_not_deleted(monkeypatch, tmp_path):
+    path = venv_without_pip(tmp_path / ".venv")
+    monkeypatch.setattr(course.sys, "prefix", str(path))
+    with pytest.raises(course.SetupError, match="system's Python"):
+        course.ensure_venv(path)
+    assert course.venv_python(path).exists()
 
 
 def free_port() -> int:
@@ -64,7 +348,6 @@ def headless(tmp: Path, port: int) -> dict[str, str]:
     config.mkdir(parents=True, exist_ok=True)
     (config / "jupyter_server_config.json").write_text(json.dumps({"ServerApp": {
         "ip": "127.0.0.1", "port": port, "port_retries": 0, "open_browser": False,
-        "allow_root": True,  # CI runs as root; a learner never needs this
         "IdentityProvider": {"token": TOKEN}}}))
     env = dict(os.environ)
     env.update(JUPYTER_CONFIG_DIR=str(config), JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
@@ -118,7 +401,9 @@ def serve_and_check(command: list[str], cwd: Path, env: dict[str, str], port: in
 @pytest.mark.skipif(os.name == "nt", reason="process groups: POSIX only")
 def test_jupyterlab_serves_the_lessons(tmp_path):
     port = free_port()
-    serve_and_check(course.lab_command(sys.executable), ROOT, headless(tmp_path, port), port, timeout=90)
+    # No allow_root in the config: as root (CI, Docker) this passes only with course.py's --allow-root.
+    command = course.lab_command(sys.executable, as_root=course.running_as_root())
+    serve_and_check(command, ROOT, headless(tmp_path, port), port, timeout=90)
 
 
 # ---------------------------------------------------------------- opt-in: a new learner's first run
@@ -162,8 +447,13 @@ def test_a_fresh_copy_sets_up_and_passes_with(version, tmp_path):
     env = headless(tmp_path, port)
     env.pop(OPT_IN)  # the copy's own test run must not start copies again
 
-    # 1. The README's start command, from nothing: creates .venv, installs, serves the lessons.
+    # 1. The README's start command over a half-made .venv (as a creation without ensurepip leaves
+    # it): repairs it, installs showing progress, serves the lessons (as root: with --allow-root).
+    subprocess.run([python, "-m", "venv", "--without-pip", str(copy / ".venv")], check=True, timeout=120)
     serve_and_check([python, "course.py"], copy, env, port, timeout=900)
+    log = (tmp_path / "server.log").read_text(errors="replace")
+    assert "The course environment in .venv is incomplete (pip is missing); making it again." in log
+    assert "First set-up" in log and ("--allow-root" in log) == course.running_as_root()
     venv_python = copy / ".venv" / "bin" / "python"
     assert subprocess.run([str(venv_python), "-c", "import sys; print(sys.version_info[:2])"],
                           capture_output=True, text=True, check=True).stdout.strip() == str(tuple(version))

@@ -9,7 +9,7 @@ import openai
 import pytest
 from openapi_schema import validate
 
-import helpers.offline
+import helpers._offline.api
 from helpers import DEFAULT_MODEL, MODELS, OfflineAPI, count_message_tokens, count_tokens, encoding_for, offline_client
 from helpers.models import EFFORTS, current_models
 from helpers.offline import HANGUL, MARKER, compose_reply
@@ -237,7 +237,7 @@ def test_requests_sent_by_the_sdk_conform(api, client):
     (dict(max_tokens=0), "max_tokens", "integer_below_min_value"),
     (dict(max_completion_tokens=128_001), "max_completion_tokens", "invalid_value"),  # above its output limit
     (dict(stop=["a", "b", "c", "d", "e"]), "stop", "array_above_max_length"),
-    (dict(stop=[1]), "stop", "invalid_type"),
+    (dict(stop=[1]), "stop[0]", "invalid_type"),  # the spec's type, checked item by item
     (dict(stream_options={"include_usage": True}), "stream_options", "invalid_value"),
 ])
 def test_invalid_parameters_raise_bad_request(client, params, param, code):
@@ -783,7 +783,7 @@ def test_chunk_size_changes_the_pieces_not_the_text(tokens_per_chunk):
 
 def test_chunk_delay_sleeps_between_content_chunks(monkeypatch):
     sleeps = []
-    monkeypatch.setattr(helpers.offline.time, "sleep", sleeps.append)
+    monkeypatch.setattr(helpers._offline.api.time, "sleep", sleeps.append)
     response = post({"model": DEFAULT_MODEL, "messages": LONG_EN, "stream": True}, OfflineAPI(chunk_delay=0.25))
     content_chunks = [p for p in sse_data(response.content)[:-1] if json.loads(p)["choices"][0]["delta"].get("content")]
     assert sleeps == [0.25] * len(content_chunks)

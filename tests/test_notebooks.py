@@ -226,6 +226,31 @@ NOTEBOOK_PARAMS = [pytest.param(p, id=rel(p)) for p in all_notebooks()]
 LESSON_PARAMS = [pytest.param(p, id=rel(p)) for p in lessons()]
 
 
+CODE_SPANS = re.compile(r"```.*?```|`[^`\n]*`", re.S)
+DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+def math_pairs(markdown: str) -> list[str]:
+    """Paragraphs where two unescaped dollars would render as LaTeX math in JupyterLab,
+    GitHub and Colab (e.g. a price table "$2.50 | $10.00"). Code spans are safe."""
+    text = CODE_SPANS.sub("", markdown)
+    return [para.strip()[:80] for para in re.split(r"\n\s*\n", text) if len(DOLLAR.findall(para)) >= 2]
+
+
+def math_problems(nb) -> list[str]:
+    """Markdown cells and Markdown outputs that would render dollars as math."""
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        texts = [cell.source] if cell.cell_type == "markdown" else []
+        for output in cell.get("outputs", []):
+            markdown = output.get("data", {}).get("text/markdown")
+            if markdown:
+                texts.append("".join(markdown) if isinstance(markdown, list) else markdown)
+        problems += [f"cell {i}: dollars render as math in: {para!r} (write \\$)"
+                     for text in texts for para in math_pairs(text)]
+    return problems
+
+
 def test_there_are_lessons():
     assert lessons(), "no notebook found in notebooks/"
 
@@ -274,6 +299,28 @@ def test_outputs_come_from_offline_runs(path):
 @pytest.mark.parametrize("path", NOTEBOOK_PARAMS)
 def test_badge_and_install_cell(path):
     assert header_problems(read(path), rel(path)) == []
+
+
+@pytest.mark.parametrize("path", LESSON_PARAMS)
+def test_no_dollar_renders_as_math(path):
+    assert not math_problems(read(path))
+
+
+@pytest.mark.parametrize("doc", ["README.md", "README.ko.md", *sorted(p.name for p in (ROOT / "docs").glob("*.md"))])
+def test_no_dollar_renders_as_math_in_the_docs(doc):
+    path = ROOT / doc if (ROOT / doc).exists() else ROOT / "docs" / doc
+    assert not math_pairs(path.read_text(encoding="utf-8"))
+
+
+def test_math_check_catches_price_tables_and_leaves_escaped_and_code_dollars():
+    assert math_pairs("| gpt-6-luna | $0.10 | $0.50 |")
+    assert math_pairs("costs $2 in\nand $8 out")  # one paragraph, two lines
+    assert not math_pairs("costs \\$2 in and \\$8 out")
+    assert not math_pairs("`$HOME` and `$PATH`, or ```\n$ a\n$ b\n```")
+    assert not math_pairs("one $5 here\n\nand one $6 there")  # separate paragraphs
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
+        "display_data", data={"text/markdown": "| a | $1 | $2 |", "text/plain": "<Markdown>"})])])
+    assert math_problems(nb)
 
 
 @pytest.mark.parametrize("path", LESSON_PARAMS)

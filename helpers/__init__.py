@@ -4,7 +4,7 @@ token counting, pricing and a conversation that keeps its history.
 Read it in this order: models, tokens, pricing, offline, spend, client, chat, widgets.
 """
 
-from .chat import Conversation, chat_loop, describe_error, scripted
+from .chat import ChatError, Conversation, chat_loop, describe_error, scripted
 from .client import MissingKeyError, find_key, get_client, offline_client
 from .models import DEFAULT_MODEL, MODELS, ModelInfo, UnknownModelError, current_models, lesson_models, model_info
 from .offline import OfflineAPI
@@ -12,7 +12,7 @@ from .pricing import PRICING, cost_breakdown, estimate_cost, monthly_cost, usage
 from .tokens import count_message_tokens, count_tokens, encoding_for
 
 __all__ = [
-    "DEFAULT_MODEL", "MODELS", "PRICING", "Conversation", "MissingKeyError", "ModelInfo", "OfflineAPI",
+    "ChatError", "DEFAULT_MODEL", "MODELS", "PRICING", "Conversation", "MissingKeyError", "ModelInfo", "OfflineAPI",
     "UnknownModelError", "chat_loop", "cost_breakdown", "count_message_tokens", "count_tokens",
     "current_models", "describe_error", "encoding_for", "estimate_cost", "find_key", "get_client", "lesson_models",
     "model_info",

@@ -6,9 +6,9 @@ reply is in: the user message and the reply are added together. Until then the u
 message travels only in the request, so a turn that fails leaves ``messages`` exactly as
 it was. That covers an API error, any other failure (a server that answers with a web
 page, a broken event stream, a dropped connection), an empty or malformed reply, and
-Ctrl-C or the stop button during a stream. A stream that is closed before its end (a
-``break``, ``stream.close()``, the stop button) is rolled back the same way: no partial
-reply is kept. The lost turn goes to ``interrupted`` (what was asked, what had arrived,
+Ctrl-C or the stop button during a stream. A stream that ends early (``stream.close()``,
+the stop button, a ``break`` out of ``for piece in conv.stream(...)``) is rolled back the
+same way: no partial reply is kept. The lost turn goes to ``interrupted`` (what was asked, what had arrived,
 the error), so nothing is lost, and the error is raised: an ``openai.APIError`` as the
 SDK raised it, ``KeyboardInterrupt`` as it is, anything else as a ``ChatError`` that says
 what happened and what to do.
@@ -16,7 +16,8 @@ what happened and what to do.
 Each turn holds a token: only the stream that started a turn can commit it. A stream left
 open (neither read to the end nor closed) when the next turn starts is stopped: it never
 adds to, or removes from, the later history. A ``Conversation`` can be shared between
-threads: a turn started while another thread's turn is running waits for it to end.
+threads: a turn started while another thread's turn is running waits for it to end (a
+stream another thread left open blocks it until that thread ends or closes the stream).
 """
 
 from __future__ import annotations
@@ -305,7 +306,7 @@ class Conversation:
                             raise ChatError("This stream was stopped because a later turn started before it "
                                             "ended; its reply was not kept.")
             if not arrived:
-                raise self._not_a_completion("a stream without a single chunk (an empty body, a web page or plain JSON)")
+                raise self._not_a_completion("a stream without a single chunk (an empty body, a web page, plain JSON)")
             if finished_because is None:
                 raise ChatError(f"The stream from {server_of(self.client)} ended before the reply was finished (the "
                                 "connection dropped). This turn was not kept; send it again.")

@@ -438,17 +438,6 @@ def test_every_broken_stream_rolls_back_with_a_clear_error(mconv, api):
         "Hello", "Tell me about tokens"]
 
 
-def test_an_interrupt_during_a_request_rolls_back(api):
-    def interrupt(_request):
-        raise KeyboardInterrupt  # Ctrl-C while waiting for the server
-    conv = Conversation(mock_client(api, before=interrupt))
-    with pytest.raises(KeyboardInterrupt):
-        conv.send("Hello")
-    with pytest.raises(KeyboardInterrupt):
-        list(conv.stream("Hello"))
-    assert conv.messages == [] and [type(lost.error) for lost in conv.interrupted] == [KeyboardInterrupt] * 2
-
-
 @pytest.mark.parametrize("streamed", [False, True])
 def test_a_reply_cut_before_any_text_is_not_kept_but_its_usage_is(api, conv, streamed):
     conv.params.pop("reasoning_effort")  # gpt-6-luna thinks first: 5 tokens are all spent reasoning

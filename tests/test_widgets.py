@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 import warnings
 from pathlib import Path
 
+import httpx2
 import openai
 import pytest
 
@@ -559,3 +561,68 @@ def test_fixture_notebook_text_plain_is_stable():
     widget_outputs = [o for c in fresh.cells if c.cell_type == "code" for o in c.outputs]
     assert all("application/vnd.jupyter.widget-view+json" in o["data"] for o in widget_outputs)
     assert not any(o.output_type in ("stream", "error") for c in fresh.cells for o in c.get("outputs", []))
+
+
+# ---------------------------------------------------------------- chat widget: broken servers
+
+def _chunk(delta, finish=None):
+    data = {"id": "chatcmpl-x", "object": "chat.completion.chunk", "created": 1, "model": DEFAULT_MODEL,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    return f"data: {json.dumps(data)}\n\n".encode()
+
+
+def _dropped():
+    def body():
+        yield _chunk({"content": "Half a rep"})
+        raise httpx2.RemoteProtocolError("peer closed connection without sending complete message body")
+    return body()
+
+
+# Event streams a server can send with status 200 instead of a usable reply, and what the widget says.
+BROKEN_STREAMS = {
+    "not json": (_chunk({"content": "Hel"}) + b"data: {not json\n\n", "OPENAI_BASE_URL"),
+    "error event": (_chunk({"content": "Hel"}) + b'event: error\ndata: {"error": {"message": "Overloaded."}}\n\n',
+                    "APIError: Overloaded."),
+    "dropped": (None, "APIConnectionError"),  # built per request: a connection that breaks after one piece
+    "web page": (b"<html>\n<body>Campus Wi-Fi login</body>\n</html>", "OPENAI_BASE_URL"),
+    "no text": (_chunk({"role": "assistant", "content": ""}) + _chunk({}, "stop") + b"data: [DONE]\n\n",
+                "reply was empty"),
+}
+
+
+def broken_client(api):
+    """A real SDK client: the offline model answers, except a message named in BROKEN_STREAMS."""
+    def handle(request):
+        text = json.loads(request.content)["messages"][-1]["content"]
+        if text not in BROKEN_STREAMS:
+            return api.handle(request)
+        content = BROKEN_STREAMS[text][0] or _dropped()
+        kind = "text/html" if text == "web page" else "text/event-stream"
+        return httpx2.Response(200, headers={"content-type": kind}, content=content)
+    http = openai.DefaultHttpx2Client(transport=httpx2.MockTransport(handle))
+    return openai.OpenAI(api_key="sk-test", base_url="http://127.0.0.1:9/v1", http_client=http, max_retries=0)
+
+
+def test_chat_widget_survives_broken_streams_with_one_line_and_the_history_intact(api):
+    w = chat_widget(broken_client(api))
+    assert w.submit("My name is Mina").ok
+    before, shown = [dict(m) for m in w.conversation.messages], w.history.value
+    for kind, (_, says) in BROKEN_STREAMS.items():
+        result = w.submit(kind)
+        assert result is not None and not result.ok, kind
+        assert w.conversation.messages == before, kind
+        assert w.history.value == shown, kind  # the failed turn is not shown, nor an empty reply
+        assert says in w.last_error and "not kept" in w.last_error, kind
+        assert "\n" not in w.last_error and "Traceback" not in w.last_error and w.error.value.count("⚠") == 1
+        assert w.text.value == kind and not w.send_button.disabled  # given back, to send again
+    assert w.submit("What is my name?").ok
+    assert [m["content"] for m in w.conversation.messages if m["role"] == "user"] == [
+        "My name is Mina", "What is my name?"]
+    assert "Mina" in w.conversation.messages[-1]["content"]
+
+
+def test_run_turn_shows_a_refused_parameter_without_raising(api):
+    conv = Conversation(helpers.offline_client(api))
+    result = hw.run_turn(conv, "Hello", {"stream": True})
+    assert result.error.startswith("ValueError") and "conversation.stream" in result.error
+    assert conv.messages == [] and api.requests == []

@@ -1,0 +1,284 @@
+"""``OfflineAPI``: the offline Chat Completions service behind an httpx2 transport (sync or
+async) or the local HTTP server. It routes, applies simulated failures, and puts together
+the reply from the other modules."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx2
+
+from ..models import current_models
+from ..tokens import encoding_for
+from . import structured, tools, wire
+from .errors import SIMULATED, APIError, bad, simulated_error, unknown_simulation
+from .replies import compose_reply, language, tool_answer
+from .request import Request, validate
+
+# Hidden reasoning tokens the offline model reports per effort: made-up, plausible figures
+# (real ones vary with the question; recorded ones come in steps of 64).
+REASONING_TOKENS = {"none": 0, "minimal": 0, "low": 64, "medium": 192, "high": 448, "xhigh": 960, "max": 1984}
+SIMULATE_HEADER = "x-offline-simulate"  # per-request failure, e.g. extra_headers={...: "rate_limit"}
+LOG_SIZE = 50  # request bodies kept in OfflineAPI.requests: a long chat must not grow memory
+# Rate limits reported in x-ratelimit-* headers: a usage tier's figures, as recorded in
+# tests/data/realtraffic.json (5,000 requests and 4M tokens per minute).
+RATE_LIMIT_REQUESTS, RATE_LIMIT_TOKENS = 5_000, 4_000_000
+
+
+class RequestLog(list):
+    """A list that keeps only the last ``size`` items appended (the oldest go first)."""
+
+    def __init__(self, size: int = LOG_SIZE) -> None:
+        super().__init__()
+        self.size = size
+
+    def append(self, item: Any) -> None:
+        super().append(item)
+        if len(self) > self.size:
+            del self[: len(self) - self.size]
+
+
+@dataclass
+class Reply:
+    """An HTTP answer before it is put on a transport: a JSON body or a stream of events."""
+
+    status: int
+    headers: dict[str, str]
+    body: Any = None
+    events: Iterator[tuple[bytes, bool]] | None = None
+
+
+@dataclass
+class OfflineAPI:
+    """The offline Chat Completions service. One instance keeps its own settings, the queue
+    of failures to simulate, and a log of the last ``LOG_SIZE`` request bodies it received."""
+
+    seed: int | None = None  # used when a request gives no seed: pins variety for tests
+    chunk_delay: float = 0.0  # seconds between stream chunks, for live demos
+    tokens_per_chunk: int = 3
+    requests: list[dict[str, Any]] = field(default_factory=RequestLog)
+    _failures: list[str] = field(default_factory=list)
+    _recent: deque[float] = field(default_factory=deque)  # request times in the last minute
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def from_env(cls) -> OfflineAPI:
+        """Settings from COURSE_OFFLINE_SEED and COURSE_OFFLINE_DELAY (seconds per chunk)."""
+        seed = os.environ.get("COURSE_OFFLINE_SEED")
+        return cls(seed=int(seed) if seed else None,
+                   chunk_delay=float(os.environ.get("COURSE_OFFLINE_DELAY") or 0))
+
+    def fail_next(self, kind: str, times: int = 1) -> None:
+        """Make the next ``times`` requests fail: invalid_api_key, rate_limit,
+        server_error, or stream_error (a streamed request breaks off half way)."""
+        if kind != "stream_error":
+            simulated_error(kind)  # raises for an unknown kind
+        self._failures.extend([kind] * times)
+
+    # -- transports
+
+    def transport(self) -> httpx2.MockTransport:
+        """A transport for ``openai.DefaultHttpx2Client(transport=...)``."""
+        return httpx2.MockTransport(self.handle)
+
+    def async_transport(self) -> httpx2.MockTransport:
+        """A transport for ``openai.AsyncOpenAI(http_client=openai.DefaultAsyncHttpx2Client(transport=...))``:
+        the same answers, with streams as async byte streams paced by ``asyncio.sleep``."""
+        return httpx2.MockTransport(self.handle_async)
+
+    def handle(self, request: httpx2.Request) -> httpx2.Response:
+        """Answer one HTTP request."""
+        reply = self.reply(request.method, request.url.path, request.headers, request.content)
+        if reply.events is not None:
+            return httpx2.Response(reply.status, headers=reply.headers, content=self._paced(reply.events))
+        return httpx2.Response(reply.status, headers=reply.headers, json=reply.body)
+
+    async def handle_async(self, request: httpx2.Request) -> httpx2.Response:
+        reply = self.reply(request.method, request.url.path, request.headers, request.content)
+        if reply.events is not None:
+            return httpx2.Response(reply.status, headers=reply.headers, content=self._paced_async(reply.events))
+        return httpx2.Response(reply.status, headers=reply.headers, json=reply.body)
+
+    def _paced(self, events: Iterator[tuple[bytes, bool]]) -> Iterator[bytes]:
+        for data, content in events:
+            if content and self.chunk_delay:
+                time.sleep(self.chunk_delay)
+            yield data
+
+    async def _paced_async(self, events: Iterator[tuple[bytes, bool]]) -> AsyncIterator[bytes]:
+        for data, content in events:
+            if content and self.chunk_delay:
+                await asyncio.sleep(self.chunk_delay)
+            yield data
+
+    # -- HTTP
+
+    def reply(self, method: str, path: str, headers: Any, content: bytes) -> Reply:
+        """Answer one request; never raises: every failure is an API-shaped error."""
+        request_id = f"req_{uuid.uuid4().hex}"
+        try:
+            reply = self._route(method, path.rstrip("/"), headers, content)
+        except APIError as err:
+            reply = Reply(err.status, dict(err.headers), err.body)
+        except RecursionError:  # a structure too deep to walk, past the parser's own guard
+            err = bad("We could not parse the JSON body of your request: it is nested too deeply.")
+            reply = Reply(400, {}, err.body)
+        except Exception as exc:  # noqa: BLE001 - a bug here must still answer like the API, not crash a lesson
+            err = simulated_error("server_error")
+            err.body["error"]["message"] += f" (offline model: {type(exc).__name__})"
+            reply = Reply(500, {}, err.body)
+        reply.headers = {"x-request-id": request_id, "openai-version": "2020-10-01", **reply.headers}
+        return reply
+
+    def _route(self, method: str, path: str, headers: Any, content: bytes) -> Reply:
+        if method == "GET" and path.endswith("/models"):
+            data = [self._model_object(name) for name in current_models()]
+            return Reply(200, {}, {"object": "list", "data": data})
+        if method == "GET" and "/models/" in path:
+            name = path.rsplit("/", 1)[1]
+            if name not in current_models():
+                raise APIError(404, f"The model '{name[:200]}' does not exist", param="model", code="model_not_found")
+            return Reply(200, {}, self._model_object(name))
+        if not path.endswith("/chat/completions"):
+            raise APIError(404, f"Invalid URL ({method} {path[:200]}): the offline model emulates "
+                           "only POST /v1/chat/completions and GET /v1/models.")
+        if method != "POST":
+            raise APIError(405, f"Invalid method for URL ({method} {path[:200]}).")
+        if not headers.get("authorization", "").removeprefix("Bearer ").strip():
+            raise APIError(401, "You didn't provide an API key. You need to provide your API key "
+                           "in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).")
+        body = _parse(content)
+        if isinstance(body, dict):
+            self.requests.append(body)
+        simulate = headers.get(SIMULATE_HEADER) or (self._failures.pop(0) if self._failures else None)
+        if simulate and simulate not in SIMULATED:
+            raise unknown_simulation(simulate)
+        streamed = isinstance(body, dict) and body.get("stream") is True
+        if simulate == "stream_error" and not streamed:
+            simulate = "server_error"  # a plain request cannot break off half way
+        if simulate and simulate != "stream_error":
+            model = body.get("model", "the model") if isinstance(body, dict) else "the model"
+            raise simulated_error(simulate, str(model)[:100])
+        return self.complete(body, stream_error=simulate == "stream_error")
+
+    @staticmethod
+    def _model_object(name: str) -> dict[str, Any]:
+        return {"id": name, "object": "model", "created": 1_700_000_000, "owned_by": "offline"}
+
+    def _rate_headers(self, tokens: int) -> dict[str, str]:
+        now = time.monotonic()
+        with self._lock:
+            while self._recent and (now - self._recent[0] >= 60 or len(self._recent) >= RATE_LIMIT_REQUESTS):
+                self._recent.popleft()
+            self._recent.append(now)
+            used = len(self._recent)
+        return {"x-ratelimit-limit-requests": str(RATE_LIMIT_REQUESTS),
+                "x-ratelimit-limit-tokens": str(RATE_LIMIT_TOKENS),
+                "x-ratelimit-remaining-requests": str(max(0, RATE_LIMIT_REQUESTS - used)),
+                "x-ratelimit-remaining-tokens": str(max(0, RATE_LIMIT_TOKENS - tokens)),
+                "x-ratelimit-reset-requests": f"{max(1, round(60_000 / RATE_LIMIT_REQUESTS))}ms",
+                "x-ratelimit-reset-tokens": "0s"}
+
+    # -- completions
+
+    def choices(self, request: Request) -> list[wire.Choice]:
+        """Generate the ``n`` choices for a validated request."""
+        model = request.model
+        enc = encoding_for(model.name)
+        seed = request.seed if request.seed is not None else self.seed
+        reasoning_full = REASONING_TOKENS[request.effort] if request.effort else 0
+        lang = language(request.messages)
+        user = next((m["content"] for m in reversed(request.messages) if m["role"] == "user"), "")
+        results = tools.results(request.messages)
+        out = []
+        for index in range(request.n):
+            rng = None
+            if request.temperature > 0:
+                rng = random.Random(f"{seed}:{index}") if seed is not None else random.Random()
+            # With a seed, tool-call ids are pinned too, so a seeded request repeats exactly.
+            ids = random.Random(f"{seed}:{index}:calls") if seed is not None and request.tools else None
+            calls = tools.calls(request, (lambda ids=ids: f"call_{ids.getrandbits(96):024x}") if ids else None)
+            reasoning, overhead = reasoning_full, model.rules.completion_overhead
+            if calls:
+                # Completion tokens of a call: its name and arguments + 3 (approximate).
+                tokens = [t for c in calls
+                          for t in enc.encode_ordinary(c["function"]["name"] + c["function"]["arguments"])]
+                overhead += 3 * len(calls)
+                out.append(wire.Choice(index, None, tokens, reasoning, "tool_calls", overhead, calls))
+                continue
+            if results and request.messages[-1]["role"] == "tool":
+                text = tool_answer(results, lang)
+            else:
+                text = compose_reply(request.messages, rng, top_p=request.top_p,
+                                     presence_penalty=request.presence_penalty,
+                                     frequency_penalty=request.frequency_penalty)
+            if request.response_format and request.response_format.get("type") != "text":
+                text = structured.reply(request, text, user)
+            finish = "stop"
+            cuts = [text.find(s) for s in request.stops if s in text]
+            if cuts:
+                text = text[: min(cuts)]
+            # Reasoning models think before they answer; those hidden tokens count
+            # against max_completion_tokens and bill as output. A finished reply also
+            # reports the family's few extra completion tokens (recorded traffic).
+            tokens = enc.encode_ordinary(text)
+            limit = request.limit
+            if limit is not None and reasoning + len(tokens) + overhead > limit:
+                reasoning = min(reasoning, limit)
+                tokens = tokens[: limit - reasoning]
+                overhead = limit - reasoning - len(tokens)  # a cut reply reports exactly the budget
+                # The cut can fall inside a multi-byte character (Korean often): drop that
+                # half character rather than show U+FFFD. The tokens are still billed.
+                text = enc.decode_bytes(tokens).decode("utf-8", errors="ignore")
+                finish = "length"
+            out.append(wire.Choice(index, text, tokens, reasoning, finish, overhead))
+        return out
+
+    def complete(self, body: Any, stream_error: bool = False) -> Reply:
+        """A validated request's reply: JSON, or a stream of server-sent events."""
+        request = validate(body)
+        model = request.model
+        choices = self.choices(request)
+        completion = sum(c.completion_tokens for c in choices)
+        prompt = request.prompt_tokens
+        usage = {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {
+                "reasoning_tokens": sum(c.reasoning_tokens for c in choices), "audio_tokens": 0,
+                "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
+        }
+        head = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()),
+                "model": body["model"], "service_tier": "default", "system_fingerprint": "fp_offline"}
+        headers = {"openai-processing-ms": "1",
+                   **self._rate_headers(prompt + (request.limit or model.max_output_tokens))}
+        enc = encoding_for(model.name)
+        top = request.top_logprobs if request.logprobs else None
+        if request.stream:
+            events = wire.events(head, choices, usage if request.include_usage else None, enc,
+                                 self.tokens_per_chunk, top, stream_error)
+            return Reply(200, {**headers, "content-type": "text/event-stream"}, events=events)
+        return Reply(200, headers, wire.completion(head, choices, usage, enc, top))
+
+
+def _parse(content: bytes) -> Any:
+    """The JSON body, or the API's 400 (NaN and Infinity are not JSON)."""
+    def refuse(name: str) -> Any:
+        raise ValueError(name)
+    try:
+        return json.loads(content or b"null", parse_constant=refuse)
+    except (ValueError, RecursionError):
+        raise bad("We could not parse the JSON body of your request. (HINT: This likely means you "
+                  "aren't using your HTTP library correctly.)") from None

@@ -1,0 +1,142 @@
+"""Wire format: a chat.completion JSON body, or its server-sent events, and logprobs.
+
+Each reply is encoded once (``Choice.tokens``); the stream cuts those tokens into pieces of a
+few tokens without re-encoding and never splits a UTF-8 character."""
+
+from __future__ import annotations
+
+import codecs
+import json
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import tiktoken
+
+from .errors import simulated_error
+
+
+@dataclass
+class Choice:
+    index: int
+    text: str | None  # visible content; None when the choice calls tools
+    tokens: list[int]  # the visible reply's tokens (for tool calls: the calls' tokens)
+    reasoning_tokens: int
+    finish_reason: str
+    overhead: int = 0  # completion tokens reported beyond reasoning + visible
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def completion_tokens(self) -> int:
+        return len(self.tokens) + self.reasoning_tokens + self.overhead
+
+
+def _logprob(position: int, token: int) -> float:
+    """A made-up but deterministic log-probability in [-0.35, 0]: the offline model is sure."""
+    return -round((zlib.crc32(f"{position}:{token}".encode()) % 1000) / 1000 * 0.35, 6)
+
+
+def _entry(enc: tiktoken.Encoding, token: int, logprob: float) -> dict[str, Any]:
+    raw = enc.decode_single_token_bytes(token)
+    return {"token": raw.decode("utf-8", errors="replace"), "logprob": logprob, "bytes": list(raw)}
+
+
+def logprobs(enc: tiktoken.Encoding, tokens: list[int], start: int, top: int) -> list[dict[str, Any]]:
+    """The logprobs entries of ``tokens`` (positions from ``start``), each with ``top`` alternatives:
+    the chosen token first, then other tokens with lower, decreasing log-probabilities."""
+    out = []
+    for offset, token in enumerate(tokens):
+        position = start + offset
+        chosen = _logprob(position, token)
+        entry = _entry(enc, token, chosen)
+        alternatives = [_entry(enc, token, chosen)] if top else []
+        step = 1
+        while len(alternatives) < top:
+            other = (token * 31 + step * 7919) % 100_000
+            step += 1
+            if other == token:
+                continue
+            try:
+                alternatives.append(_entry(enc, other, round(chosen - 2.0 - 0.75 * len(alternatives), 6)))
+            except KeyError:  # a gap in the vocabulary
+                continue
+        entry["top_logprobs"] = alternatives
+        out.append(entry)
+    return out
+
+
+def completion(head: dict[str, Any], choices: list[Choice], usage: dict[str, Any],
+               enc: tiktoken.Encoding, top_logprobs: int | None) -> dict[str, Any]:
+    """The body of a plain (not streamed) response. ``top_logprobs`` None: no logprobs asked."""
+    out = []
+    for c in choices:
+        message: dict[str, Any] = {"role": "assistant", "content": c.text, "refusal": None, "annotations": []}
+        if c.tool_calls:
+            message["tool_calls"] = c.tool_calls
+        lp = None
+        if top_logprobs is not None:
+            lp = {"content": logprobs(enc, c.tokens, 0, top_logprobs) if c.text else None, "refusal": None}
+        out.append({"index": c.index, "logprobs": lp, "finish_reason": c.finish_reason, "message": message})
+    return {**head, "object": "chat.completion", "usage": usage, "choices": out}
+
+
+def pieces(enc: tiktoken.Encoding, tokens: list[int], per_chunk: int) -> Iterator[tuple[str, int, int]]:
+    """(text, first token, end token) pieces of a few tokens, never splitting a UTF-8 character:
+    a piece that would end inside a character waits for the next tokens."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    begin = 0
+    for start in range(0, len(tokens), per_chunk):
+        end = min(start + per_chunk, len(tokens))
+        text = decoder.decode(enc.decode_bytes(tokens[start:end]), final=end == len(tokens))
+        if text:
+            yield text, begin, end
+            begin = end
+
+
+def events(head: dict[str, Any], choices: list[Choice], usage: dict[str, Any] | None, enc: tiktoken.Encoding,
+           per_chunk: int, top_logprobs: int | None, stream_error: bool = False) -> Iterator[tuple[bytes, bool]]:
+    """The server-sent events of a streamed response, ending with ``data: [DONE]``, each with
+    whether it carries content (the caller paces those)."""
+    extra = {"usage": None} if usage is not None else {}
+
+    def chunk(index: int, delta: dict[str, Any], finish: str | None = None, lp: Any = None) -> bytes:
+        data = {**head, "object": "chat.completion.chunk", **extra,
+                "choices": [{"index": index, "delta": delta, "logprobs": lp, "finish_reason": finish}]}
+        return f"data: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+    for c in choices:
+        yield chunk(c.index, {"role": "assistant", "content": "" if c.text is not None else None,
+                              "refusal": None}), False
+        if c.tool_calls:
+            parts = list(_tool_call_deltas(c.tool_calls))
+        else:
+            parts = [({"content": text}, (begin, end)) for text, begin, end in pieces(enc, c.tokens, per_chunk)]
+        # A simulated failure breaks off half way, or at once when there is nothing to send
+        # (e.g. a reasoning model cut by max_completion_tokens): it is never lost.
+        sent = len(parts) // 2 if stream_error else len(parts)
+        for delta, span in parts[:sent]:
+            lp = None
+            if top_logprobs is not None and span is not None:
+                lp = {"content": logprobs(enc, c.tokens[span[0]:span[1]], span[0], top_logprobs), "refusal": None}
+            yield chunk(c.index, delta, None, lp), True
+        if stream_error:
+            yield f"data: {json.dumps(simulated_error('server_error').body)}\n\n".encode(), False
+            return
+        yield chunk(c.index, {}, c.finish_reason), False
+    if usage is not None:
+        data = {**head, "object": "chat.completion.chunk", "choices": [], "usage": usage}
+        yield f"data: {json.dumps(data)}\n\n".encode(), False
+    yield b"data: [DONE]\n\n", False
+
+
+def _tool_call_deltas(calls: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], None]]:
+    """Tool calls as the API streams them: the first delta of a call has its index, id, type and
+    name with empty arguments; the next ones carry pieces of the arguments under the same index."""
+    for index, call in enumerate(calls):
+        fn = call["function"]
+        yield {"tool_calls": [{"index": index, "id": call["id"], "type": "function",
+                               "function": {"name": fn["name"], "arguments": ""}}]}, None
+        args = fn["arguments"]
+        for start in range(0, len(args), 12):
+            yield {"tool_calls": [{"index": index, "function": {"arguments": args[start:start + 12]}}]}, None

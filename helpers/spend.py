@@ -32,8 +32,12 @@ When the response is done the reservation is replaced by what the call really co
   with no max_completion_tokens that is 128,000 tokens per choice, hundreds of times
   what a short reply costs, and the cap would stop a lesson after a few streams.
 * a stream holds its reservation until it is read to the end or closed; one abandoned
-  half way (closed early, or garbage-collected) is charged for what arrived.
+  half way (closed early, or garbage-collected) is charged for what arrived, and at least
+  its prompt (plus the reasoning estimate), since the server accepted it.
+* a 2xx answer that is no completion at all (a captive portal's page) costs nothing; one
+  that cannot be read (over 16 MB, or malformed usage) is charged its reservation.
 
+A model the table lists as shut down (lesson 01 shows its 404) reserves only its prompt.
 A model missing from helpers/models.py cannot be priced: with a cap set its requests are
 refused (the cap could not hold), without one its calls are recorded at $0 with a warning.
 Costs are estimates at the table's list prices; the offline model's calls are metered at
@@ -43,6 +47,7 @@ what the same calls would cost for real.
 from __future__ import annotations
 
 import collections
+import difflib
 import itertools
 import json
 import math
@@ -55,7 +60,7 @@ from typing import Any
 
 import httpx2
 
-from .models import EFFORTS, ModelInfo, UnknownModelError, model_info
+from .models import EFFORTS, MODELS, ModelInfo, UnknownModelError, model_info
 from .offline import REASONING_TOKENS
 from .pricing import estimate_cost, read_usage
 from .tokens import count_message_tokens, count_tokens
@@ -122,6 +127,7 @@ _warned: set[str] = set()
 
 
 # ---------------------------------------------------------------- the meter
+
 
 def _apply_pending() -> None:
     """Apply queued settlements. The caller holds _lock."""
@@ -211,6 +217,7 @@ def usd(amount: float) -> str:
 
 # ---------------------------------------------------------------- the cap
 
+
 def parse_cap(text: str | None) -> float | None:
     """The cap in USD from the variable's text; None when it is unset or empty."""
     if text is None or not text.strip():
@@ -220,8 +227,10 @@ def parse_cap(text: str | None) -> float | None:
     except ValueError:
         value = float("nan")
     if not value >= 0 or value == float("inf"):  # also rejects nan
-        raise ValueError(f"{CAP_VARIABLE} must be an amount in US dollars such as 0.50, not {text!r}. "
-                         "Fix it or unset it, then restart the kernel.")
+        raise ValueError(
+            f"{CAP_VARIABLE} must be an amount in US dollars such as 0.50, not {text!r}. "
+            "Fix it or unset it, then restart the kernel."
+        )
     return value
 
 
@@ -237,61 +246,75 @@ def _check_cap(cap: object) -> float | None:
     return float(cap)
 
 
-RAISE_CAP = (f"raise {CAP_VARIABLE} (or unset it) in .env or the environment and make a new client with "
-             "get_client(), or restart the kernel")
+RAISE_CAP = (
+    f"raise {CAP_VARIABLE} (or unset it) in .env or the environment and make a new client with "
+    "get_client(), or restart the kernel"
+)
 
 
 def cap_message(estimate: Estimate, total: float, held: float, cap: float, cap_text: str | None = None) -> str:
-    """Why a call was refused, and what to do about it."""
+    """Why a call was refused, and what to do about it. Every such message starts with
+    "Course spend cap reached: this call was not sent" (tools/live_check.py looks for it)."""
     shown = cap_text if cap_text is not None else f"{cap:g}"
     so_far = f"this kernel has spent about {usd(total)}"
     if held:
         so_far += f" and {usd(held)} is reserved by calls still running"
+    head = "Course spend cap reached: this call was not sent"
     if total >= cap:
-        return f"Course spend cap reached: {so_far}, of {CAP_VARIABLE}={shown}. To go on, {RAISE_CAP}."
+        return f"{head}; {so_far}, of {CAP_VARIABLE}={shown}. To go on, {RAISE_CAP}."
     times = f" × n={estimate.n}" if estimate.n > 1 else ""
-    message = (f"Course spend cap: this call was not sent. At {estimate.priced_as} prices it could cost up to "
-               f"{usd(estimate.cost)} ({estimate.prompt_tokens:,} prompt tokens + up to "
-               f"{estimate.completion_tokens:,} completion tokens{times}); {so_far}, so it could pass "
-               f"{CAP_VARIABLE}={shown}. ")
+    message = (
+        f"{head}, as it could cost up to {usd(estimate.cost)} at {estimate.priced_as} prices "
+        f"({estimate.prompt_tokens:,} prompt tokens + up to {estimate.completion_tokens:,} completion tokens{times}) "
+        f"and {so_far}: together that could pass {CAP_VARIABLE}={shown}. "
+    )
     fits = _completion_tokens_that_fit(estimate, cap - total - held)
     if fits:
-        message += (f"Pass max_completion_tokens={fits:,} or less (a reasoning model thinks within it too)"
-                    + (" or a smaller n" if estimate.n > 1 else "") + f", or {RAISE_CAP}.")
-    elif held:
-        message += (f"Wait for the calls still running to finish (read or close open streams), or {RAISE_CAP}.")
-    else:
-        message += f"To go on, {RAISE_CAP}."
-    return message
+        smaller_n = " or a smaller n" if estimate.n > 1 else ""
+        return message + (
+            f"Pass max_completion_tokens={fits:,} or less{smaller_n} (a reasoning model thinks within that "
+            f"budget too), or {RAISE_CAP}."
+        )
+    if held:
+        return message + f"Wait for the calls still running to finish (read or close open streams), or {RAISE_CAP}."
+    return message + f"To go on, {RAISE_CAP}."
 
 
 def _completion_tokens_that_fit(estimate: Estimate, room: float) -> int:
-    """The largest max_completion_tokens whose reservation fits in ``room`` USD (0: none)."""
+    """The largest max_completion_tokens below the request's budget whose reservation fits in ``room`` USD."""
     if estimate.priced_as is None or room <= 0:
         return 0
     info = model_info(estimate.priced_as)
-    prompt_cost = _worst_cost(estimate.priced_as, estimate.prompt_tokens, 0)
     tier = info.long_context
-    rate = info.output_price / 1e6 * (tier.output_multiplier if tier and estimate.prompt_tokens > tier.threshold
-                                      else 1.0)
-    return max(0, min(math.floor((room - prompt_cost) / rate / estimate.n), estimate.completion_tokens - 1))
+    long = tier is not None and estimate.prompt_tokens > tier.threshold
+    rate = info.output_price / 1e6 * (tier.output_multiplier if long and tier else 1.0) * estimate.n
+    prompt_cost = _worst_cost(estimate.priced_as, estimate.prompt_tokens, 0)
+    fits = min(math.floor((room - prompt_cost) / rate), estimate.completion_tokens - 1)
+    # rounding: step down until the reservation really fits
+    while fits > 0 and _worst_cost(estimate.priced_as, estimate.prompt_tokens, fits * estimate.n) > room:
+        fits -= 1
+    return max(fits, 0)
 
 
 def unknown_model_message(model: str) -> str:
-    return (f"Course spend cap: this call was not sent. The model {model!r} has no price in helpers/models.py, "
-            f"so with {CAP_VARIABLE} set the cap could not hold for it. Use a model from helpers.models.MODELS, "
-            "or add a row for it to helpers/models.py (name, rules, context window, max output tokens, "
-            "prices per 1M tokens from its pricing page), or unset the cap.")
+    close = difflib.get_close_matches(model, MODELS, n=1)
+    typo = f" (did you mean {close[0]!r}?)" if close else ""
+    return (
+        f"Course spend cap: this call was not sent. The model {model!r}{typo} has no price in helpers/models.py, "
+        f"so with {CAP_VARIABLE} set the cap could not hold for it. Use a model from helpers.models.MODELS, "
+        "or add a row for it to helpers/models.py (name, rules, context window, max output tokens, "
+        "prices per 1M tokens from its pricing page), or unset the cap."
+    )
 
 
 def refusal(request: httpx2.Request, message: str) -> httpx2.Response:
     """The API's own shape for a quota error; ``x-should-retry: false`` stops the SDK's retries."""
-    body = {"error": {"message": message, "type": "insufficient_quota", "param": None,
-                      "code": "insufficient_quota"}}
+    body = {"error": {"message": message, "type": "insufficient_quota", "param": None, "code": "insufficient_quota"}}
     return httpx2.Response(429, json=body, headers={"x-should-retry": "false"}, request=request)
 
 
 # ---------------------------------------------------------------- the worst case
+
 
 def _warn_once(key: str, message: str) -> None:
     if key not in _warned:
@@ -323,8 +346,14 @@ def _countable(message: Any) -> dict[str, str]:
         if isinstance(value, str):
             out[key] = value
         elif key == "content" and isinstance(value, list):
-            out[key] = "".join(part["text"] if isinstance(part, Mapping) and part.get("type") in ("text", "input_text")
-                               and isinstance(part.get("text"), str) else _json_text(part) for part in value)
+            out[key] = "".join(
+                part["text"]
+                if isinstance(part, Mapping)
+                and part.get("type") in ("text", "input_text")
+                and isinstance(part.get("text"), str)
+                else _json_text(part)
+                for part in value
+            )
         elif value is not None:
             out[key] = _json_text(value)
     return out
@@ -340,8 +369,9 @@ def _prompt_tokens(body: Mapping[str, Any], model: str) -> int:
     for key in ("tools", "functions", "response_format", "text", "instructions"):
         if body.get(key) is not None:  # definitions and schemas are part of the prompt too
             value = body[key]
-            total += count_tokens(value if isinstance(value, str) else _json_text(value), model,
-                                  fallback=FALLBACK_ENCODING)
+            total += count_tokens(
+                value if isinstance(value, str) else _json_text(value), model, fallback=FALLBACK_ENCODING
+            )
     return total
 
 
@@ -351,8 +381,10 @@ def _positive_int(value: Any) -> int | None:
 
 def _worst_cost(priced_as: str, prompt: int, completion: int) -> float:
     # The prompt may be read as plain input or written to the cache: reserve the dearer.
-    return max(estimate_cost(priced_as, prompt, completion),
-               estimate_cost(priced_as, prompt, completion, cache_write_tokens=prompt))
+    return max(
+        estimate_cost(priced_as, prompt, completion),
+        estimate_cost(priced_as, prompt, completion, cache_write_tokens=prompt),
+    )
 
 
 def worst_case(body: Mapping[str, Any]) -> Estimate:
@@ -362,15 +394,19 @@ def worst_case(body: Mapping[str, Any]) -> Estimate:
         raise TypeError(f"the request names no model (model={model!r})")
     info = _row(model)
     prompt = _prompt_tokens(body, info.name if info else model)
-    limit = next((body[k] for k in ("max_completion_tokens", "max_tokens", "max_output_tokens")
-                  if body.get(k) is not None), None)
+    limit = next(
+        (body[k] for k in ("max_completion_tokens", "max_tokens", "max_output_tokens") if body.get(k) is not None), None
+    )
     n = _positive_int(body.get("n")) or 1
     if info is None:
         return Estimate(model, None, prompt, _positive_int(limit) or 0, n, None, 0.0)
     # A larger limit than the model's is refused by the API, so the model's maximum bounds it,
     # and no reply can outgrow what the context window leaves after the prompt.
-    budget = min(_positive_int(limit) or info.max_output_tokens, info.max_output_tokens,
-                 max(info.context_window - prompt, 0))
+    budget = min(
+        _positive_int(limit) or info.max_output_tokens, info.max_output_tokens, max(info.context_window - prompt, 0)
+    )
+    if info.retired:
+        budget = 0  # shut down by the course date: the API answers 404 and generates nothing
     effort = None
     if info.reasoning:
         asked = body.get("reasoning_effort")
@@ -382,14 +418,18 @@ def worst_case(body: Mapping[str, Any]) -> Estimate:
 
 # ---------------------------------------------------------------- reading what it cost
 
+
 def _chat_usage(usage: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """Usage in Chat Completions names (the Responses API says input/output tokens)."""
     if "prompt_tokens" in usage:
         return usage
     if "input_tokens" in usage:
-        return {"prompt_tokens": usage.get("input_tokens"), "completion_tokens": usage.get("output_tokens"),
-                "prompt_tokens_details": usage.get("input_tokens_details"),
-                "completion_tokens_details": usage.get("output_tokens_details")}
+        return {
+            "prompt_tokens": usage.get("input_tokens"),
+            "completion_tokens": usage.get("output_tokens"),
+            "prompt_tokens_details": usage.get("input_tokens_details"),
+            "completion_tokens_details": usage.get("output_tokens_details"),
+        }
     return None
 
 
@@ -401,9 +441,12 @@ def _priced_as(model: str, fallback: str | None = None) -> str | None:
         return info.name
     if fallback is not None:
         return fallback
-    _warn_once(f"model:{model}", f"helpers.spend: no price for model {model!r} in helpers/models.py, so its "
-               f"calls are recorded at $0. With {CAP_VARIABLE} set they are refused; to price them, add a row "
-               "for the model to helpers/models.py.")
+    _warn_once(
+        f"model:{model}",
+        f"helpers.spend: no price for model {model!r} in helpers/models.py, so its "
+        f"calls are recorded at $0. With {CAP_VARIABLE} set they are refused; to price them, add a row "
+        "for the model to helpers/models.py.",
+    )
     return None
 
 
@@ -544,15 +587,16 @@ class _Call:
             return None
         return Charge(e.model, e.priced_as, e.prompt_tokens, e.completion_tokens * e.n, 0, e.cost, estimated=True)
 
-    def settle(self, raw: bytes, truncated: bool, event_stream: bool, encoding: str | None,
-               wait: bool = True) -> None:
+    def settle(self, raw: bytes, truncated: bool, event_stream: bool, encoding: str | None, wait: bool = True) -> None:
         """Price the response and release the reservation. Never raises: metering must not break a call."""
         charge = None
         try:
             if truncated:
                 charge = self.worst_charge()
-                _warn_once("truncated", "helpers.spend: a response too large to read was charged its "
-                           "reservation (the most it could cost).")
+                _warn_once(
+                    "truncated",
+                    "helpers.spend: a response too large to read was charged its reservation (the most it could cost).",
+                )
             else:
                 body = raw
                 if encoding and encoding.strip().lower() != "identity":
@@ -561,13 +605,17 @@ class _Call:
                 charge = self.charge(body, event_stream)
         except Exception as error:  # noqa: BLE001 - any surprise here must not reach the caller
             charge = self.worst_charge()
-            _warn_once(f"error:{type(error).__name__}", f"helpers.spend: could not read the cost of a response "
-                       f"({type(error).__name__}: {error}); it is charged its reservation.")
+            _warn_once(
+                f"error:{type(error).__name__}",
+                f"helpers.spend: could not read the cost of a response "
+                f"({type(error).__name__}: {error}); it is charged its reservation.",
+            )
         finally:
             _settle(self.ticket, charge, wait)
 
 
 # ---------------------------------------------------------------- the transports
+
 
 class _Tap:
     """A copy of a response's bytes, read by the meter once the response is done."""
@@ -682,13 +730,15 @@ class _Gate:
             estimate = worst_case(body)
         except Exception as error:  # noqa: BLE001 - counting must not break a call without a cap
             if cap is not None:
-                return refusal(request, f"Course spend cap: this call was not sent, as its cost could not be "
-                                        f"estimated ({type(error).__name__}: {error}).")
+                return refusal(
+                    request,
+                    f"Course spend cap: this call was not sent, as its cost could not be "
+                    f"estimated ({type(error).__name__}: {error}).",
+                )
             return _Call(None)
-        if estimate.priced_as is None:
-            if cap is not None:
-                return refusal(request, unknown_model_message(estimate.model))
-            _priced_as(estimate.model)  # the warning
+        if estimate.priced_as is None and cap is not None:
+            return refusal(request, unknown_model_message(estimate.model))
+        # Without a cap it is sent; the warning comes with a reply to meter (a typo's 404 costs nothing).
         with _lock:
             _apply_pending()
             held = sum(_open.values())
@@ -699,8 +749,9 @@ class _Gate:
         return _Call(estimate, ticket)
 
     @staticmethod
-    def watch(response: httpx2.Response, call: _Call, wrap: type[_MeteredStream] | type[_AsyncMeteredStream]
-              ) -> httpx2.Response:
+    def watch(
+        response: httpx2.Response, call: _Call, wrap: type[_MeteredStream] | type[_AsyncMeteredStream]
+    ) -> httpx2.Response:
         """Settle ``call`` on ``response``: now if its body is in memory, else when its stream ends."""
         if not 200 <= response.status_code < 300:
             _settle(call.ticket, None)  # errors cost nothing

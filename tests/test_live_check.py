@@ -95,7 +95,7 @@ def test_without_a_key_it_says_how_to_set_one_and_exits_2(monkeypatch, capsys):
     assert live_check.main([]) == 2
     err = capsys.readouterr().err
     assert "needs an OpenAI API key" in err and "OPENAI_API_KEY=sk-..." in err and ".env" in err
-    assert "$0.05" in err
+    assert "$0.25" in err
 
 
 def test_course_py_test_live_runs_the_live_check_and_leaves_other_args_to_pytest(monkeypatch):
@@ -143,7 +143,7 @@ def test_a_live_run_against_an_openai_compatible_server(tmp_path):
         env.update(OPENAI_API_KEY=GOOD_KEY, OPENAI_BASE_URL=server.base_url, COURSE_IGNORE_DOTENV="1",
                    NO_PROXY="127.0.0.1", no_proxy="127.0.0.1", PYTHONIOENCODING="utf-8")
         done = subprocess.run([sys.executable, str(ROOT / "tools" / "live_check.py"), str(lesson),
-                               "--cap", "0.05", "--timeout", "30"], env=env, cwd=ROOT, capture_output=True,
+                               "--cap", "0.20", "--timeout", "30"], env=env, cwd=ROOT, capture_output=True,
                               text=True, timeout=120, encoding="utf-8")
     text = done.stdout + done.stderr
     assert done.returncode == 1, text
@@ -153,7 +153,7 @@ def test_a_live_run_against_an_openai_compatible_server(tmp_path):
     assert len(differences) == 1, text
     assert differences[0].startswith("  cell 4 `old = client.chat.completions.create(model=\"o4-mini\"")
     assert "[error NotFoundError] live" in differences[0] and "deprecated" in differences[0]
-    assert "Spent about $0.0" in text and "of the $0.0500 cap" in text
+    assert "Spent about $0.0" in text and "of the $0.2000 cap" in text
     assert GOOD_KEY not in text
     assert lesson.read_bytes() == before  # never written
     posts = [r for r in server.requests if r == ("POST", "/v1/chat/completions")]

@@ -1,6 +1,6 @@
 """Re-run the lessons against the real API and report cells whose outputs changed SHAPE.
 
-    python3 course.py test --live              # every lesson, at most $0.05 in all
+    python3 course.py test --live              # every lesson, at most $0.25 in all
     python3 course.py test --live --cap 0.20   # another spend cap (USD, for the whole run)
     python tools/live_check.py 03 04           # lessons whose name contains 03 or 04
     python tools/live_check.py path/to/x.ipynb # any notebook
@@ -16,7 +16,7 @@ tagged `live-differs` (those that show what a key changes) are not compared.
 
 It needs a key (the same lookup as the lessons: environment, .env, Colab). Each lesson runs
 in its own kernel with COURSE_OFFLINE=0 and COURSE_SPEND_CAP_USD set to what is left of the
-cap, so the whole run costs at most --cap (default $0.05; one run of every lesson costs about
+cap, so the whole run costs at most --cap (default $0.25; one run of every lesson costs about
 a cent). The notebooks are never written.
 
 Exit code 0: every cell kept its shape; 1: some cells differ (or a lesson could not run);
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
-DEFAULT_CAP = 0.05
+DEFAULT_CAP = 0.25  # the cap reserves each call's worst case before it is sent
 CELL_TIMEOUT = 180  # seconds per cell: a reasoning model at high effort can take a while
 SPENT_MARK = "live-check-spent:"
 # A cell tagged so shows what a key changes (e.g. "with a key, get_client(offline=False) works"):

@@ -401,9 +401,9 @@ def follow_link(hub: Hub, name: str) -> str:
 # ---------------------------------------------------------------- running a lesson in a learner's server
 
 def sanitizers() -> list[tuple[re.Pattern, str]]:
-    """notebooks/sanitize.cfg, as nbval applies it."""
+    """tests/nbval_sanitize.cfg, as nbval applies it."""
     parser = configparser.ConfigParser()
-    parser.read(ROOT / "notebooks" / "sanitize.cfg")
+    parser.read(ROOT / "tests" / "nbval_sanitize.cfg")
     return [(re.compile(parser[s]["regex"]), parser[s]["replace"]) for s in parser.sections()]
 
 
@@ -412,7 +412,7 @@ SANITIZE = sanitizers()
 
 def comparable(outputs: list[dict]) -> list[tuple[str, str]]:
     """What nbval compares in a cell's outputs: streams joined per name, text/plain of results,
-    errors by name; after notebooks/sanitize.cfg."""
+    errors by name; after tests/nbval_sanitize.cfg."""
     found: list[tuple[str, str]] = []
     for out in outputs:
         kind = out["output_type"]

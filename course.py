@@ -12,7 +12,7 @@
 
 Windows: use `py course.py ...`. Extra arguments after `test` go to pytest (after
 `test --live`, to tools/live_check.py; after `doctor`, to tools/doctor.py; after `serve`,
-to `python -m helpers.offline serve`; after `hub-link`, to tools/hub_link.py).
+to `python -m helpers._offline serve`; after `hub-link`, to tools/hub_link.py).
 
 The first run creates .venv and installs the course's packages (usually 1-3 minutes, with
 pip's progress shown); later runs only check them. A half-made .venv (no Python, no pip, or
@@ -37,12 +37,16 @@ SUPPORTED = ((3, 10), (3, 13))
 # Filled by `python tools/prefetch_encodings.py`; used when TIKTOKEN_CACHE_DIR is not set.
 TIKTOKEN_CACHE = ROOT / ".tiktoken-cache"
 FIRST_LESSON = "notebooks/00_setup.ipynb"
+# The HTTP server for the offline model needs starlette and uvicorn (listed with the course's packages).
+SERVE_REQUIREMENTS = "requirements.txt"
 # Inside .venv, so a new .venv starts without it: the requirements files installed into it, one a line.
 INSTALLED_MARKER = ".course-installed"
 # Prints the venv's Python version, then fails with "No module named 'pip'" when pip is missing.
 PROBE = "import sys; print('%d.%d' % sys.version_info[:2], flush=True); import pip"
-ROOT_NOTE = ("Running as root (usual in Docker, cloud VMs and WSL): starting JupyterLab with --allow-root, "
-             "which it refuses to start without.")
+ROOT_NOTE = (
+    "Running as root (usual in Docker, cloud VMs and WSL): starting JupyterLab with --allow-root, "
+    "which it refuses to start without."
+)
 
 
 class SetupError(Exception):
@@ -108,15 +112,16 @@ def venv_problem(venv: Path) -> str | None:
         return "is incomplete (it has no Python)"
     try:
         # -I: ignore PYTHONPATH and user site-packages, so only the venv's own pip counts.
-        probe = subprocess.run([str(python), "-I", "-c", PROBE], capture_output=True, text=True,
-                               env=install_environment(), timeout=120)
+        probe = subprocess.run(
+            [str(python), "-I", "-c", PROBE], capture_output=True, text=True, env=install_environment(), timeout=120
+        )
     except subprocess.TimeoutExpired:
         return None  # a slow first start (e.g. a virus scan on Windows) is no reason to rebuild it
     except OSError as error:
         return f"has a Python that does not start ({error.strerror or error})"
     lines = probe.stdout.split()
     version = lines[0] if lines else ""
-    here = "%d.%d" % sys.version_info[:2]
+    here = "{}.{}".format(*sys.version_info[:2])
     if not version:
         last = (probe.stderr.strip().splitlines() or [f"exit code {probe.returncode}"])[-1]
         return f"has a Python that does not start ({last})"
@@ -133,16 +138,20 @@ def venv_problem(venv: Path) -> str | None:
 def remove_venv(venv: Path) -> None:
     """Delete ``venv`` so it can be made again, refusing when this very Python runs from it."""
     if Path(sys.prefix).resolve() == venv.resolve():
-        raise SetupError(f"course.py is running with the Python inside {venv.name}, which has to be made again. "
-                         f"Run it with your system's Python instead: python3 course.py")
+        raise SetupError(
+            f"course.py is running with the Python inside {venv.name}, which has to be made again. "
+            f"Run it with your system's Python instead: python3 course.py"
+        )
     try:
         if venv.is_dir() and not venv.is_symlink():
             shutil.rmtree(venv)
         else:
             venv.unlink()
     except OSError as error:
-        raise SetupError(f"Could not remove {venv} ({error}). If JupyterLab or another program from it is "
-                         f"still running, close it; or delete the folder yourself. Then run this again.") from error
+        raise SetupError(
+            f"Could not remove {venv} ({error}). If JupyterLab or another program from it is "
+            f"still running, close it; or delete the folder yourself. Then run this again."
+        ) from error
 
 
 def create_venv(venv: Path) -> None:
@@ -152,9 +161,11 @@ def create_venv(venv: Path) -> None:
         run(sys.executable, "-m", "venv", venv, env=install_environment())
     except subprocess.CalledProcessError as error:
         major, minor = sys.version_info[:2]
-        raise SetupError(f"Could not create {venv.name} (see the message above). On Debian or Ubuntu, install "
-                         f"Python's venv module first (sudo apt install python{major}.{minor}-venv), then run "
-                         f"this again; the half-made {venv.name} is made again then.") from error
+        raise SetupError(
+            f"Could not create {venv.name} (see the message above). On Debian or Ubuntu, install "
+            f"Python's venv module first (sudo apt install python{major}.{minor}-venv), then run "
+            f"this again; the half-made {venv.name} is made again then."
+        ) from error
 
 
 def ensure_venv(venv: Path) -> Path:
@@ -182,16 +193,27 @@ def mark_installed(venv: Path, requirements: str) -> None:
 
 def pip_command(python: str | Path, requirements: Path, first: bool) -> list[str | Path]:
     """pip installing ``requirements``: with its progress the first time, quiet afterwards."""
-    return [python, "-m", "pip", "install", *([] if first else ["--quiet"]), "--disable-pip-version-check",
-            "-r", requirements]
+    return [
+        python,
+        "-m",
+        "pip",
+        "install",
+        *([] if first else ["--quiet"]),
+        "--disable-pip-version-check",
+        "-r",
+        requirements,
+    ]
 
 
 def setup(requirements: str) -> Path:
     """Make .venv once (again when broken) and install ``requirements`` into it (fast when nothing changed)."""
     low, high = SUPPORTED
     if not low <= sys.version_info[:2] <= high:
-        print(f"warning: Python {sys.version.split()[0]} is untested; the course supports "
-              f"{low[0]}.{low[1]} to {high[0]}.{high[1]}.", file=sys.stderr)
+        print(
+            f"warning: Python {sys.version.split()[0]} is untested; the course supports "
+            f"{low[0]}.{low[1]} to {high[0]}.{high[1]}.",
+            file=sys.stderr,
+        )
     python = ensure_venv(VENV)
     first = not installed_before(VENV, requirements)
     if first:
@@ -225,13 +247,16 @@ def main(argv: list[str]) -> int:
             python = setup("requirements-dev.txt")
             run(python, ROOT / "tools" / "run_notebooks.py", *argv[1:])
         elif command == "serve":
-            python = setup("requirements.txt")
-            run(python, "-m", "helpers.offline", "serve", *argv[1:])
+            python = setup(SERVE_REQUIREMENTS)
+            run(python, "-m", "helpers._offline", "serve", *argv[1:])
         elif command == "hub-link":
             script = ROOT / "tools" / "hub_link.py"
             if not script.is_file():
-                print(f"hub-link needs {script.relative_to(ROOT).as_posix()}, which this copy of the course "
-                      "does not have. Update the course (git pull) and run this again.", file=sys.stderr)
+                print(
+                    f"hub-link needs {script.relative_to(ROOT).as_posix()}, which this copy of the course "
+                    "does not have. Update the course (git pull) and run this again.",
+                    file=sys.stderr,
+                )
                 return 2
             python = setup("requirements.txt")
             run(python, script, *argv[1:])

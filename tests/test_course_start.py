@@ -33,7 +33,7 @@ import course  # noqa: E402
 OPT_IN = "COURSE_CLEAN_CLONE_TEST"
 TOKEN = "course-test-token"
 KEY = "sk-proj-course-test-key-0123456789abcdefghij"
-HERE = "%d.%d" % sys.version_info[:2]
+HERE = "{}.{}".format(*sys.version_info[:2])
 posix_only = pytest.mark.skipif(os.name == "nt", reason="shell-script stand-ins for a venv's python: POSIX only")
 
 
@@ -77,7 +77,15 @@ def test_without_user_ids_windows_is_never_root(monkeypatch):
 def test_serve_runs_the_offline_model_server_in_the_courses_venv(monkeypatch):
     calls = record_calls(monkeypatch)
     assert course.main(["serve", "--port", "8123"]) == 0
-    assert calls == [("setup", "requirements.txt"), ("run", "PY", "-m", "helpers.offline", "serve", "--port", "8123")]
+    assert calls == [
+        ("setup", course.SERVE_REQUIREMENTS),
+        ("run", "PY", "-m", "helpers._offline", "serve", "--port", "8123"),
+    ]
+
+
+def test_serve_installs_the_servers_packages():
+    listed = (ROOT / course.SERVE_REQUIREMENTS).read_text().lower()
+    assert "starlette" in listed and "uvicorn" in listed, "course.py serve would stop at a missing import"
 
 
 def test_hub_link_runs_the_link_tool_in_the_courses_venv(monkeypatch, tmp_path):
@@ -86,8 +94,10 @@ def test_hub_link_runs_the_link_tool_in_the_courses_venv(monkeypatch, tmp_path):
     (tmp_path / "tools").mkdir()
     (tmp_path / "tools" / "hub_link.py").write_text("")
     assert course.main(["hub-link", "--hub", "https://hub.example.org"]) == 0
-    assert calls == [("setup", "requirements.txt"),
-                     ("run", "PY", tmp_path / "tools" / "hub_link.py", "--hub", "https://hub.example.org")]
+    assert calls == [
+        ("setup", "requirements.txt"),
+        ("run", "PY", tmp_path / "tools" / "hub_link.py", "--hub", "https://hub.example.org"),
+    ]
 
 
 def test_hub_link_without_its_tool_says_so_and_installs_nothing(monkeypatch, tmp_path, capsys):
@@ -101,8 +111,11 @@ def test_hub_link_without_its_tool_says_so_and_installs_nothing(monkeypatch, tmp
 def test_help_lists_every_command_and_each_one_runs(monkeypatch, tmp_path, capsys):
     assert course.main(["--help"]) == 0
     shown = capsys.readouterr().out
-    commands = [line.split("course.py", 1)[1].split("#")[0].split() for line in shown.splitlines()
-                if line.strip().startswith("python3 course.py")]
+    commands = [
+        line.split("course.py", 1)[1].split("#")[0].split()
+        for line in shown.splitlines()
+        if line.strip().startswith("python3 course.py")
+    ]
     names = {args[0] if args else "start" for args in commands}
     assert names >= {"start", "doctor", "test", "notebooks", "serve", "hub-link", "--help"}
     assert ["test", "--live", "[--cap", "0.05]"] in commands
@@ -135,6 +148,7 @@ def test_course_uses_the_prefetched_cache_only_when_none_is_set(monkeypatch, tmp
 
 # ---------------------------------------------------------------- keys never reach pip; commands quoted
 
+
 def set_secrets(monkeypatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     monkeypatch.setenv("OPENAI_ORG_ID", "org-course-test")
@@ -147,7 +161,8 @@ def set_secrets(monkeypatch) -> None:
 def test_pip_and_venv_get_our_environment_without_any_key(monkeypatch):
     set_secrets(monkeypatch)
     env = course.install_environment()
-    assert not {"OPENAI_API_KEY", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY"} & set(env)
+    dropped = {"OPENAI_API_KEY", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY"}
+    assert not dropped & set(env)
     assert KEY not in repr(env)
     assert env["PIP_INDEX_URL"] == "https://pypi.example.org/simple" and env["PATH"] == os.environ["PATH"]
     assert course.environment()["OPENAI_API_KEY"] == KEY  # JupyterLab and the tests still get it
@@ -242,6 +257,7 @@ def test_pip_fails_with_its_exit_code(monkeypatch, tmp_path):
 
 # ---------------------------------------------------------------- a half-made or broken .venv
 
+
 def venv_without_pip(path: Path) -> Path:
     """A real venv of this Python with no pip: what an interrupted or ensurepip-less creation leaves."""
     venv.create(path, with_pip=False, symlinks=os.name != "nt")
@@ -301,8 +317,9 @@ def test_a_venv_of_another_python_version_is_named(tmp_path):
 
 @posix_only
 def test_a_venv_whose_python_cannot_start_says_why(tmp_path):
-    path = stand_in_python(tmp_path / ".venv", "echo 'libpython3.so: cannot open shared object file' >&2; exit 127")
-    assert course.venv_problem(path) == "has a Python that does not start (libpython3.so: cannot open shared object file)"
+    error = "libpython3.so: cannot open shared object file"
+    path = stand_in_python(tmp_path / ".venv", f"echo '{error}' >&2; exit 127")
+    assert course.venv_problem(path) == f"has a Python that does not start ({error})"
 
 
 def test_a_broken_venv_is_made_again_with_a_message(tmp_path, capsys):
@@ -346,13 +363,28 @@ def headless(tmp: Path, port: int) -> dict[str, str]:
     its config, runtime files and workspaces in ``tmp``."""
     config = tmp / "jupyter-config"
     config.mkdir(parents=True, exist_ok=True)
-    (config / "jupyter_server_config.json").write_text(json.dumps({"ServerApp": {
-        "ip": "127.0.0.1", "port": port, "port_retries": 0, "open_browser": False,
-        "IdentityProvider": {"token": TOKEN}}}))
+    (config / "jupyter_server_config.json").write_text(
+        json.dumps(
+            {
+                "ServerApp": {
+                    "ip": "127.0.0.1",
+                    "port": port,
+                    "port_retries": 0,
+                    "open_browser": False,
+                    "IdentityProvider": {"token": TOKEN},
+                }
+            }
+        )
+    )
     env = dict(os.environ)
-    env.update(JUPYTER_CONFIG_DIR=str(config), JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
-               JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"), JUPYTERLAB_SETTINGS_DIR=str(tmp / "settings"),
-               IPYTHONDIR=str(tmp / "ipython"), BROWSER="true")
+    env.update(
+        JUPYTER_CONFIG_DIR=str(config),
+        JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
+        JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
+        JUPYTERLAB_SETTINGS_DIR=str(tmp / "settings"),
+        IPYTHONDIR=str(tmp / "ipython"),
+        BROWSER="true",
+    )
     return env
 
 
@@ -366,8 +398,9 @@ def serve_and_check(command: list[str], cwd: Path, env: dict[str, str], port: in
     """Start ``command`` (which ends up running JupyterLab); check it serves the lessons; stop it."""
     log = Path(env["JUPYTER_RUNTIME_DIR"]).parent / "server.log"
     with log.open("wb") as out:
-        server = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+        server = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         deadline, status = time.monotonic() + timeout, None
         base = f"http://127.0.0.1:{port}"
@@ -408,14 +441,16 @@ def test_jupyterlab_serves_the_lessons(tmp_path):
 
 # ---------------------------------------------------------------- opt-in: a new learner's first run
 
+
 def interpreter(version: tuple[int, int]) -> str | None:
     """A working ``pythonX.Y``: on PATH, or installed by pyenv but not selected (its shim then fails)."""
     name = f"python{version[0]}.{version[1]}"
     pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
     candidates = [shutil.which(name), *sorted(pyenv.glob(f"versions/{version[0]}.{version[1]}.*/bin/{name}"))]
     for candidate in filter(None, candidates):
-        probe = subprocess.run([str(candidate), "-c", "import sys, venv; print(sys.version_info[:2])"],
-                               capture_output=True, text=True)
+        probe = subprocess.run(
+            [str(candidate), "-c", "import sys, venv; print(sys.version_info[:2])"], capture_output=True, text=True
+        )
         if probe.returncode == 0 and probe.stdout.strip() == str(tuple(version)):
             return str(candidate)
     return None
@@ -423,8 +458,16 @@ def interpreter(version: tuple[int, int]) -> str | None:
 
 def fresh_copy(dest: Path) -> Path:
     """The files git would commit (tracked, plus new ones not ignored): what a clone gets."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = ROOT / name
         if source.is_file():
@@ -455,16 +498,28 @@ def test_a_fresh_copy_sets_up_and_passes_with(version, tmp_path):
     assert "The course environment in .venv is incomplete (pip is missing); making it again." in log
     assert "First set-up" in log and ("--allow-root" in log) == course.running_as_root()
     venv_python = copy / ".venv" / "bin" / "python"
-    assert subprocess.run([str(venv_python), "-c", "import sys; print(sys.version_info[:2])"],
-                          capture_output=True, text=True, check=True).stdout.strip() == str(tuple(version))
+    assert subprocess.run(
+        [str(venv_python), "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True, check=True
+    ).stdout.strip() == str(tuple(version))
 
     # 2. The README's test command on that Python (the browser test runs in the main CI run).
-    tests = subprocess.run([python, "course.py", "test", "-q", "-m", "not e2e", "-x"], cwd=copy, env=env,
-                           capture_output=True, text=True, timeout=1800)
+    tests = subprocess.run(
+        [python, "course.py", "test", "-q", "-m", "not e2e", "-x"],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert tests.returncode == 0, tests.stdout[-5000:] + tests.stderr[-2000:]
 
     # 3. Binder's requirements resolve from the repository root as repo2docker runs them.
-    binder = subprocess.run([str(venv_python), "-m", "pip", "install", "--dry-run", "--quiet",
-                             "-r", "binder/requirements.txt"], cwd=copy, env=env, capture_output=True, text=True,
-                            timeout=600)
+    binder = subprocess.run(
+        [str(venv_python), "-m", "pip", "install", "--dry-run", "--quiet", "-r", "binder/requirements.txt"],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert binder.returncode == 0, binder.stderr[-3000:]

@@ -79,6 +79,7 @@ class BaseURLError(ValueError):
 
 # ---------------------------------------------------------------- showing things safely
 
+
 def mask(key: str | None) -> str:
     """A key shown safely: its prefix and last two characters only."""
     if not key:
@@ -95,8 +96,9 @@ def mask_url(url: str) -> str:
     netloc = parts.netloc
     if "@" in netloc:
         netloc = "***@" + netloc.rsplit("@", 1)[1]
-    query = "&".join(f"{item.split('=', 1)[0]}=***" if "=" in item else "***"
-                     for item in parts.query.split("&") if item)
+    query = "&".join(
+        f"{item.split('=', 1)[0]}=***" if "=" in item else "***" for item in parts.query.split("&") if item
+    )
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
@@ -117,6 +119,7 @@ def describe(source: str, variable: str) -> str:
 
 
 # ---------------------------------------------------------------- settings, read once
+
 
 def course_folder() -> Path | None:
     """The course's own folder (``pyproject.toml`` beside ``helpers/``), or None when the helpers
@@ -200,6 +203,7 @@ def spend_cap() -> float | None:
 
 # ---------------------------------------------------------------- keys
 
+
 @dataclass(frozen=True)
 class KeyLookup:
     """Where the key came from. ``repr`` never shows the key itself."""
@@ -219,8 +223,9 @@ def clean_key(raw: str | None, source: str = "argument") -> str | None:
     if raw is None:
         return None
     if not isinstance(raw, str):
-        raise InvalidKeyError(f"The API key from {describe(source, 'OPENAI_API_KEY')} must be text (str), "
-                              f"not {type(raw).__name__}.")
+        raise InvalidKeyError(
+            f"The API key from {describe(source, 'OPENAI_API_KEY')} must be text (str), not {type(raw).__name__}."
+        )
     key = raw.strip(_WRAPPING)
     if not key:
         return None
@@ -228,11 +233,15 @@ def clean_key(raw: str | None, source: str = "argument") -> str | None:
     again = f"Copy the key again from {KEYS_PAGE} (or from whoever gave it to you) and paste only the key."
     lowered = key.lower()
     if lowered.startswith("bearer "):
-        raise InvalidKeyError(f"The API key from {where} starts with 'Bearer ': put only the key itself "
-                              f"there (the SDK adds 'Bearer ' on its own).")
+        raise InvalidKeyError(
+            f"The API key from {where} starts with 'Bearer ': put only the key itself "
+            f"there (the SDK adds 'Bearer ' on its own)."
+        )
     if lowered.startswith("openai_api_key"):
-        raise InvalidKeyError(f"The API key from {where} starts with the variable's name: the value must be "
-                              f"the key alone, as in OPENAI_API_KEY=sk-... (no second 'OPENAI_API_KEY=').")
+        raise InvalidKeyError(
+            f"The API key from {where} starts with the variable's name: the value must be "
+            f"the key alone, as in OPENAI_API_KEY=sk-... (no second 'OPENAI_API_KEY=')."
+        )
     # A loop, not key.encode("ascii"): the UnicodeEncodeError would carry the whole key along.
     for position, char in enumerate(key, start=1):
         if ord(char) > 127:
@@ -240,13 +249,14 @@ def clean_key(raw: str | None, source: str = "argument") -> str | None:
             raise InvalidKeyError(
                 f"The API key from {where} ({mask(key)}, {len(key)} characters) contains a character that is "
                 f"not plain ASCII at position {position}: U+{ord(char):04X} {name}. Keys are plain letters, "
-                f"digits, '-' and '_'; this usually comes from copying the key out of a document or a chat. "
-                + again)
+                f"digits, '-' and '_'; this usually comes from copying the key out of a document or a chat. " + again
+            )
         if char.isspace() or not char.isprintable():
             kind = "a line break" if char in "\r\n" else "a space" if char == " " else "a control character"
             raise InvalidKeyError(
                 f"The API key from {where} ({mask(key)}, {len(key)} characters) has {kind} inside it at "
-                f"position {position}: two keys, or a key and some other text, were pasted together. " + again)
+                f"position {position}: perhaps two keys, or a key and some other text, were pasted together. " + again
+            )
     return key
 
 
@@ -261,9 +271,11 @@ def check_openai_key(key: str, source: str) -> None:
         problem = "does not start with 'sk-', as every OpenAI API key does"
     else:
         return
-    raise InvalidKeyError(f"The API key from {where} ({mask(key)}) {problem}. Create or copy a key at "
-                          f"{KEYS_PAGE}. If it is meant for another server, set OPENAI_BASE_URL to that "
-                          f"server in the same place as the key.")
+    raise InvalidKeyError(
+        f"The API key from {where} ({mask(key)}) {problem}. Create or copy a key at "
+        f"{KEYS_PAGE}. If it is meant for another server, set OPENAI_BASE_URL to that "
+        f"server in the same place as the key."
+    )
 
 
 def in_colab() -> bool:
@@ -277,11 +289,15 @@ def _colab_key() -> tuple[str | None, str]:
     try:
         return userdata.get("OPENAI_API_KEY"), ""
     except userdata.SecretNotFoundError:
-        return None, ("Colab has no secret named OPENAI_API_KEY: click the key icon in the left "
-                      "sidebar, add a secret with that name and your key as the value.")
+        return None, (
+            "Colab has no secret named OPENAI_API_KEY: click the key icon in the left "
+            "sidebar, add a secret with that name and your key as the value."
+        )
     except userdata.NotebookAccessError:
-        return None, ("The OPENAI_API_KEY secret exists but this notebook may not read it: click "
-                      "the key icon in the left sidebar and turn on 'Notebook access' for it.")
+        return None, (
+            "The OPENAI_API_KEY secret exists but this notebook may not read it: click "
+            "the key icon in the left sidebar and turn on 'Notebook access' for it."
+        )
 
 
 def _key_in(source: str, api_key: str | None, settings: Settings) -> KeyLookup:
@@ -316,6 +332,7 @@ def find_key(api_key: str | None = None, *, settings: Settings | None = None) ->
 
 # ---------------------------------------------------------------- base URLs
 
+
 def is_loopback(host: str) -> bool:
     """True for this machine: localhost, 127.0.0.0/8 and ::1."""
     host = host.lower().rstrip(".")
@@ -345,25 +362,29 @@ def check_url(url: str, source: str, allow_http: bool) -> str:
     except ValueError:
         parts, host = None, ""
     if parts is None or parts.scheme not in ("http", "https") or not host:
-        raise BaseURLError(f"The base URL from {where} ({mask_url(url)}) is not a full address: it needs "
-                           f"http:// or https://, a host and usually /v1, as in https://example.org/v1 or "
-                           f"http://localhost:11434/v1.")
+        raise BaseURLError(
+            f"The base URL from {where} ({mask_url(url)}) is not a full address: it needs "
+            f"http:// or https://, a host and usually /v1, as in https://example.org/v1 or "
+            f"http://localhost:11434/v1."
+        )
     if parts.scheme == "http" and not is_loopback(host) and not allow_http:
         raise BaseURLError(
             f"Refusing to send your API key over plain http:// to {host} (the base URL {mask_url(url)} comes from "
             f"{where}): anyone on that network could read the key. Use an https:// address; or, if this is a "
             f"server on a network you trust (a workshop room), set {ALLOW_HTTP}=1 next to OPENAI_BASE_URL "
-            f"(or pass get_client(allow_http=True)).")
+            f"(or pass get_client(allow_http=True))."
+        )
     return url
 
 
 # ---------------------------------------------------------------- naming connection errors
 
+
 def _leaks(text: str, key: str | None) -> bool:
     """True if ``text`` holds ``key`` or any 12-character piece of it."""
     if not key:
         return False
-    return any(key[i:i + 12] in text for i in range(max(1, len(key) - 11)))
+    return any(key[i : i + 12] in text for i in range(max(1, len(key) - 11)))
 
 
 def _named(error: httpx2.TransportError, request: httpx2.Request, where: str, key: str | None) -> Exception:
@@ -373,11 +394,15 @@ def _named(error: httpx2.TransportError, request: httpx2.Request, where: str, ke
         detail = type(error).__name__
     limits = request.extensions.get("timeout") or {}
     if isinstance(error, httpx2.ConnectTimeout):
-        text = (f"could not connect to {where} within {limits.get('connect')} s: is the server up and the "
-                f"address right? (get_client(timeout=...) sets the limit)")
+        text = (
+            f"could not connect to {where} within {limits.get('connect')} s: is the server up and the "
+            f"address right? (get_client(timeout=...) sets the limit)"
+        )
     elif isinstance(error, httpx2.TimeoutException):
-        text = (f"no answer from {where} within {limits.get('read')} s (get_client(timeout=...) sets the limit; "
-                f"a long reply can be streamed instead)")
+        text = (
+            f"no answer from {where} within {limits.get('read')} s (get_client(timeout=...) sets the limit; "
+            f"a long reply can be streamed instead)"
+        )
     else:
         text = f"could not reach {where}: {detail}. Is the server up and the address right?"
     return type(error)(text, request=request)
@@ -429,6 +454,7 @@ class AsyncNamedErrors(httpx2.AsyncBaseTransport):
 
 # ---------------------------------------------------------------- what a client will be
 
+
 @dataclass(frozen=True)
 class Plan:
     """Everything ``get_client`` decided, from one reading of the settings. ``repr`` masks the key."""
@@ -446,6 +472,8 @@ class Plan:
     @property
     def where(self) -> str:
         """The address and the setting that chose it, for error messages."""
+        if self.url_source == "default":
+            return f"{self.base_url} (the default: OPENAI_BASE_URL is not set)"
         return f"{mask_url(self.base_url)} (from {describe(self.url_source, 'OPENAI_BASE_URL')})"
 
 
@@ -466,8 +494,10 @@ def _cap_note(settings: Settings, cap: float | None) -> str:
         return ""
     text, source = settings.lookup(spend.CAP_VARIABLE)
     place = "your shell environment" if source == "environment" else source[6:-1]
-    return (f" Spend cap: {spend.CAP_VARIABLE}={text} from {place} "
-            f"(spent so far in this kernel: {spend.usd(spend.spent())}).")
+    return (
+        f" Spend cap: {spend.CAP_VARIABLE}={text} from {place} "
+        f"(spent so far in this kernel: {spend.usd(spend.spent())})."
+    )
 
 
 def _check_limits(timeout: Any, max_retries: Any) -> None:
@@ -479,9 +509,16 @@ def _check_limits(timeout: Any, max_retries: Any) -> None:
         raise ValueError(f"timeout must be a number of seconds above 0 or an openai.Timeout(...), not {timeout!r}.")
 
 
-def plan(*, offline: bool | None = None, api_key: str | None = None, base_url: str | None = None,
-         allow_http: bool | None = None, timeout: Any = None, max_retries: int | None = None,
-         settings: Settings | None = None) -> Plan:
+def plan(
+    *,
+    offline: bool | None = None,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    allow_http: bool | None = None,
+    timeout: Any = None,
+    max_retries: int | None = None,
+    settings: Settings | None = None,
+) -> Plan:
     """Decide where requests go and with which key, or raise saying why not (see the module docstring)."""
     settings = settings or Settings.read()
     timeout = DEFAULT_TIMEOUT if timeout is None else timeout
@@ -497,12 +534,15 @@ def plan(*, offline: bool | None = None, api_key: str | None = None, base_url: s
 
     forced, forced_source = settings.lookup("COURSE_OFFLINE")
     if offline:
-        return offline_plan("Offline mode (offline=True): replies come from the course's offline model, "
-                            "not from OpenAI.")
+        return offline_plan(
+            "Offline mode (offline=True): replies come from the course's offline model, not from OpenAI."
+        )
     if offline is None and (forced or "").lower() in TRUE:
-        return offline_plan(f"Offline mode: {describe(forced_source, 'COURSE_OFFLINE')} is {forced}, so replies "
-                            f"come from the course's offline model, not from OpenAI. Remove it there to use the "
-                            f"real API.")
+        return offline_plan(
+            f"Offline mode: {describe(forced_source, 'COURSE_OFFLINE')} is {forced}, so replies "
+            f"come from the course's offline model, not from OpenAI. Remove it there to use the "
+            f"real API."
+        )
 
     # Where to: the argument, else OPENAI_BASE_URL (environment, then .env), else OpenAI.
     given_url = base_url.strip(_WRAPPING) if isinstance(base_url, str) else base_url
@@ -529,20 +569,29 @@ def plan(*, offline: bool | None = None, api_key: str | None = None, base_url: s
         url, url_source = OPENAI_URL, "default"
 
     if found.key is None:
-        where = found.note or ("Put OPENAI_API_KEY=... in a .env file in the course folder, export it in your "
-                               "shell, or (in Colab) add it as a secret.")
+        where = found.note or (
+            "Put OPENAI_API_KEY=... in a .env file in the course folder, export it in your "
+            "shell, or (in Colab) add it as a secret."
+        )
         if custom:
-            where = (f"The server at {mask_url(url)} ({describe(url_source, 'OPENAI_BASE_URL')}) gets only a key "
-                     f"from the same place. To use that server, {_fix(url_source)}")
+            where = (
+                f"The server at {mask_url(url)} ({describe(url_source, 'OPENAI_BASE_URL')}) gets only a key "
+                f"from the same place. To use that server, {_fix(url_source)}"
+            )
         if offline is False:
             raise MissingKeyError(f"No OpenAI API key found. {where}")
-        return offline_plan(f"Offline mode: no OPENAI_API_KEY found, so replies come from the course's offline "
-                            f"model. {where} Then restart the kernel to use the real API.", found)
+        return offline_plan(
+            f"Offline mode: no OPENAI_API_KEY found, so replies come from the course's offline "
+            f"model. {where} Then restart the kernel to use the real API.",
+            found,
+        )
 
     key_place = "the same place" if custom else describe(found.source, "OPENAI_API_KEY")
     if custom:
-        banner = (f"Using the server at {mask_url(url)} ({describe(url_source, 'OPENAI_BASE_URL')}; "
-                  f"key {mask(found.key)} from {key_place}).")
+        banner = (
+            f"Using the server at {mask_url(url)} ({describe(url_source, 'OPENAI_BASE_URL')}; "
+            f"key {mask(found.key)} from {key_place})."
+        )
     else:
         origin = "" if url_source == "default" else f"{describe(url_source, 'OPENAI_BASE_URL')}; "
         banner = f"Using the OpenAI API ({origin}key {mask(found.key)} from {key_place})."
@@ -553,34 +602,46 @@ def _fix(url_source: str, key_source: str = "none") -> str:
     """What to do so that a custom base URL has a key of its own."""
     drop = " and leave api_key= out" if key_source == "argument" else ""
     if url_source == "argument":
-        return ("pass api_key= together with base_url= (for a server that needs no key, any text, "
-                "e.g. api_key=\"none\"); or leave base_url= out to use the OpenAI API.")
+        return (
+            "pass api_key= together with base_url= (for a server that needs no key, any text, "
+            'e.g. api_key="none"); or leave base_url= out to use the OpenAI API.'
+        )
     if url_source == "environment":
-        return (f"set OPENAI_API_KEY to that server's key in the same environment as OPENAI_BASE_URL{drop}; "
-                f"or unset OPENAI_BASE_URL to use the OpenAI API.")
+        return (
+            f"set OPENAI_API_KEY to that server's key in the same environment as OPENAI_BASE_URL{drop}; "
+            f"or unset OPENAI_BASE_URL to use the OpenAI API."
+        )
     path = url_source[6:-1]
-    return (f"put the server's key in {path} too (a line OPENAI_API_KEY=...){drop}; or remove OPENAI_BASE_URL "
-            f"from {path} to use the OpenAI API.")
+    return (
+        f"put the server's key in {path} too (a line OPENAI_API_KEY=...){drop}; or remove OPENAI_BASE_URL "
+        f"from {path} to use the OpenAI API."
+    )
 
 
 def _mismatch(url: str, url_source: str, key_source: str) -> str:
-    return (f"The base URL {mask_url(url)} comes from {describe(url_source, 'OPENAI_BASE_URL')}, but the key comes "
-            f"from {describe(key_source, 'OPENAI_API_KEY')}. A key is only sent to the server it came with, so that "
-            f"key does not go to {mask_url(url)}. To use that server, " + _fix(url_source, key_source))
+    return (
+        f"The base URL {mask_url(url)} comes from {describe(url_source, 'OPENAI_BASE_URL')}, but the key comes "
+        f"from {describe(key_source, 'OPENAI_API_KEY')}. A key is only sent to the server it came with, so that "
+        f"key does not go to {mask_url(url)}. To use that server, " + _fix(url_source, key_source)
+    )
 
 
 # ---------------------------------------------------------------- making clients
+
 
 def _meter_sync(transport: httpx2.BaseTransport, cap: float | None, cap_text: str | None) -> httpx2.BaseTransport:
     return spend.SpendTransport(transport, cap=cap, cap_text=cap_text)
 
 
-def _meter_async(transport: httpx2.AsyncBaseTransport, cap: float | None,
-                 cap_text: str | None) -> httpx2.AsyncBaseTransport:
+def _meter_async(
+    transport: httpx2.AsyncBaseTransport, cap: float | None, cap_text: str | None
+) -> httpx2.AsyncBaseTransport:
     meter = getattr(spend, "AsyncSpendTransport", None)
     if meter is None:
-        raise NotImplementedError("get_async_client needs helpers.spend.AsyncSpendTransport, which this version "
-                                  "of the helpers lacks: use get_client() for now.")
+        raise NotImplementedError(
+            "get_async_client needs helpers.spend.AsyncSpendTransport, which this version "
+            "of the helpers lacks: use get_client() for now."
+        )
     return meter(transport, cap=cap, cap_text=cap_text)
 
 
@@ -590,11 +651,12 @@ def _offline(api: OfflineAPI | None, cap: float | None, cap_text: str | None, **
     return openai.OpenAI(api_key=OFFLINE_KEY, base_url=OFFLINE_URL, http_client=http, **kwargs)
 
 
-def _async_offline(api: OfflineAPI | None, cap: float | None, cap_text: str | None,
-                   **kwargs) -> openai.AsyncOpenAI:
+def _async_offline(api: OfflineAPI | None, cap: float | None, cap_text: str | None, **kwargs) -> openai.AsyncOpenAI:
     if not hasattr(OfflineAPI, "async_transport"):
-        raise NotImplementedError("The offline model has no async transport in this version of the helpers "
-                                  "(OfflineAPI.async_transport): use get_client() for now.")
+        raise NotImplementedError(
+            "The offline model has no async transport in this version of the helpers "
+            "(OfflineAPI.async_transport): use get_client() for now."
+        )
     api = api or OfflineAPI.from_env()
     http = openai.DefaultAsyncHttpx2Client(transport=_meter_async(api.async_transport(), cap, cap_text))
     return openai.AsyncOpenAI(api_key=OFFLINE_KEY, base_url=OFFLINE_URL, http_client=http, **kwargs)
@@ -613,8 +675,9 @@ def offline_client(api: OfflineAPI | None = None, *, settings: Settings | None =
     return _offline(api, *_cap(settings), **kwargs)
 
 
-def async_offline_client(api: OfflineAPI | None = None, *, settings: Settings | None = None,
-                         **kwargs) -> openai.AsyncOpenAI:
+def async_offline_client(
+    api: OfflineAPI | None = None, *, settings: Settings | None = None, **kwargs
+) -> openai.AsyncOpenAI:
     """``offline_client`` for ``openai.AsyncOpenAI``."""
     return _async_offline(api, *_cap(settings), **kwargs)
 
@@ -630,8 +693,9 @@ def real_http_client(chosen: Plan) -> httpx2.Client:
     # httpx2 picks a transport per URL: the default one, plus one per proxy from
     # HTTPS_PROXY and friends. Wrap them all so every route is metered.
     http._transport = wrap(http._transport)
-    http._mounts = {pattern: None if transport is None else wrap(transport)
-                    for pattern, transport in http._mounts.items()}
+    http._mounts = {
+        pattern: None if transport is None else wrap(transport) for pattern, transport in http._mounts.items()
+    }
     return http
 
 
@@ -643,14 +707,22 @@ def real_async_http_client(chosen: Plan) -> httpx2.AsyncClient:
         return _meter_async(AsyncNamedErrors(transport, chosen.where, chosen.key.key), chosen.cap, chosen.cap_text)
 
     http._transport = wrap(http._transport)
-    http._mounts = {pattern: None if transport is None else wrap(transport)
-                    for pattern, transport in http._mounts.items()}
+    http._mounts = {
+        pattern: None if transport is None else wrap(transport) for pattern, transport in http._mounts.items()
+    }
     return http
 
 
-def get_client(*, offline: bool | None = None, api_key: str | None = None, base_url: str | None = None,
-               quiet: bool = False, timeout: float | openai.Timeout | None = None, max_retries: int | None = None,
-               allow_http: bool | None = None) -> openai.OpenAI:
+def get_client(
+    *,
+    offline: bool | None = None,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    quiet: bool = False,
+    timeout: float | openai.Timeout | None = None,
+    max_retries: int | None = None,
+    allow_http: bool | None = None,
+) -> openai.OpenAI:
     """An ``openai.OpenAI`` client: the real API when a key is found, else offline.
 
     ``offline=True`` (or ``COURSE_OFFLINE=1``) always uses the offline model;
@@ -662,32 +734,53 @@ def get_client(*, offline: bool | None = None, api_key: str | None = None, base_
     A one-line banner says which server you got, where the key and URL came from, and the
     limits, unless ``quiet``. Raises InvalidKeyError for a key that cannot be one.
     """
-    chosen = plan(offline=offline, api_key=api_key, base_url=base_url, allow_http=allow_http,
-                  timeout=timeout, max_retries=max_retries)
+    chosen = plan(
+        offline=offline,
+        api_key=api_key,
+        base_url=base_url,
+        allow_http=allow_http,
+        timeout=timeout,
+        max_retries=max_retries,
+    )
     limits = {"timeout": chosen.timeout, "max_retries": chosen.max_retries}
     if chosen.offline:
         client = _offline(None, chosen.cap, chosen.cap_text, **limits)
     else:
-        client = openai.OpenAI(api_key=chosen.key.key, base_url=chosen.base_url,
-                               http_client=real_http_client(chosen), **limits)
+        client = openai.OpenAI(
+            api_key=chosen.key.key, base_url=chosen.base_url, http_client=real_http_client(chosen), **limits
+        )
     if not quiet:
         print(chosen.banner)
     return client
 
 
-def get_async_client(*, offline: bool | None = None, api_key: str | None = None, base_url: str | None = None,
-                     quiet: bool = False, timeout: float | openai.Timeout | None = None,
-                     max_retries: int | None = None, allow_http: bool | None = None) -> openai.AsyncOpenAI:
+def get_async_client(
+    *,
+    offline: bool | None = None,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    quiet: bool = False,
+    timeout: float | openai.Timeout | None = None,
+    max_retries: int | None = None,
+    allow_http: bool | None = None,
+) -> openai.AsyncOpenAI:
     """``get_client`` for asyncio: an ``openai.AsyncOpenAI`` under the same key rules, offline
     mode, spend meter, limits and banner."""
-    chosen = plan(offline=offline, api_key=api_key, base_url=base_url, allow_http=allow_http,
-                  timeout=timeout, max_retries=max_retries)
+    chosen = plan(
+        offline=offline,
+        api_key=api_key,
+        base_url=base_url,
+        allow_http=allow_http,
+        timeout=timeout,
+        max_retries=max_retries,
+    )
     limits = {"timeout": chosen.timeout, "max_retries": chosen.max_retries}
     if chosen.offline:
         client = _async_offline(None, chosen.cap, chosen.cap_text, **limits)
     else:
-        client = openai.AsyncOpenAI(api_key=chosen.key.key, base_url=chosen.base_url,
-                                    http_client=real_async_http_client(chosen), **limits)
+        client = openai.AsyncOpenAI(
+            api_key=chosen.key.key, base_url=chosen.base_url, http_client=real_async_http_client(chosen), **limits
+        )
     if not quiet:
         print(chosen.banner)
     return client

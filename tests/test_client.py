@@ -57,9 +57,20 @@ def home(tmp_path, monkeypatch):
     Colab, .env switched on, no proxy for 127.0.0.1."""
     course = tmp_path / "course"
     course.mkdir()
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "COURSE_OFFLINE", "COURSE_IGNORE_DOTENV",
-                 "COURSE_SPEND_CAP_USD", "COURSE_ALLOW_HTTP", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
-                 "http_proxy", "https_proxy", "all_proxy"):
+    for name in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "COURSE_OFFLINE",
+        "COURSE_IGNORE_DOTENV",
+        "COURSE_SPEND_CAP_USD",
+        "COURSE_ALLOW_HTTP",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     for name in ("google", "google.colab", "google.colab.userdata"):
@@ -136,6 +147,7 @@ def silent_server():
 
 # ---------------------------------------------------------------- key lookup order
 
+
 def test_argument_wins_over_everything(home, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", OTHER)
     dotenv(home, OPENAI_API_KEY=OTHER)
@@ -175,6 +187,7 @@ def test_nothing_found(home):
 
 
 # ---------------------------------------------------------------- where .env is searched
+
 
 def test_dotenv_is_found_from_a_subfolder_of_the_course(home, monkeypatch):
     path = dotenv(home, OPENAI_API_KEY=KEY)
@@ -221,6 +234,7 @@ def test_the_test_settings_keep_a_developers_dotenv_out(home, monkeypatch):
 
 
 # ---------------------------------------------------------------- which client
+
 
 def test_no_key_gives_the_offline_client_with_a_banner(home, capsys):
     client = get_client()
@@ -279,6 +293,7 @@ def test_offline_client_uses_the_given_api():
 
 
 # ---------------------------------------------------------------- a key goes only where it belongs
+
 
 def test_a_workshop_dotenv_gets_its_own_key_not_the_shell_key(home, monkeypatch, capsys):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)  # the learner's own key, exported in the profile
@@ -347,8 +362,15 @@ def test_a_custom_url_with_no_key_anywhere_goes_offline_and_says_why(home, capsy
         get_client(offline=False)
 
 
-@pytest.mark.parametrize("url", ["http://192.168.1.10:8000/v1", "http://llm.example.org/v1",
-                                 "http://127.0.0.1.nip.io/v1", "http://localhost.example.org/v1"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://192.168.1.10:8000/v1",
+        "http://llm.example.org/v1",
+        "http://127.0.0.1.nip.io/v1",
+        "http://localhost.example.org/v1",
+    ],
+)
 def test_plain_http_to_another_machine_needs_an_explicit_yes(home, url):
     dotenv(home, OPENAI_BASE_URL=url, OPENAI_API_KEY=ROOM)
     with pytest.raises(BaseURLError, match="COURSE_ALLOW_HTTP=1") as info:
@@ -359,8 +381,16 @@ def test_plain_http_to_another_machine_needs_an_explicit_yes(home, url):
     assert str(get_client(quiet=True).base_url).rstrip("/") == url
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/v1", "http://127.3.4.5/v1", "http://localhost:11434/v1",
-                                 "http://[::1]:8000/v1", "https://192.168.1.10/v1"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/v1",
+        "http://127.3.4.5/v1",
+        "http://localhost:11434/v1",
+        "http://[::1]:8000/v1",
+        "https://192.168.1.10/v1",
+    ],
+)
 def test_this_machine_and_https_need_no_opt_in(home, url):
     assert str(get_client(base_url=url, api_key="ollama", quiet=True).base_url).rstrip("/") == url
 
@@ -380,18 +410,23 @@ def test_the_banner_masks_credentials_in_the_url(home, capsys):
     assert "the base_url= argument" in out
 
 
-@pytest.mark.parametrize("url,shown", [
-    ("http://localhost:11434/v1", "http://localhost:11434/v1"),
-    ("https://u:p@h.example/v1?api_key=s3&x", "https://***@h.example/v1?api_key=***&***"),
-])
+@pytest.mark.parametrize(
+    "url,shown",
+    [
+        ("http://localhost:11434/v1", "http://localhost:11434/v1"),
+        ("https://u:p@h.example/v1?api_key=s3&x", "https://***@h.example/v1?api_key=***&***"),
+    ],
+)
 def test_mask_url(url, shown):
     assert mask_url(url) == shown
 
 
 # ---------------------------------------------------------------- keys are cleaned and checked
 
-@pytest.mark.parametrize("raw", [KEY + " ", KEY + "\n", f" {KEY} \r\n", f'"{KEY}"', f"'{KEY}'\n",
-                                 f"\u201c{KEY}\u201d", f"\ufeff{KEY}\u200b"])
+
+@pytest.mark.parametrize(
+    "raw", [KEY + " ", KEY + "\n", f" {KEY} \r\n", f'"{KEY}"', f"'{KEY}'\n", f"\u201c{KEY}\u201d", f"\ufeff{KEY}\u200b"]
+)
 def test_whitespace_and_quotes_around_a_key_are_removed(home, monkeypatch, raw):
     monkeypatch.setenv("OPENAI_API_KEY", raw)
     assert find_key().key == KEY
@@ -437,9 +472,14 @@ def test_a_key_that_cannot_be_one_gets_a_clear_masked_error(home, monkeypatch, r
     assert isinstance(info.value, ValueError)
 
 
-@pytest.mark.parametrize("raw,words", [("proj_" + "a1B2c3D4e5" * 3, "project id"),
-                                       ("org-" + "a1B2c3D4e5" * 3, "organization id"),
-                                       ("a1B2c3D4e5" * 5, "does not start with 'sk-'")])
+@pytest.mark.parametrize(
+    "raw,words",
+    [
+        ("proj_" + "a1B2c3D4e5" * 3, "project id"),
+        ("org-" + "a1B2c3D4e5" * 3, "organization id"),
+        ("a1B2c3D4e5" * 5, "does not start with 'sk-'"),
+    ],
+)
 def test_what_is_not_an_openai_key_is_not_sent_to_openai(home, monkeypatch, raw, words):
     monkeypatch.setenv("OPENAI_API_KEY", raw)
     with pytest.raises(InvalidKeyError, match=words) as info:
@@ -451,6 +491,7 @@ def test_what_is_not_an_openai_key_is_not_sent_to_openai(home, monkeypatch, raw,
 
 
 # ---------------------------------------------------------------- timeouts, retries and naming the address
+
 
 def test_the_client_chooses_and_shows_its_timeout_and_retries(home, monkeypatch, capsys):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
@@ -464,8 +505,9 @@ def test_the_client_chooses_and_shows_its_timeout_and_retries(home, monkeypatch,
     assert offline.timeout == openai.Timeout(30.0, connect=10.0) and offline.max_retries == 2
 
 
-@pytest.mark.parametrize("limits", [{"timeout": 0}, {"timeout": -1}, {"timeout": "30"}, {"max_retries": -1},
-                                    {"max_retries": 1.5}])
+@pytest.mark.parametrize(
+    "limits", [{"timeout": 0}, {"timeout": -1}, {"timeout": "30"}, {"max_retries": -1}, {"max_retries": 1.5}]
+)
 def test_limits_that_make_no_sense_are_refused(home, limits):
     with pytest.raises(ValueError):
         get_client(quiet=True, **limits)
@@ -495,6 +537,7 @@ def test_a_server_that_never_answers_times_out_soon_and_says_where(home, monkeyp
 
 # ---------------------------------------------------------------- settings are read once per client
 
+
 def test_settings_are_read_once_per_client_not_per_request(home, monkeypatch):
     reads = []
     real = hc.dotenv_values
@@ -511,6 +554,7 @@ def test_settings_are_read_once_per_client_not_per_request(home, monkeypatch):
 
 
 # ---------------------------------------------------------------- the async client
+
 
 def test_async_client_follows_the_same_key_rules(home, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
@@ -553,6 +597,7 @@ def test_async_offline_says_clearly_when_it_is_not_available(home, monkeypatch):
 
 
 # ---------------------------------------------------------------- the key stays secret
+
 
 def test_key_never_shown(home, monkeypatch, capsys):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)

@@ -352,6 +352,8 @@ def describe_error(error: BaseException) -> str:
         hint = "Wait a moment and try again, or check your plan's rate limits."
     elif status and status >= 500:
         hint = "Try again; if it keeps failing, check https://status.openai.com."
+    elif isinstance(error, openai.APIConnectionError) and error.__cause__ is not None:
+        hint = str(error.__cause__)  # the client's transport names the address and its setting
     else:
         hint = ""
     head = type(error).__name__ + (f" ({status})" if status else "")

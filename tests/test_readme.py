@@ -22,7 +22,7 @@ import course  # noqa: E402
 HOME = re.search(r'Homepage = "https://github\.com/([^"]+)"', (ROOT / "pyproject.toml").read_text()).group(1)
 START, TEST = "python3 course.py", "python3 course.py test"
 # Settings the course reads from .env as well as from the environment (helpers/client.py).
-DOTENV_SETTINGS = {"OPENAI_API_KEY", "OPENAI_BASE_URL", "COURSE_OFFLINE", "COURSE_SPEND_CAP_USD"}
+DOTENV_SETTINGS = {"COURSE_ALLOW_HTTP", "OPENAI_API_KEY", "OPENAI_BASE_URL", "COURSE_OFFLINE", "COURSE_SPEND_CAP_USD"}
 COLAB = re.compile(r"https://colab\.research\.google\.com/github/([^/\s]+/[^/\s]+)/blob/([^/\s]+)/([^)\s\"']+)")
 BINDER = re.compile(r"https://mybinder\.org/v2/gh/([^/\s]+/[^/\s]+)/([^/?\s]+)\?urlpath=([^)\s\"']+)")
 

@@ -303,14 +303,22 @@ def run_checks(today: datetime.date | None = None, timeout: float = TIMEOUT) -> 
     today = today or datetime.date.today()
     lines = [check_python(), check_packages(), check_encodings(timeout=timeout)]
     try:
-        from helpers.client import TRUE, find_key, mask, setting
+        from helpers.client import TRUE, KeyLookup, mask, plan, setting
     except Exception as error:  # noqa: BLE001 - e.g. openai missing
         lines.append(fail(f"cannot import the course's helpers: {type(error).__name__}: {short(error, 100)}"))
         return lines, None
 
-    found = find_key()
+    # The same decision get_client makes: a key goes only to the server it came with.
+    try:
+        chosen = plan(offline=False)
+        found = chosen.key
+        base_url = None if chosen.url_source == "default" else chosen.base_url
+    except Exception as error:  # noqa: BLE001 - MissingKeyError, InvalidKeyError, KeySourceError, BaseURLError
+        if type(error).__name__ != "MissingKeyError":
+            lines.append(fail(f"key or address: {short(str(error), 300)}"))
+            return lines, None
+        found, base_url = KeyLookup(None, "none"), setting("OPENAI_BASE_URL")
     forced = (setting("COURSE_OFFLINE") or "").strip().lower() in TRUE
-    base_url = setting("OPENAI_BASE_URL")
     offline = forced or found.key is None
     if found.key:
         lines.append(ok(f"key: {mask(found.key)} from {found.source}"))

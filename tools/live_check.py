@@ -233,18 +233,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.cap <= 0:
         parser.error("--cap must be more than 0")
 
-    from helpers.client import find_key, mask, setting
+    from helpers.client import MissingKeyError, mask, plan
     from helpers.spend import usd
 
-    found = find_key()
-    if not found.key:
-        print(found.note or NO_KEY.format(cap=args.cap), file=sys.stderr)
+    # The same decision get_client makes: a key goes only to the server it came with.
+    try:
+        chosen = plan(offline=False)
+    except MissingKeyError:
+        print(NO_KEY.format(cap=args.cap), file=sys.stderr)
         return 2
+    except ValueError as error:  # InvalidKeyError, KeySourceError, BaseURLError: masked, says what to do
+        print(error, file=sys.stderr)
+        return 2
+    found = chosen.key
     paths = notebooks(args.notebooks)
     if not paths:
         print(f"no notebook matched {' '.join(args.notebooks)}", file=sys.stderr)
         return 2
-    base_url = setting("OPENAI_BASE_URL")
+    base_url = None if chosen.url_source == "default" else chosen.base_url
     from doctor import mask_url, redact
 
     target = f"the server at {mask_url(base_url, found.key)}" if base_url else "the OpenAI API"

@@ -108,7 +108,7 @@ def describe(source: str, variable: str) -> str:
         name = {"OPENAI_API_KEY": "api_key", "OPENAI_BASE_URL": "base_url"}.get(variable, variable)
         return f"the {name}= argument of get_client()"
     if source == "environment":
-        return f"{variable} in your shell environment"
+        return f"the environment variable {variable}"
     if source.startswith(".env ("):
         return f"{variable} in {source[6:-1]}"
     if source == "Colab secrets":
@@ -493,7 +493,7 @@ def _cap_note(settings: Settings, cap: float | None) -> str:
     if cap is None:
         return ""
     text, source = settings.lookup(spend.CAP_VARIABLE)
-    place = "your shell environment" if source == "environment" else source[6:-1]
+    place = "the environment" if source == "environment" else source[6:-1]
     return (
         f" Spend cap: {spend.CAP_VARIABLE}={text} from {place} "
         f"(spent so far in this kernel: {spend.usd(spend.spent())})."

@@ -257,7 +257,7 @@ def test_a_key_from_the_environment_goes_to_the_openai_api(home, monkeypatch, ca
     assert client.api_key == KEY
     assert str(client.base_url) == "https://api.openai.com/v1/"
     out = capsys.readouterr().out
-    assert "Using the OpenAI API" in out and "OPENAI_API_KEY in your shell environment" in out
+    assert "Using the OpenAI API" in out and "the environment variable OPENAI_API_KEY" in out
     dotenv(home, OPENAI_BASE_URL="https://api.openai.com/v1")  # naming OpenAI itself changes nothing
     assert get_client(quiet=True).api_key == KEY
 
@@ -267,7 +267,7 @@ def test_course_offline_forces_offline_even_with_a_key(home, monkeypatch, capsys
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     monkeypatch.setenv("COURSE_OFFLINE", value)
     assert is_offline(get_client())
-    assert f"COURSE_OFFLINE in your shell environment is {value}" in capsys.readouterr().out
+    assert f"the environment variable COURSE_OFFLINE is {value}" in capsys.readouterr().out
     assert is_offline(get_client(offline=True, api_key=KEY, quiet=True))
 
 
@@ -315,7 +315,7 @@ def test_a_dotenv_url_without_a_key_of_its_own_is_refused(home, monkeypatch):
             get_client()
     assert room.seen == []
     message = str(info.value)
-    assert f"OPENAI_BASE_URL in {path}" in message and "OPENAI_API_KEY in your shell environment" in message
+    assert f"OPENAI_BASE_URL in {path}" in message and "the environment variable OPENAI_API_KEY" in message
     assert f"put the server's key in {path} too" in message
     assert KEY not in message and mask(KEY) not in message
 
@@ -332,7 +332,7 @@ def test_the_hub_case_both_in_the_environment_is_used(home, monkeypatch):
 def test_an_environment_url_never_gets_the_dotenv_key(home, monkeypatch):
     monkeypatch.setenv("OPENAI_BASE_URL", "https://llm.example.org/v1")
     path = dotenv(home, OPENAI_API_KEY=KEY)
-    with pytest.raises(KeySourceError, match="in your shell environment, but the key comes from") as info:
+    with pytest.raises(KeySourceError, match="from the environment variable OPENAI_BASE_URL, but the key comes from") as info:
         get_client(quiet=True)
     assert path in str(info.value)
 
@@ -466,7 +466,7 @@ def test_a_key_that_cannot_be_one_gets_a_clear_masked_error(home, monkeypatch, r
         with pytest.raises(InvalidKeyError) as info:
             attempt()
         message = str(info.value)
-        assert words in message and "OPENAI_API_KEY in your shell environment" in message
+        assert words in message and "the environment variable OPENAI_API_KEY" in message
         assert KEY not in message and KEY[10:22] not in message and KEY[-12:] not in message
         assert info.value.__context__ is None and info.value.__cause__ is None
     assert isinstance(info.value, ValueError)
@@ -532,7 +532,7 @@ def test_a_server_that_never_answers_times_out_soon_and_says_where(home, monkeyp
         with pytest.raises(openai.APITimeoutError) as info:
             ask(client)
     cause = str(info.value.__cause__)
-    assert f"no answer from {url} (from OPENAI_BASE_URL in your shell environment) within 0.5 s" in cause
+    assert f"no answer from {url} (from the environment variable OPENAI_BASE_URL) within 0.5 s" in cause
 
 
 # ---------------------------------------------------------------- settings are read once per client

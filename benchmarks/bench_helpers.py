@@ -20,11 +20,15 @@ import tiktoken
 from helpers import DEFAULT_MODEL, OfflineAPI, count_tokens, model_info, offline_client
 
 MODEL = DEFAULT_MODEL  # a reasoning model: each reply also reports its hidden reasoning tokens
-MESSAGES = [{"role": "system", "content": "You are a helpful tutor."},
-            {"role": "user", "content": "Tell me about tokens"}]
-TEXT = ("아버지가 방에 들어가신다. The quick brown fox jumps over the lazy dog. "
-        "토큰은 모델이 읽고 쓰는 텍스트 조각이고, 요금은 토큰 단위로 매겨집니다. "
-        "Streaming sends the reply in small chunks as it is generated. ") * 8
+MESSAGES = [
+    {"role": "system", "content": "You are a helpful tutor."},
+    {"role": "user", "content": "Tell me about tokens"},
+]
+TEXT = (
+    "아버지가 방에 들어가신다. The quick brown fox jumps over the lazy dog. "
+    "토큰은 모델이 읽고 쓰는 텍스트 조각이고, 요금은 토큰 단위로 매겨집니다. "
+    "Streaming sends the reply in small chunks as it is generated. "
+) * 8
 REQUEST_TARGET_MS = 5.0
 COUNT_TARGET_RATIO = 1.1
 
@@ -84,8 +88,12 @@ def main() -> int:
         stream.close()
 
     def raw(stream: bool) -> Callable[[], None]:
-        request = httpx2.Request("POST", "https://offline.invalid/v1/chat/completions",
-                                 json={**body, "stream": stream}, headers={"authorization": "Bearer k"})
+        request = httpx2.Request(
+            "POST",
+            "https://offline.invalid/v1/chat/completions",
+            json={**body, "stream": stream},
+            headers={"authorization": "Bearer k"},
+        )
         return lambda: api.handle(request).read()
 
     missed = []
@@ -112,10 +120,13 @@ def main() -> int:
     # The default model, a model tiktoken maps itself, and the cl100k_base tokenizer (gpt-3.5-turbo,
     # retired: only counted here, never called).
     for model in (MODEL, "gpt-4o", "gpt-3.5-turbo"):
-        raw_s, ours_s = best_per_call([lambda m=model: len(raw_encoding(m).encode(TEXT)),
-                                       lambda m=model: count_tokens(TEXT, m)], calls=200)
-        print(f"  {model:<14} raw {raw_s * 1e6:8.1f} us  count_tokens {ours_s * 1e6:8.1f} us  "
-              f"({len(TEXT) / ours_s / 1e6:.1f} M chars/s)")
+        raw_s, ours_s = best_per_call(
+            [lambda m=model: len(raw_encoding(m).encode(TEXT)), lambda m=model: count_tokens(TEXT, m)], calls=200
+        )
+        print(
+            f"  {model:<14} raw {raw_s * 1e6:8.1f} us  count_tokens {ours_s * 1e6:8.1f} us  "
+            f"({len(TEXT) / ours_s / 1e6:.1f} M chars/s)"
+        )
         report(f"{model}: count_tokens / raw", ours_s / raw_s, "x", COUNT_TARGET_RATIO)
 
     if missed:

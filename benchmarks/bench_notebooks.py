@@ -63,16 +63,23 @@ def main(argv: list[str] | None = None) -> int:
         over = seconds > TARGET_SECONDS
         if over:
             slow.append(path.name)
-        print(f"{seconds:8.2f}  {'<= ' + format(TARGET_SECONDS, '.2f'):>8}  {path.relative_to(ROOT)}"
-              f"{'  (over target)' if over else ''}", flush=True)
+        print(
+            f"{seconds:8.2f}  {'<= ' + format(TARGET_SECONDS, '.2f'):>8}  {path.relative_to(ROOT)}"
+            f"{'  (over target)' if over else ''}",
+            flush=True,
+        )
     timed = len(paths) - len(failed)
-    print(f"{total:8.2f}  {'<= ' + format(TARGET_SECONDS * timed, '.2f'):>8}  total for {timed} notebook(s)"
-          + (f", best of {args.repeat} runs each" if args.repeat > 1 else ""))
+    print(
+        f"{total:8.2f}  {'<= ' + format(TARGET_SECONDS * timed, '.2f'):>8}  total for {timed} notebook(s)"
+        + (f", best of {args.repeat} runs each" if args.repeat > 1 else "")
+    )
     if slow:
         print(f"over target: {', '.join(slow)}", file=sys.stderr)
     if failed:
-        print(f"failed to run: {', '.join(failed)} (run tools/run_notebooks.py on it to see the whole error)",
-              file=sys.stderr)
+        print(
+            f"failed to run: {', '.join(failed)} (run tools/run_notebooks.py on it to see the whole error)",
+            file=sys.stderr,
+        )
         return 1
     return 1 if args.strict and slow else 0
 

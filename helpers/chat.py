@@ -78,9 +78,11 @@ def check_params(params: Mapping[str, Any], where: str = "params") -> None:
             raise ValueError(f"{where} has {name!r}, which a Conversation sets itself: {why}.")
     n = params.get("n")
     if n is not None and n != 1:
-        raise ValueError(f"{where} has n={n!r}, but a Conversation keeps one reply per turn (n={n!r} would bill "
-                         f"{n!r} replies and keep one). To compare several replies, call "
-                         "client.chat.completions.create(n=...) yourself.")
+        raise ValueError(
+            f"{where} has n={n!r}, but a Conversation keeps one reply per turn (n={n!r} would bill "
+            f"{n!r} replies and keep one). To compare several replies, call "
+            "client.chat.completions.create(n=...) yourself."
+        )
 
 
 def server_of(client: Any) -> str:
@@ -104,8 +106,10 @@ def _snippet(text: str, secret: str | None, limit: int = 60) -> str:
 
 def _empty_reply_hint(finish_reason: Any) -> str:
     if finish_reason == "length":
-        return ("it was cut at the token limit before any text (a reasoning model can spend the whole "
-                "max_completion_tokens thinking): raise max_completion_tokens or lower reasoning_effort")
+        return (
+            "it was cut at the token limit before any text (a reasoning model can spend the whole "
+            "max_completion_tokens thinking): raise max_completion_tokens or lower reasoning_effort"
+        )
     if finish_reason == "content_filter":
         return "the content filter withheld it: rephrase the message"
     return "try again, or rephrase the message"
@@ -160,9 +164,11 @@ class Conversation:
     def _abandon(self, turn: _Turn) -> None:
         turn.finished = True  # first: a finaliser running during what follows must see it
         self._active = None
-        error = ChatError("This stream was left open (neither read to the end nor closed) when the next turn "
-                          "started, so it was stopped and its reply was not kept. Read a stream to the end, "
-                          "or close it, before sending the next message.")
+        error = ChatError(
+            "This stream was left open (neither read to the end nor closed) when the next turn "
+            "started, so it was stopped and its reply was not kept. Read a stream to the end, "
+            "or close it, before sending the next message."
+        )
         self.interrupted.append(Interrupted(turn.user, "".join(turn.pieces), error))
         if hasattr(turn.source, "close"):
             try:
@@ -175,14 +181,18 @@ class Conversation:
             if usage is not None:
                 self.usages.append(usage)
             if turn.finished:  # superseded by a later turn: recorded in `interrupted` then
-                raise ChatError("This stream was stopped because a later turn started before it ended; its reply "
-                                "was not kept. Read a stream to the end, or close it, before the next message.")
+                raise ChatError(
+                    "This stream was stopped because a later turn started before it ended; its reply "
+                    "was not kept. Read a stream to the end, or close it, before the next message."
+                )
             turn.finished = True
             self._active = None
             self._idle.notify_all()
             if self.messages != turn.base:
-                error = ChatError("The history changed while this reply was on its way (reset() or an edit of "
-                                  "messages), so the reply was not kept: send the message again.")
+                error = ChatError(
+                    "The history changed while this reply was on its way (reset() or an edit of "
+                    "messages), so the reply was not kept: send the message again."
+                )
                 self.interrupted.append(Interrupted(turn.user, reply, error))
                 raise error
             self.messages.append({"role": "user", "content": turn.user})
@@ -191,8 +201,11 @@ class Conversation:
     def _fail(self, turn: _Turn, error: BaseException, usage: Any = None) -> BaseException:
         """Record a failed turn; return the exception to raise (the original one, or a
         ChatError that explains it)."""
-        shown = error if isinstance(error, openai.APIError | ChatError) or not isinstance(error, Exception) \
+        shown = (
+            error
+            if isinstance(error, openai.APIError | ChatError) or not isinstance(error, Exception)
             else self._explain(error)
+        )
         with self._idle:
             if usage is not None:
                 self.usages.append(usage)
@@ -208,29 +221,39 @@ class Conversation:
         """A ChatError for a failure the SDK did not turn into an API error."""
         detail = f"{type(error).__name__}: {error}"
         if isinstance(error, json.JSONDecodeError | UnicodeDecodeError | pydantic.ValidationError | httpx2.HTTPError):
-            return ChatError(f"The server at {server_of(self.client)} answered with something that is not a chat "
-                             f"completion ({detail}). Check OPENAI_BASE_URL: it should point at an "
-                             "OpenAI-compatible /v1 endpoint. This turn was not kept; send it again.")
-        return ChatError(f"The turn failed ({detail}). It was not kept in the history; fix the cause and "
-                         "send the message again.")
+            return ChatError(
+                f"The server at {server_of(self.client)} answered with something that is not a chat "
+                f"completion ({detail}). Check OPENAI_BASE_URL: it should point at an "
+                "OpenAI-compatible /v1 endpoint. This turn was not kept; send it again."
+            )
+        return ChatError(
+            f"The turn failed ({detail}). It was not kept in the history; fix the cause and send the message again."
+        )
 
     def _not_a_completion(self, what: str) -> ChatError:
-        return ChatError(f"The server at {server_of(self.client)} answered with {what}, not a chat completion. "
-                         "Check OPENAI_BASE_URL (an OpenAI-compatible /v1 endpoint) and your network (a Wi-Fi "
-                         "login page answers like this). This turn was not kept; send it again.")
+        return ChatError(
+            f"The server at {server_of(self.client)} answered with {what}, not a chat completion. "
+            "Check OPENAI_BASE_URL (an OpenAI-compatible /v1 endpoint) and your network (a Wi-Fi "
+            "login page answers like this). This turn was not kept; send it again."
+        )
 
     def _read_reply(self, response: Any) -> str:
         """The text of a (non-streamed) response, or a ChatError saying what is wrong."""
         if isinstance(response, str):  # the SDK hands back the body as text when it is not JSON
             secret = getattr(self.client, "api_key", None)
-            raise self._not_a_completion(f"a body that is not JSON (it starts {_snippet(response, secret)!r})"
-                                         if response.strip() else "an empty body")
+            raise self._not_a_completion(
+                f"a body that is not JSON (it starts {_snippet(response, secret)!r})"
+                if response.strip()
+                else "an empty body"
+            )
         choices = getattr(response, "choices", None)
         if not isinstance(choices, list):
             raise self._not_a_completion("JSON without `choices`")
         if not choices:
-            raise ChatError(f"The server at {server_of(self.client)} sent a response with no choices, so there is "
-                            "no reply. This turn was not kept; send it again.")
+            raise ChatError(
+                f"The server at {server_of(self.client)} sent a response with no choices, so there is "
+                "no reply. This turn was not kept; send it again."
+            )
         choice = choices[0]
         message = getattr(choice, "message", None)
         if getattr(message, "tool_calls", None):
@@ -240,15 +263,19 @@ class Conversation:
         if content is None and isinstance(refusal, str) and refusal:
             content = refusal  # the model declined: that is its reply
         if not isinstance(content, str) or not content:
-            raise ChatError(f"The reply was empty: {_empty_reply_hint(getattr(choice, 'finish_reason', None))}. "
-                            "This turn was not kept.")
+            raise ChatError(
+                f"The reply was empty: {_empty_reply_hint(getattr(choice, 'finish_reason', None))}. "
+                "This turn was not kept."
+            )
         return content
 
     @staticmethod
     def _tool_call_error() -> ChatError:
-        return ChatError("The model asked to call a tool, and a Conversation does not run tools: leave `tools` "
-                         "out of its params, or call client.chat.completions.create yourself. This turn was "
-                         "not kept.")
+        return ChatError(
+            "The model asked to call a tool, and a Conversation does not run tools: leave `tools` "
+            "out of its params, or call client.chat.completions.create yourself. This turn was "
+            "not kept."
+        )
 
     # -- the public API
 
@@ -259,7 +286,8 @@ class Conversation:
         response = None
         try:
             response = self.client.chat.completions.create(
-                model=self.model, messages=[*turn.base, {"role": "user", "content": text}], **call)
+                model=self.model, messages=[*turn.base, {"role": "user", "content": text}], **call
+            )
             reply = self._read_reply(response)
         except BaseException as error:
             shown = self._fail(turn, error, getattr(response, "usage", None))
@@ -282,8 +310,12 @@ class Conversation:
         usage = None
         try:
             turn.source = self.client.chat.completions.create(
-                model=self.model, messages=[*turn.base, {"role": "user", "content": text}], stream=True,
-                stream_options={"include_usage": True}, **call)
+                model=self.model,
+                messages=[*turn.base, {"role": "user", "content": text}],
+                stream=True,
+                stream_options={"include_usage": True},
+                **call,
+            )
             arrived = finished_because = None
             for chunk in turn.source:
                 choices = getattr(chunk, "choices", None)
@@ -303,13 +335,17 @@ class Conversation:
                         turn.pieces.append(piece)
                         yield piece
                         if turn.finished:  # a later turn started while this one was paused
-                            raise ChatError("This stream was stopped because a later turn started before it "
-                                            "ended; its reply was not kept.")
+                            raise ChatError(
+                                "This stream was stopped because a later turn started before it "
+                                "ended; its reply was not kept."
+                            )
             if not arrived:
                 raise self._not_a_completion("a stream without a single chunk (an empty body, a web page, plain JSON)")
             if finished_because is None:
-                raise ChatError(f"The stream from {server_of(self.client)} ended before the reply was finished (the "
-                                "connection dropped). This turn was not kept; send it again.")
+                raise ChatError(
+                    f"The stream from {server_of(self.client)} ended before the reply was finished (the "
+                    "connection dropped). This turn was not kept; send it again."
+                )
             if not turn.pieces:
                 raise ChatError(f"The reply was empty: {_empty_reply_hint(finished_because)}. This turn was not kept.")
         except BaseException as error:  # KeyboardInterrupt and GeneratorExit too: keep the history consistent
@@ -339,8 +375,9 @@ def describe_error(error: BaseException) -> str:
     what to do next."""
     status = getattr(error, "status_code", None)
     body = getattr(error, "body", None)
-    message = (body.get("message") if isinstance(body, dict) else None) or getattr(error, "message", None) \
-        or str(error)  # the body's message, without the SDK's "Error code: NNN - " prefix
+    message = (
+        (body.get("message") if isinstance(body, dict) else None) or getattr(error, "message", None) or str(error)
+    )  # the body's message, without the SDK's "Error code: NNN - " prefix
     code = body.get("code") if isinstance(body, dict) else None
     if code == "insufficient_quota":
         hint = ""  # the message itself says which budget ran out and what to do
@@ -376,9 +413,14 @@ def scripted(lines: Iterable[str], echo: Callable[[str], None] = print) -> Calla
     return fake_input
 
 
-def chat_loop(conversation: Conversation, *, input_fn: Callable[[str], str] = input,
-              print_fn: Callable[..., None] = print, stream: bool = True,
-              exit_words: str | Iterable[str] = EXIT_WORDS) -> Conversation:
+def chat_loop(
+    conversation: Conversation,
+    *,
+    input_fn: Callable[[str], str] = input,
+    print_fn: Callable[..., None] = print,
+    stream: bool = True,
+    exit_words: str | Iterable[str] = EXIT_WORDS,
+) -> Conversation:
     """Chat until the user types an exit word (or input ends). ``input_fn`` is injectable
     so the loop runs in tests and notebooks without a person (see ``scripted``).
     ``exit_words`` is one word ("quit") or several (("quit", "bye"))."""

@@ -58,26 +58,56 @@ class Rules:
 # Sources: each model's page under DOCS/models/<name>; for the sampling and tools rules the
 # deployment checklist (CHECKLIST_SOURCE); counting: tests/data/realtraffic.json (recorded).
 CHAT = Rules(note="no reasoning: every sampling parameter works")
-CHAT_O200K = replace(CHAT, name_tokens=0, note="a `name` costs only its own tokens (14 of 14 gpt-4o calls in the "
-                     "shared recordings' survey; none with a name in our copy)")
-O_SERIES = Rules(efforts=("low", "medium", "high"), default_effort="medium", sampling="never", reply_priming=2,
-                 name_tokens=0, note="o3 and later count 1 prompt token less than the cookbook rule")
-GPT5 = replace(O_SERIES, efforts=("minimal", "low", "medium", "high"), verbosity=True, assistant_tokens=2,
-               completion_overhead=9, note="completion_tokens = reasoning + visible + 9 in 93 of 101 recordings; "
-               "an assistant turn in the history costs 2 more tokens (2 of 2 recordings)")
+CHAT_O200K = replace(
+    CHAT,
+    name_tokens=0,
+    note="a `name` costs only its own tokens (14 of 14 gpt-4o calls in the "
+    "shared recordings' survey; none with a name in our copy)",
+)
+O_SERIES = Rules(
+    efforts=("low", "medium", "high"),
+    default_effort="medium",
+    sampling="never",
+    reply_priming=2,
+    name_tokens=0,
+    note="o3 and later count 1 prompt token less than the cookbook rule",
+)
+GPT5 = replace(
+    O_SERIES,
+    efforts=("minimal", "low", "medium", "high"),
+    verbosity=True,
+    assistant_tokens=2,
+    completion_overhead=9,
+    note="completion_tokens = reasoning + visible + 9 in 93 of 101 recordings; "
+    "an assistant turn in the history costs 2 more tokens (2 of 2 recordings)",
+)
 # From gpt-5.1 on, reasoning_effort="none" turns reasoning off and the sampling parameters work again.
-GPT51 = replace(GPT5, efforts=("none", "low", "medium", "high"), default_effort="none", sampling="effort_none",
-                completion_overhead=3, note="completion overhead assumed from the gpt-5.6 recordings")
+GPT51 = replace(
+    GPT5,
+    efforts=("none", "low", "medium", "high"),
+    default_effort="none",
+    sampling="effort_none",
+    completion_overhead=3,
+    note="completion overhead assumed from the gpt-5.6 recordings",
+)
 GPT52 = replace(GPT51, efforts=("none", "low", "medium", "high", "xhigh"))
 GPT55 = replace(GPT52, default_effort="medium")
-GPT56 = replace(GPT55, efforts=("none", "low", "medium", "high", "xhigh", "max"),
-                note="completion_tokens = reasoning + visible + 3 in the recorded gpt-5.6-sol calls")
+GPT56 = replace(
+    GPT55,
+    efforts=("none", "low", "medium", "high", "xhigh", "max"),
+    note="completion_tokens = reasoning + visible + 3 in the recorded gpt-5.6-sol calls",
+)
 # GPT-6 Sol and Luna call functions in Chat Completions only with reasoning_effort="none";
 # Terra, Astra and the 6.1/6.2 Sol models only through the Responses API (CHECKLIST_SOURCE).
 GPT6 = replace(GPT56, tools="effort_none", note="no gpt-6 recording exists yet: counting assumed as for gpt-5.6")
 GPT6_TERRA = replace(GPT6, tools="responses_only")
-GPT6_NO_NONE = replace(GPT6, efforts=("low", "medium", "high", "xhigh", "max"), sampling="never",
-                       tools="responses_only", note="no `none` effort, so never the sampling parameters")
+GPT6_NO_NONE = replace(
+    GPT6,
+    efforts=("low", "medium", "high", "xhigh", "max"),
+    sampling="never",
+    tools="responses_only",
+    note="no `none` effort, so never the sampling parameters",
+)
 
 
 @dataclass(frozen=True)
@@ -179,8 +209,21 @@ _RETIRED = [
 
 
 def _row(name, rules, context, max_out, inp, cached, out, write, tier, shutdown, encoding="o200k_base"):
-    return ModelInfo(name, rules, context, max_out, inp, cached, out, write, tier, shutdown, encoding,
-                     encoding_assumed=name.startswith("gpt-6"), docs=f"{DOCS}/models/{name}")
+    return ModelInfo(
+        name,
+        rules,
+        context,
+        max_out,
+        inp,
+        cached,
+        out,
+        write,
+        tier,
+        shutdown,
+        encoding,
+        encoding_assumed=name.startswith("gpt-6"),
+        docs=f"{DOCS}/models/{name}",
+    )
 
 
 MODELS: dict[str, ModelInfo] = {r[0]: _row(*r) for r in _CURRENT + _RETIRED}

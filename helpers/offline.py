@@ -22,9 +22,24 @@ from ._offline.request import KNOWN_PARAMS, Request, check_reasoning, served_mod
 from ._offline.wire import Choice
 
 __all__ = [
-    "APIError", "Choice", "HANGUL", "KNOWN_PARAMS", "LOG_SIZE", "MARKER", "OfflineAPI", "REASONING_TOKENS",
-    "Request", "RequestLog", "SIMULATE_HEADER", "check_reasoning", "compose_reply", "find_name", "language",
-    "served_model", "simulated_error", "validate",
+    "APIError",
+    "Choice",
+    "HANGUL",
+    "KNOWN_PARAMS",
+    "LOG_SIZE",
+    "MARKER",
+    "OfflineAPI",
+    "REASONING_TOKENS",
+    "Request",
+    "RequestLog",
+    "SIMULATE_HEADER",
+    "check_reasoning",
+    "compose_reply",
+    "find_name",
+    "language",
+    "served_model",
+    "simulated_error",
+    "validate",
 ]
 
 if __name__ == "__main__":

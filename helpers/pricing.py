@@ -60,8 +60,9 @@ def _tokens(name: str, value: object) -> int:
     return value
 
 
-def cost_breakdown(model: str, input_tokens: int, output_tokens: int, cached_tokens: int = 0,
-                   cache_write_tokens: int = 0) -> Cost:
+def cost_breakdown(
+    model: str, input_tokens: int, output_tokens: int, cached_tokens: int = 0, cache_write_tokens: int = 0
+) -> Cost:
     """Cost of one call. ``input_tokens`` includes the cached and cache-write tokens, as
     ``usage.prompt_tokens`` does."""
     input_tokens = _tokens("input_tokens", input_tokens)
@@ -89,8 +90,9 @@ def cost_breakdown(model: str, input_tokens: int, output_tokens: int, cached_tok
     )
 
 
-def estimate_cost(model: str, input_tokens: int, output_tokens: int, cached_tokens: int = 0,
-                  cache_write_tokens: int = 0) -> float:
+def estimate_cost(
+    model: str, input_tokens: int, output_tokens: int, cached_tokens: int = 0, cache_write_tokens: int = 0
+) -> float:
     """Total USD for one call."""
     return cost_breakdown(model, input_tokens, output_tokens, cached_tokens, cache_write_tokens).total
 
@@ -98,12 +100,14 @@ def estimate_cost(model: str, input_tokens: int, output_tokens: int, cached_toke
 def read_usage(usage: Any) -> dict[str, int]:
     """The token counts of a ``usage`` (an SDK object or a dict): prompt, completion,
     cached, cache_write and reasoning tokens, missing details read as 0."""
+
     def get(obj: Any, key: str) -> Any:
         return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
 
     if usage is None:
-        raise ValueError("this response has no usage: nothing to price (streams need "
-                         "stream_options={'include_usage': True})")
+        raise ValueError(
+            "this response has no usage: nothing to price (streams need stream_options={'include_usage': True})"
+        )
     prompt_details = get(usage, "prompt_tokens_details") or {}
     completion_details = get(usage, "completion_tokens_details") or {}
     return {
@@ -132,4 +136,3 @@ def monthly_cost(cost_per_call: float, calls_per_day: float, days: int = 30) -> 
         if value < 0:
             raise ValueError(f"{name} cannot be negative (got {value})")
     return cost_per_call * calls_per_day * days
-

@@ -84,9 +84,7 @@ def rules_for(model: str) -> Rules:
         return COOKBOOK
 
 
-def count_message_tokens(
-    messages: Iterable[Mapping[str, object]], model: str, fallback: str | None = None
-) -> int:
+def count_message_tokens(messages: Iterable[Mapping[str, object]], model: str, fallback: str | None = None) -> int:
     """Estimated ``usage.prompt_tokens`` for a list of chat messages.
 
     The rule: 3 per message + the tokens of each string field (role, content, name) +
@@ -112,4 +110,3 @@ def count_message_tokens(
         if message.get("role") == "assistant":
             total += rules.assistant_tokens
     return total
-

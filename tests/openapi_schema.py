@@ -65,8 +65,7 @@ def _walk(schema, fn):
 def _to_json_schema(schema: dict) -> dict:
     """Translate one OpenAPI schema object to plain JSON Schema."""
     nullable = schema.get("nullable") is True
-    schema = {k: v for k, v in schema.items()
-              if k not in _OPENAPI_ONLY and not k.startswith("x-")}
+    schema = {k: v for k, v in schema.items() if k not in _OPENAPI_ONLY and not k.startswith("x-")}
     if not nullable:
         return schema
     if isinstance(schema.get("type"), str) and not schema.keys() & {"$ref", *_MANY}:
@@ -85,8 +84,7 @@ def _to_json_schema(schema: dict) -> dict:
 def schemas() -> dict:
     """Converted schemas by name (loaded once)."""
     doc = json.loads(DATA.read_text(encoding="utf-8"))
-    return {name: _walk(s, _to_json_schema)
-            for name, s in doc["components"]["schemas"].items()}
+    return {name: _walk(s, _to_json_schema) for name, s in doc["components"]["schemas"].items()}
 
 
 @functools.cache
@@ -95,8 +93,7 @@ def _validator(schema_name: str) -> Draft202012Validator:
         raise KeyError(f"unknown schema {schema_name!r}; have {sorted(schemas())}")
     doc = {"components": {"schemas": schemas()}}
     registry = Registry().with_resource(_URI, DRAFT202012.create_resource(doc))
-    return Draft202012Validator({"$ref": f"{_URI}{_REF}{schema_name}"},
-                                registry=registry)
+    return Draft202012Validator({"$ref": f"{_URI}{_REF}{schema_name}"}, registry=registry)
 
 
 def _causes(error: ValidationError) -> list[ValidationError]:
@@ -127,8 +124,9 @@ def validate(body: dict, schema_name: str) -> None:
     if found:
         lines = "".join(f"\n  {e.json_path}: {e.message}" for e in found)
         # Short message for pytest output; full detail is chained as __cause__.
-        raise ValidationError(f"body does not conform to {schema_name}:{lines}",
-                              path=found[0].absolute_path) from found[0]
+        raise ValidationError(
+            f"body does not conform to {schema_name}:{lines}", path=found[0].absolute_path
+        ) from found[0]
 
 
 def extract(openapi_path: Path, source: str) -> dict:
@@ -140,16 +138,14 @@ def extract(openapi_path: Path, source: str) -> dict:
         name = todo.pop()
         if name in keep:
             continue
-        keep[name] = _walk(spec[name], lambda s: {
-            k: v for k, v in s.items()
-            if k not in _ANNOTATIONS and not k.startswith("x-")})
+        keep[name] = _walk(
+            spec[name], lambda s: {k: v for k, v in s.items() if k not in _ANNOTATIONS and not k.startswith("x-")}
+        )
         # $ref can only appear in schema positions, so a text scan is enough.
-        todo += re.findall(r'"\$ref": "#/components/schemas/([^"/]+)"',
-                           json.dumps(keep[name]))
+        todo += re.findall(r'"\$ref": "#/components/schemas/([^"/]+)"', json.dumps(keep[name]))
     today = datetime.date.today().isoformat()
     return {
-        "_source": f"{source}; MIT, see tests/data/OPENAI_OPENAPI_LICENSE; "
-                   f"extracted {today}",
+        "_source": f"{source}; MIT, see tests/data/OPENAI_OPENAPI_LICENSE; extracted {today}",
         "components": {"schemas": keep},
     }
 

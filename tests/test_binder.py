@@ -24,9 +24,14 @@ sys.path.insert(0, str(ROOT))
 import course  # noqa: E402
 
 ENCODINGS = ("cl100k_base", "o200k_base", "p50k_base")
-BLOCKED = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
-           "https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9",
-           "NO_PROXY": "", "no_proxy": ""}
+BLOCKED = {
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "https_proxy": "http://127.0.0.1:9",
+    "http_proxy": "http://127.0.0.1:9",
+    "NO_PROXY": "",
+    "no_proxy": "",
+}
 
 
 def tiktoken_file(encoding: str) -> str:
@@ -37,8 +42,11 @@ def tiktoken_file(encoding: str) -> str:
 
 def source_cache() -> Path | None:
     """A tiktoken cache on this machine that has every encoding (CI: ../shared via .ci/run)."""
-    candidates = [os.environ.get("TIKTOKEN_CACHE_DIR"), os.environ.get("DATA_GYM_CACHE_DIR"),
-                  str(Path(tempfile.gettempdir()) / "data-gym-cache")]
+    candidates = [
+        os.environ.get("TIKTOKEN_CACHE_DIR"),
+        os.environ.get("DATA_GYM_CACHE_DIR"),
+        str(Path(tempfile.gettempdir()) / "data-gym-cache"),
+    ]
     for folder in filter(None, candidates):
         if all((Path(folder) / tiktoken_file(e)).is_file() for e in ENCODINGS):
             return Path(folder)
@@ -48,21 +56,42 @@ def source_cache() -> Path | None:
 def session_env(home: Path, **extra: str) -> dict[str, str]:
     """A Binder-like environment: a fresh HOME, the course's Python first on PATH, no cache."""
     env = {k: v for k, v in os.environ.items() if k not in ("TIKTOKEN_CACHE_DIR", "DATA_GYM_CACHE_DIR")}
-    env.update(HOME=str(home), PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
-               TMPDIR=str(home / "tmp"), **extra)
+    env.update(
+        HOME=str(home),
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
+        TMPDIR=str(home / "tmp"),
+        **extra,
+    )
     (home / "tmp").mkdir(parents=True, exist_ok=True)
     return env
 
 
 # ---------------------------------------------------------------- the build plan
 
+
 @pytest.fixture(scope="module")
 def dockerfile() -> str:
     if importlib.util.find_spec("repo2docker") is None:
         pytest.skip("jupyter-repo2docker is not installed (it is in requirements-dev.txt)")
-    result = subprocess.run([sys.executable, "-m", "repo2docker", "--no-build", "--no-run", "--debug",
-                             "--user-id", "1000", "--user-name", "jovyan", str(ROOT)],
-                            capture_output=True, text=True, timeout=120, cwd=tempfile.gettempdir())
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "repo2docker",
+            "--no-build",
+            "--no-run",
+            "--debug",
+            "--user-id",
+            "1000",
+            "--user-name",
+            "jovyan",
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tempfile.gettempdir(),
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout + result.stderr
 
@@ -122,18 +151,22 @@ def test_binder_scripts_are_executable_bash():
 
 # ---------------------------------------------------------------- the build and a session
 
+
 @pytest.fixture(scope="module")
 def built_home(tmp_path_factory) -> Path:
     """HOME after binder/postBuild, run from the repository root as repo2docker does. Offline
     here, the prefetch script copies the encodings from the cache this machine already has."""
     source = source_cache()
     if source is None:
-        pytest.skip("no tiktoken encodings on this machine to copy (set TIKTOKEN_CACHE_DIR to a "
-                    "folder that has them, or run once with internet)")
+        pytest.skip(
+            "no tiktoken encodings on this machine to copy (set TIKTOKEN_CACHE_DIR to a "
+            "folder that has them, or run once with internet)"
+        )
     home = tmp_path_factory.mktemp("binder-home")
     env = session_env(home, TIKTOKEN_CACHE_DIR=str(source), **BLOCKED)
-    result = subprocess.run(["bash", str(BINDER / "postBuild")], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        ["bash", str(BINDER / "postBuild")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"copied from {source}" in result.stdout
     return home
@@ -146,8 +179,14 @@ def test_postbuild_stores_the_encodings_under_tiktokens_names(built_home):
 
 
 def test_start_sets_the_cache_for_every_session(built_home):
-    result = subprocess.run([str(BINDER / "start"), "env"], env=session_env(built_home),
-                            capture_output=True, text=True, timeout=30, check=True)
+    result = subprocess.run(
+        [str(BINDER / "start"), "env"],
+        env=session_env(built_home),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
     assert f"TIKTOKEN_CACHE_DIR={built_home / '.tiktoken-cache'}" in result.stdout.splitlines()
 
 
@@ -166,16 +205,33 @@ def test_a_session_counts_tokens_without_network(built_home):
     env = session_env(built_home, **BLOCKED)
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "COURSE_OFFLINE"):
         env.pop(name, None)
-    result = subprocess.run([str(BINDER / "start"), sys.executable, "-c", code], env=env, cwd=built_home,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(BINDER / "start"), sys.executable, "-c", code],
+        env=env,
+        cwd=built_home,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("ok")
 
 
 def test_prefetch_without_network_or_source_says_what_to_do(tmp_path):
     env = session_env(tmp_path, **BLOCKED)
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "prefetch_encodings.py"), str(tmp_path / "cache"),
-                             "--encoding", "p50k_base"], env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "prefetch_encodings.py"),
+            str(tmp_path / "cache"),
+            "--encoding",
+            "p50k_base",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert "Run this while online, or pass --from" in result.stderr
     assert "Traceback" not in result.stderr

@@ -63,8 +63,10 @@ def test_a_temperature_without_reasoning_effort_none_is_refused_and_rolled_back(
 
 def test_send_keeps_and_sends_the_whole_history(api, conv):
     first = conv.send("My name is Alice")
-    assert api.requests[-1]["messages"] == [{"role": "system", "content": SYSTEM},
-                                            {"role": "user", "content": "My name is Alice"}]
+    assert api.requests[-1]["messages"] == [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": "My name is Alice"},
+    ]
     second = conv.send("What's my name?")
     assert api.requests[-1]["messages"] == [
         {"role": "system", "content": SYSTEM},
@@ -77,7 +79,8 @@ def test_send_keeps_and_sends_the_whole_history(api, conv):
     assert conv.turns == 2
     # one usage per call, each for the history sent in that call
     assert [u.prompt_tokens for u in conv.usages] == [
-        count_message_tokens(body["messages"], conv.model) for body in api.requests]
+        count_message_tokens(body["messages"], conv.model) for body in api.requests
+    ]
 
 
 def test_params_apply_to_every_call_and_can_be_overridden(api, conv):
@@ -130,6 +133,7 @@ def test_interrupt_raised_by_the_chunk_source_rolls_back(api, conv, monkeypatch)
                 if i == 3:
                     raise KeyboardInterrupt  # Ctrl-C while the SDK waits for the next chunk
                 yield chunk
+
         return chunks()
 
     monkeypatch.setattr(conv.client.chat.completions, "create", create_then_interrupt)
@@ -177,7 +181,9 @@ def test_api_error_mid_stream_rolls_back_and_keeps_the_partial_text(api, conv):
     # The next turn sends a consistent history, without the lost one.
     conv.send("Tell me about tokens")
     assert [m["content"] for m in api.requests[-1]["messages"] if m["role"] == "user"] == [
-        "Hello", "Tell me about tokens"]
+        "Hello",
+        "Tell me about tokens",
+    ]
 
 
 def test_failed_send_rolls_back(api, conv):
@@ -214,16 +220,18 @@ def test_reset_keeps_the_system_prompt(conv):
 def run_loop(conv, lines, **kwargs):
     """Run chat_loop on scripted input; return everything it showed, as a terminal would."""
     printed = []
-    chat_loop(conv, input_fn=scripted(lines, echo=lambda typed: printed.append(typed + "\n")),
-              print_fn=lambda *args, end="\n", flush=False: printed.append(" ".join(map(str, args)) + end),
-              **kwargs)
+    chat_loop(
+        conv,
+        input_fn=scripted(lines, echo=lambda typed: printed.append(typed + "\n")),
+        print_fn=lambda *args, end="\n", flush=False: printed.append(" ".join(map(str, args)) + end),
+        **kwargs,
+    )
     return "".join(printed)
 
 
 @pytest.mark.parametrize("stream", [True, False])
 def test_chat_loop_runs_a_scripted_chat_until_exit(conv, stream):
-    output = run_loop(conv, ["Hello", "", "My name is Alice", "What's my name?", "exit", "not read"],
-                      stream=stream)
+    output = run_loop(conv, ["Hello", "", "My name is Alice", "What's my name?", "exit", "not read"], stream=stream)
     replies = [m["content"] for m in conv.messages if m["role"] == "assistant"]
     assert len(replies) == conv.turns == 3  # the blank line was skipped
     for reply in replies:
@@ -253,11 +261,14 @@ def test_chat_loop_accepts_the_korean_exit_word(conv):
     assert conv.turns == 1
 
 
-@pytest.mark.parametrize("stream,failure,error_class", [
-    (True, "invalid_api_key", "AuthenticationError (401)"),
-    (False, "invalid_api_key", "AuthenticationError (401)"),
-    (True, "stream_error", "APIError"),
-])
+@pytest.mark.parametrize(
+    "stream,failure,error_class",
+    [
+        (True, "invalid_api_key", "AuthenticationError (401)"),
+        (False, "invalid_api_key", "AuthenticationError (401)"),
+        (True, "stream_error", "APIError"),
+    ],
+)
 def test_chat_loop_survives_an_api_error(api, conv, stream, failure, error_class):
     api.fail_next(failure)
     output = run_loop(conv, [LONG, "Tell me about tokens", "exit"], stream=stream)
@@ -299,8 +310,11 @@ def test_scripted_types_lines_then_raises_eof():
 
 def test_describe_error_gives_class_status_and_hint(api):
     client = offline_client(api, max_retries=0)
-    for kind, expected in [("invalid_api_key", "AuthenticationError (401):"), ("rate_limit", "RateLimitError (429):"),
-                           ("server_error", "InternalServerError (500):")]:
+    for kind, expected in [
+        ("invalid_api_key", "AuthenticationError (401):"),
+        ("rate_limit", "RateLimitError (429):"),
+        ("server_error", "InternalServerError (500):"),
+    ]:
         api.fail_next(kind)
         with pytest.raises(openai.APIStatusError) as info:
             client.chat.completions.create(model=DEFAULT_MODEL, messages=[{"role": "user", "content": "hi"}])
@@ -314,9 +328,15 @@ def test_describe_error_gives_class_status_and_hint(api):
 
 def test_describe_error_gives_no_wait_advice_for_a_spent_quota():
     error = openai.RateLimitError(
-        "Error code: 429 - quota", response=httpx2.Response(429, request=httpx2.Request("POST", "https://x")),
-        body={"message": "Course spend cap reached: raise COURSE_SPEND_CAP_USD.", "type": "insufficient_quota",
-              "param": None, "code": "insufficient_quota"})
+        "Error code: 429 - quota",
+        response=httpx2.Response(429, request=httpx2.Request("POST", "https://x")),
+        body={
+            "message": "Course spend cap reached: raise COURSE_SPEND_CAP_USD.",
+            "type": "insufficient_quota",
+            "param": None,
+            "code": "insufficient_quota",
+        },
+    )
     line = describe_error(error)
     assert line == "RateLimitError (429): Course spend cap reached: raise COURSE_SPEND_CAP_USD."
 
@@ -327,8 +347,13 @@ BASE_URL = "http://127.0.0.1:9/v1"  # never contacted: a MockTransport answers
 
 
 def chunk_line(delta, finish=None, index=0):
-    data = {"id": "chatcmpl-x", "object": "chat.completion.chunk", "created": 1, "model": DEFAULT_MODEL,
-            "choices": [{"index": index, "delta": delta, "finish_reason": finish}]}
+    data = {
+        "id": "chatcmpl-x",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": DEFAULT_MODEL,
+        "choices": [{"index": index, "delta": delta, "finish_reason": finish}],
+    }
     return f"data: {json.dumps(data)}\n\n"
 
 
@@ -337,15 +362,23 @@ def sse(*events):
 
 
 def completion(message, finish="stop"):
-    return httpx2.Response(200, json={"id": "chatcmpl-x", "object": "chat.completion", "created": 1,
-                                      "model": DEFAULT_MODEL, "choices": [
-                                          {"index": 0, "finish_reason": finish, "message": message}]})
+    return httpx2.Response(
+        200,
+        json={
+            "id": "chatcmpl-x",
+            "object": "chat.completion",
+            "created": 1,
+            "model": DEFAULT_MODEL,
+            "choices": [{"index": 0, "finish_reason": finish, "message": message}],
+        },
+    )
 
 
 def dropped_stream():
     def body():
         yield chunk_line({"content": "Half a rep"}).encode()
         raise httpx2.RemoteProtocolError("peer closed connection without sending complete message body")
+
     return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=body())
 
 
@@ -357,29 +390,39 @@ BAD = {
     "no choices key": lambda: httpx2.Response(200, json={"detail": "Not Found"}),
     "empty choices": lambda: httpx2.Response(200, json={"object": "chat.completion", "choices": []}),
     "null content": lambda: completion({"role": "assistant", "content": None}),
-    "tool call": lambda: completion({"role": "assistant", "content": None, "tool_calls": [
-        {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}, "tool_calls"),
+    "tool call": lambda: completion(
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+        },
+        "tool_calls",
+    ),
     "sse not json": lambda: sse(chunk_line({"content": "Hel"}), "data: {not json\n\n"),
-    "sse error event": lambda: sse(chunk_line({"content": "Hel"}),
-                                   'event: error\ndata: {"error": {"message": "The server is overloaded."}}\n\n'),
+    "sse error event": lambda: sse(
+        chunk_line({"content": "Hel"}), 'event: error\ndata: {"error": {"message": "The server is overloaded."}}\n\n'
+    ),
     "sse not a chunk": lambda: sse('data: {"message": "overloaded"}\n\n'),
     "sse dropped": dropped_stream,
     "sse cut": lambda: sse(chunk_line({"role": "assistant", "content": ""}), chunk_line({"content": "Half"})),
     "sse empty": lambda: sse("data: [DONE]\n\n"),
-    "sse no text": lambda: sse(chunk_line({"role": "assistant", "content": ""}), chunk_line({}, "stop"),
-                               "data: [DONE]\n\n"),
+    "sse no text": lambda: sse(
+        chunk_line({"role": "assistant", "content": ""}), chunk_line({}, "stop"), "data: [DONE]\n\n"
+    ),
 }
 
 
 def mock_client(api, bad=BAD, before=None):
     """A real SDK client whose requests the offline model answers, except a user message
     named in ``bad``: that one gets the bad answer."""
+
     def handle(request):
         if before:
             before(request)
         body = json.loads(request.content)
         text = body["messages"][-1]["content"]
         return bad[text]() if text in bad else api.handle(request)
+
     http = openai.DefaultHttpx2Client(transport=httpx2.MockTransport(handle))
     return openai.OpenAI(api_key="sk-test", base_url=BASE_URL, http_client=http, max_retries=0)
 
@@ -404,10 +447,16 @@ def test_a_web_page_instead_of_a_completion_rolls_back_and_says_what_to_check(mc
     assert mconv.messages == before and len(mconv.interrupted) == 2
 
 
-@pytest.mark.parametrize("kind,says", [
-    ("not json", "not a chat completion"), ("no choices key", "without `choices`"),
-    ("empty choices", "no choices"), ("null content", "reply was empty"), ("tool call", "does not run tools"),
-])
+@pytest.mark.parametrize(
+    "kind,says",
+    [
+        ("not json", "not a chat completion"),
+        ("no choices key", "without `choices`"),
+        ("empty choices", "no choices"),
+        ("null content", "reply was empty"),
+        ("tool call", "does not run tools"),
+    ],
+)
 def test_a_malformed_reply_is_refused_and_rolled_back(mconv, kind, says):
     before = snapshot(mconv)
     with pytest.raises(ChatError, match=re.escape(says)):
@@ -419,13 +468,15 @@ def test_a_malformed_reply_is_refused_and_rolled_back(mconv, kind, says):
 
 def test_every_broken_stream_rolls_back_with_a_clear_error(mconv, api):
     before = snapshot(mconv)
-    expected = {"sse not json": (ChatError, "not a chat completion"),
-                "sse error event": (openai.APIError, "overloaded"),
-                "sse not a chunk": (ChatError, "not a chat completion chunk"),
-                "sse dropped": (openai.APIConnectionError, "Connection error"),
-                "sse cut": (ChatError, "ended before the reply was finished"),
-                "sse empty": (ChatError, "without a single chunk"),
-                "sse no text": (ChatError, "reply was empty")}
+    expected = {
+        "sse not json": (ChatError, "not a chat completion"),
+        "sse error event": (openai.APIError, "overloaded"),
+        "sse not a chunk": (ChatError, "not a chat completion chunk"),
+        "sse dropped": (openai.APIConnectionError, "Connection error"),
+        "sse cut": (ChatError, "ended before the reply was finished"),
+        "sse empty": (ChatError, "without a single chunk"),
+        "sse no text": (ChatError, "reply was empty"),
+    }
     for kind, (error_class, says) in expected.items():
         with pytest.raises(error_class, match=says):
             list(mconv.stream(kind))
@@ -435,7 +486,9 @@ def test_every_broken_stream_rolls_back_with_a_clear_error(mconv, api):
     assert partial["sse dropped"] == "Half a rep" and partial["sse cut"] == "Half"
     list(mconv.stream("Tell me about tokens"))
     assert [m["content"] for m in api.requests[-1]["messages"] if m["role"] == "user"] == [
-        "Hello", "Tell me about tokens"]
+        "Hello",
+        "Tell me about tokens",
+    ]
 
 
 @pytest.mark.parametrize("streamed", [False, True])
@@ -453,26 +506,46 @@ def test_a_reply_cut_before_any_text_is_not_kept_but_its_usage_is(api, conv, str
 
 
 def test_a_refusal_is_the_reply(api):
-    conv = Conversation(mock_client(api, bad={"Do it": lambda: completion(
-        {"role": "assistant", "content": None, "refusal": "I can't help with that."})}))
+    conv = Conversation(
+        mock_client(
+            api,
+            bad={
+                "Do it": lambda: completion(
+                    {"role": "assistant", "content": None, "refusal": "I can't help with that."}
+                )
+            },
+        )
+    )
     assert conv.send("Do it") == "I can't help with that."
     assert conv.messages[-1] == {"role": "assistant", "content": "I can't help with that."}
 
 
 def test_stream_keeps_only_the_first_choice(api):
-    two = sse(chunk_line({"role": "assistant", "content": ""}), chunk_line({"content": "One"}),
-              chunk_line({"content": "Two"}, index=1), chunk_line({"content": " one"}),
-              chunk_line({}, "stop"), chunk_line({}, "stop", index=1), "data: [DONE]\n\n")
+    two = sse(
+        chunk_line({"role": "assistant", "content": ""}),
+        chunk_line({"content": "One"}),
+        chunk_line({"content": "Two"}, index=1),
+        chunk_line({"content": " one"}),
+        chunk_line({}, "stop"),
+        chunk_line({}, "stop", index=1),
+        "data: [DONE]\n\n",
+    )
     conv = Conversation(mock_client(api, bad={"Hi": lambda: two}))
     assert list(conv.stream("Hi")) == ["One", " one"]
     assert conv.messages[-1] == {"role": "assistant", "content": "One one"}
 
 
-@pytest.mark.parametrize("params,says", [
-    ({"stream": True}, "conversation.stream"), ({"stream": False}, "conversation.stream"),
-    ({"n": 2}, "one reply per turn"), ({"stream_options": {"include_usage": True}}, "usage"),
-    ({"model": "gpt-5.4-mini"}, "model="), ({"messages": []}, "own history"),
-])
+@pytest.mark.parametrize(
+    "params,says",
+    [
+        ({"stream": True}, "conversation.stream"),
+        ({"stream": False}, "conversation.stream"),
+        ({"n": 2}, "one reply per turn"),
+        ({"stream_options": {"include_usage": True}}, "usage"),
+        ({"model": "gpt-5.4-mini"}, "model="),
+        ({"messages": []}, "own history"),
+    ],
+)
 def test_params_that_would_break_the_history_are_refused(api, params, says):
     with pytest.raises(ValueError, match=re.escape(says)):
         Conversation(offline_client(api), params=params)
@@ -489,6 +562,7 @@ def test_params_that_would_break_the_history_are_refused(api, params, says):
 
 # ---------------------------------------------------------------- a stream left open
 
+
 @pytest.mark.parametrize("ending", ["close", "garbage"])
 def test_a_stream_left_open_never_touches_a_later_turn(api, conv, ending):
     conv.send("Hello")
@@ -498,7 +572,9 @@ def test_a_stream_left_open_never_touches_a_later_turn(api, conv, ending):
     after = snapshot(conv)
     assert [m["content"] for m in after if m["role"] == "user"] == ["Hello", "Tell me about tokens"]
     assert [m["content"] for m in api.requests[-1]["messages"] if m["role"] == "user"] == [
-        "Hello", "Tell me about tokens"]  # the open turn was not sent as history either
+        "Hello",
+        "Tell me about tokens",
+    ]  # the open turn was not sent as history either
     assert after[-1] == {"role": "assistant", "content": reply}
     if ending == "close":
         stream.close()
@@ -535,6 +611,7 @@ def test_a_reply_for_a_history_that_was_reset_is_not_kept(conv):
 
 # ---------------------------------------------------------------- threads
 
+
 def test_two_threads_take_turns_one_after_the_other(api):
     first_sent, release, seen = threading.Event(), threading.Event(), []
 
@@ -543,6 +620,7 @@ def test_two_threads_take_turns_one_after_the_other(api):
         if not first_sent.is_set():
             first_sent.set()
             assert release.wait(10), "the test never released the first request"
+
     conv = Conversation(mock_client(api, before=hold_the_first), params=dict(STEADY))
     errors = []
 
@@ -551,6 +629,7 @@ def test_two_threads_take_turns_one_after_the_other(api):
             conv.send(text)
         except BaseException as error:  # shown by the assertion below
             errors.append(error)
+
     one = threading.Thread(target=ask, args=("My name is Alice",))
     one.start()
     assert first_sent.wait(10)
@@ -573,6 +652,7 @@ def test_a_stream_left_open_by_a_finished_thread_does_not_block_others(conv):
         stream = conv.stream(LONG)
         next(stream)
         leaked.append(stream)  # still referenced: never closed
+
     leaked = []
     worker = threading.Thread(target=start_and_leave)
     worker.start()
@@ -584,9 +664,18 @@ def test_a_stream_left_open_by_a_finished_thread_does_not_block_others(conv):
 
 # ---------------------------------------------------------------- the chat loop
 
+
 def test_chat_loop_survives_every_broken_stream_with_one_line_each(mconv):
-    kinds = ["sse not json", "sse error event", "sse not a chunk", "sse dropped", "sse cut", "sse empty",
-             "sse no text", "portal"]
+    kinds = [
+        "sse not json",
+        "sse error event",
+        "sse not a chunk",
+        "sse dropped",
+        "sse cut",
+        "sse empty",
+        "sse no text",
+        "portal",
+    ]
     output = run_loop(mconv, [*kinds, "What's my name?", "exit"])
     errors = [line for line in output.splitlines() if line.startswith("[error]")]
     assert len(errors) == len(kinds)

@@ -332,7 +332,9 @@ def test_the_hub_case_both_in_the_environment_is_used(home, monkeypatch):
 def test_an_environment_url_never_gets_the_dotenv_key(home, monkeypatch):
     monkeypatch.setenv("OPENAI_BASE_URL", "https://llm.example.org/v1")
     path = dotenv(home, OPENAI_API_KEY=KEY)
-    with pytest.raises(KeySourceError, match="from the environment variable OPENAI_BASE_URL, but the key comes from") as info:
+    with pytest.raises(
+        KeySourceError, match="from the environment variable OPENAI_BASE_URL, but the key comes from"
+    ) as info:
         get_client(quiet=True)
     assert path in str(info.value)
 

@@ -49,8 +49,7 @@ class FakeOpenAI:
         self.api = OfflineAPI(seed=0)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def base_url(self) -> str:
@@ -69,9 +68,15 @@ class FakeOpenAI:
         self.requests.append((method, path))
         given = headers.get("authorization", "").removeprefix("Bearer ").strip()
         if given != self.key:
-            error = {"error": {"message": f"Incorrect API key provided: {given}. You can find your API key at "
-                               "https://platform.openai.com/account/api-keys.", "type": "invalid_request_error",
-                               "param": None, "code": "invalid_api_key"}}
+            error = {
+                "error": {
+                    "message": f"Incorrect API key provided: {given}. You can find your API key at "
+                    "https://platform.openai.com/account/api-keys.",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "invalid_api_key",
+                }
+            }
             return 401, {"content-type": "application/json"}, json.dumps(error).encode()
         if method == "GET" and path.rstrip("/").endswith("/models") and self.models is not None:
             data = [{"id": name, "object": "model", "created": 0, "owned_by": "test"} for name in self.models]
@@ -138,8 +143,14 @@ def test_offline_says_so_and_how_to_use_the_real_api():
     assert code == 0, text
     assert "offline: COURSE_OFFLINE is set" in text and "unset COURSE_OFFLINE" in text
     assert "ready offline" in text
-    for check in ("Python 3.", "packages: openai", "tiktoken encodings o200k_base, cl100k_base",
-                  "base URL", "spend cap", "facts are from"):
+    for check in (
+        "Python 3.",
+        "packages: openai",
+        "tiktoken encodings o200k_base, cl100k_base",
+        "base URL",
+        "spend cap",
+        "facts are from",
+    ):
         assert check in text
     assert len(text.splitlines()) <= 12  # readable in ten seconds
     assert all(len(line) < 260 for line in text.splitlines())
@@ -182,15 +193,27 @@ def test_course_models_the_key_cannot_use(real_api):
 
 
 def run_doctor(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "tools" / "doctor.py"), *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=60, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "doctor.py"), *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        encoding="utf-8",
+    )
 
 
 def test_a_rejected_key_exits_1_with_one_readable_line(real_api):
     with FakeOpenAI() as server:
         env = {k: v for k, v in os.environ.items() if k != "COURSE_OFFLINE"}
-        env.update(OPENAI_API_KEY=WRONG_KEY, OPENAI_BASE_URL=server.base_url, COURSE_IGNORE_DOTENV="1",
-                   NO_PROXY="127.0.0.1", PYTHONIOENCODING="utf-8")
+        env.update(
+            OPENAI_API_KEY=WRONG_KEY,
+            OPENAI_BASE_URL=server.base_url,
+            COURSE_IGNORE_DOTENV="1",
+            NO_PROXY="127.0.0.1",
+            PYTHONIOENCODING="utf-8",
+        )
         done = run_doctor("--today", "2026-12-01", "--timeout", "5", env=env)
     text = done.stdout + done.stderr
     assert done.returncode == 1, text
@@ -229,9 +252,17 @@ def test_the_today_option_reaches_the_date_checks():
 
 
 def test_missing_encodings_fail_with_the_fix(tmp_path):
-    env = dict(os.environ, TIKTOKEN_CACHE_DIR=str(tmp_path), PYTHONIOENCODING="utf-8",
-               HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9",
-               https_proxy="http://127.0.0.1:9", http_proxy="http://127.0.0.1:9", NO_PROXY="", no_proxy="")
+    env = dict(
+        os.environ,
+        TIKTOKEN_CACHE_DIR=str(tmp_path),
+        PYTHONIOENCODING="utf-8",
+        HTTPS_PROXY="http://127.0.0.1:9",
+        HTTP_PROXY="http://127.0.0.1:9",
+        https_proxy="http://127.0.0.1:9",
+        http_proxy="http://127.0.0.1:9",
+        NO_PROXY="",
+        no_proxy="",
+    )
     done = run_doctor("--timeout", "10", env=env)
     assert done.returncode == 1, done.stdout + done.stderr
     line = next(line for line in done.stdout.splitlines() if "tiktoken encoding" in line)
@@ -250,5 +281,7 @@ def test_course_py_doctor_runs_the_doctor_in_the_courses_venv(monkeypatch):
     monkeypatch.setattr(course, "setup", lambda requirements: calls.append(("setup", requirements)) or "PY")
     monkeypatch.setattr(course, "run", lambda *args: calls.append(("run", *args)))
     assert course.main(["doctor", "--today", "2027-03-20"]) == 0
-    assert calls == [("setup", "requirements.txt"),
-                     ("run", "PY", course.ROOT / "tools" / "doctor.py", "--today", "2027-03-20")]
+    assert calls == [
+        ("setup", "requirements.txt"),
+        ("run", "PY", course.ROOT / "tools" / "doctor.py", "--today", "2027-03-20"),
+    ]

@@ -35,8 +35,9 @@ def schema():
         pytest.skip(f"the official OpenAPI spec is not at {SPEC}")
     spec = json.loads(SPEC.read_text(encoding="utf-8"))
     # Only the two operations; components stay whole for their $refs.
-    spec["paths"] = {path: {m: op for m, op in spec["paths"][path].items() if m in methods}
-                     for path, methods in PATHS.items()}
+    spec["paths"] = {
+        path: {m: op for m, op in spec["paths"][path].items() if m in methods} for path, methods in PATHS.items()
+    }
     loaded = schemathesis.openapi.from_dict(spec)
     loaded.app = app(OfflineAPI(seed=0))
     return loaded
@@ -52,8 +53,9 @@ def aimed(case, index: int):
 def run(operation, mode: GenerationMode, deadline: float) -> int:
     seen = []
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck)
+    )
     @given(case=operation.as_strategy(generation_mode=mode))
     def one(case):
         if time.monotonic() > deadline:

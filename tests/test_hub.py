@@ -70,20 +70,28 @@ MAX_LEARNER_MB = 1200
 
 def find_proxy() -> str | None:
     """configurable-http-proxy: $CONFIGURABLE_HTTP_PROXY, .ci/node (what .ci/run installs), or PATH."""
-    candidates = [os.environ.get("CONFIGURABLE_HTTP_PROXY"),
-                  str(ROOT / ".ci" / "node" / "node_modules" / ".bin" / "configurable-http-proxy"),
-                  shutil.which("configurable-http-proxy")]
+    candidates = [
+        os.environ.get("CONFIGURABLE_HTTP_PROXY"),
+        str(ROOT / ".ci" / "node" / "node_modules" / ".bin" / "configurable-http-proxy"),
+        shutil.which("configurable-http-proxy"),
+    ]
     return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
 
 
 NODE = shutil.which("node")
 PROXY = find_proxy()
 pytestmark = [
-    pytest.mark.skipif(NODE is None, reason="node is not installed: configurable-http-proxy, JupyterHub's "
-                       "proxy, needs Node.js (Debian/Ubuntu: apt-get install nodejs npm)"),
-    pytest.mark.skipif(PROXY is None, reason="configurable-http-proxy not found: install it with "
-                       "`npm install --prefix .ci/node configurable-http-proxy` (as .ci/run does), or set "
-                       "CONFIGURABLE_HTTP_PROXY to its path"),
+    pytest.mark.skipif(
+        NODE is None,
+        reason="node is not installed: configurable-http-proxy, JupyterHub's "
+        "proxy, needs Node.js (Debian/Ubuntu: apt-get install nodejs npm)",
+    ),
+    pytest.mark.skipif(
+        PROXY is None,
+        reason="configurable-http-proxy not found: install it with "
+        "`npm install --prefix .ci/node configurable-http-proxy` (as .ci/run does), or set "
+        "CONFIGURABLE_HTTP_PROXY to its path",
+    ),
 ]
 
 
@@ -99,28 +107,43 @@ hub_link = load_hub_link()
 
 # ---------------------------------------------------------------- the link itself (no hub needed)
 
+
 def test_link_has_nbgitpullers_form():
-    link = hub_link.make_link("hub.example.org/hub/", "https://github.com/org/course", "main",
-                              "notebooks/03_streaming.ipynb")
+    link = hub_link.make_link(
+        "hub.example.org/hub/", "https://github.com/org/course", "main", "notebooks/03_streaming.ipynb"
+    )
     parts = urlsplit(link)
     assert (parts.scheme, parts.netloc, parts.path) == ("https", "hub.example.org", "/hub/user-redirect/git-pull")
     assert "/" not in parts.query and ":" not in parts.query  # every value encoded
-    assert parse_qs(parts.query) == {"repo": ["https://github.com/org/course"], "branch": ["main"],
-                                     "urlpath": ["lab/tree/course/notebooks/03_streaming.ipynb"]}
+    assert parse_qs(parts.query) == {
+        "repo": ["https://github.com/org/course"],
+        "branch": ["main"],
+        "urlpath": ["lab/tree/course/notebooks/03_streaming.ipynb"],
+    }
 
 
 def test_link_command_defaults_to_the_course_repository():
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "hub_link.py"), "--hub", "https://hub.example.org",
-                             "--app", "notebook"], capture_output=True, text=True, timeout=30, check=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "hub_link.py"), "--hub", "https://hub.example.org", "--app", "notebook"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
     query = parse_qs(urlsplit(result.stdout.strip()).query)
     assert query["repo"] == [hub_link.course_homepage()] and hub_link.course_homepage().startswith("https://")
     assert query["urlpath"] == [f"notebooks/{hub_link.clone_folder(hub_link.course_homepage())}/{LESSON_00}"]
-    bad = subprocess.run([sys.executable, str(ROOT / "tools" / "hub_link.py"), "--hub", "ftp://hub"],
-                         capture_output=True, text=True, timeout=30)
+    bad = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "hub_link.py"), "--hub", "ftp://hub"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert bad.returncode == 2 and "not a hub address" in bad.stderr and "Traceback" not in bad.stderr
 
 
 # ---------------------------------------------------------------- the single-user environment from binder/
+
 
 def requirement_names(path: Path) -> set[str]:
     """Package names a requirements file installs, following -r includes."""
@@ -141,14 +164,17 @@ def test_the_hub_image_from_binder_has_what_the_room_needs():
     binder = ROOT / "binder"
     names = requirement_names(binder / "requirements.txt")
     assert {"jupyterlab", "tiktoken", "ipywidgets"} <= names
-    assert "nbgitpuller" in names, ("binder/requirements.txt must install nbgitpuller: the hub's link "
-                                    "(python3 course.py hub-link) needs it in the single-user image")
+    assert "nbgitpuller" in names, (
+        "binder/requirements.txt must install nbgitpuller: the hub's link "
+        "(python3 course.py hub-link) needs it in the single-user image"
+    )
     stored = re.search(r'prefetch_encodings\.py "([^"]+)"', (binder / "postBuild").read_text())
     used = re.search(r'TIKTOKEN_CACHE_DIR="([^"]+)"', (binder / "start").read_text())
     assert stored and used and stored.group(1) == used.group(1), "postBuild and start must agree on the cache"
 
 
 # ---------------------------------------------------------------- a real hub
+
 
 @dataclass
 class Hub:
@@ -185,8 +211,9 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), NoRedirect)  # never through a proxy
 
 
-def call(url: str, token: str, method: str = "GET", body: dict | None = None,
-         timeout: float = 10) -> tuple[int, dict[str, str], bytes]:
+def call(
+    url: str, token: str, method: str = "GET", body: dict | None = None, timeout: float = 10
+) -> tuple[int, dict[str, str], bytes]:
     """One HTTP request with a token; (status, headers, body), redirects not followed."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method, headers={"Authorization": f"token {token}"})
@@ -219,8 +246,17 @@ def wait(predicate, timeout: float, what: str, hub: Hub | None = None, step: flo
 def snapshot_repository(target: Path) -> None:
     """A git repository at ``target`` holding the course's working tree as one commit on main:
     what the test checks is what is on disk now, committed or not."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, check=True, timeout=30).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+            timeout=30,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = ROOT / name
         if "node_modules" in Path(name).parts or not source.is_file():
@@ -260,8 +296,10 @@ def stop_everything(process: subprocess.Popen, extra: list[psutil.Process]) -> N
 def hub() -> Iterator[Hub]:
     for module in ("jupyterhub", "nbgitpuller"):
         if importlib.util.find_spec(module) is None:
-            pytest.fail(f"{module} is not installed: install the test tools with "
-                        "`.venv/bin/pip install -r requirements-dev.txt`")
+            pytest.fail(
+                f"{module} is not installed: install the test tools with "
+                "`.venv/bin/pip install -r requirements-dev.txt`"
+            )
     tmp = Path(tempfile.mkdtemp(prefix="course-hub-"))
     process = None
     log_file = None
@@ -272,10 +310,15 @@ def hub() -> Iterator[Hub]:
         snapshot_repository(served)
         (tmp / "state").mkdir()
         settings = {
-            "port": free_port(), "hub_port": free_port(), "proxy_api_port": free_port(),
-            "proxy": PROXY, "singleuser": str(BIN / "jupyterhub-singleuser"),
-            "state_dir": str(tmp / "state"), "homes": str(tmp / "home"),
-            "learners": list(LEARNERS), "admin_token": secrets.token_hex(32),
+            "port": free_port(),
+            "hub_port": free_port(),
+            "proxy_api_port": free_port(),
+            "proxy": PROXY,
+            "singleuser": str(BIN / "jupyterhub-singleuser"),
+            "state_dir": str(tmp / "state"),
+            "homes": str(tmp / "home"),
+            "learners": list(LEARNERS),
+            "admin_token": secrets.token_hex(32),
             "learner_keys": {name: f"sk-room-{name}-{secrets.token_hex(12)}" for name in LEARNERS},
             "tiktoken_cache": os.environ.get("TIKTOKEN_CACHE_DIR", ""),
         }
@@ -285,11 +328,24 @@ def hub() -> Iterator[Hub]:
         env.update(COURSE_HUB_SETTINGS=str(settings_file), PATH=os.pathsep.join([str(BIN), env.get("PATH", "")]))
         log = tmp / "hub.log"
         log_file = log.open("wb")
-        process = subprocess.Popen([str(BIN / "jupyterhub"), "-f", str(HUB_CONFIG)], cwd=tmp / "state", env=env,
-                                   stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   start_new_session=True)
-        hub = Hub(f"http://127.0.0.1:{settings['port']}", settings["admin_token"], process, tmp / "home",
-                  served.as_uri(), settings["learner_keys"], log)
+        process = subprocess.Popen(
+            [str(BIN / "jupyterhub"), "-f", str(HUB_CONFIG)],
+            cwd=tmp / "state",
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        hub = Hub(
+            f"http://127.0.0.1:{settings['port']}",
+            settings["admin_token"],
+            process,
+            tmp / "home",
+            served.as_uri(),
+            settings["learner_keys"],
+            log,
+        )
 
         def answers() -> bool:
             if process.poll() is not None:
@@ -301,10 +357,15 @@ def hub() -> Iterator[Hub]:
         for name in LEARNERS:
             api(hub, "POST", f"users/{name}/server")
         for name in LEARNERS:
-            wait(lambda name=name: (api(hub, "GET", f"users/{name}")["servers"].get("") or {}).get("ready"),
-                 START_TIMEOUT, f"{name}'s server did not start", hub)
-            hub.tokens[name] = api(hub, "POST", f"users/{name}/tokens",
-                                   {"note": "course test", "expires_in": 900})["token"]
+            wait(
+                lambda name=name: (api(hub, "GET", f"users/{name}")["servers"].get("") or {}).get("ready"),
+                START_TIMEOUT,
+                f"{name}'s server did not start",
+                hub,
+            )
+            hub.tokens[name] = api(hub, "POST", f"users/{name}/tokens", {"note": "course test", "expires_in": 900})[
+                "token"
+            ]
         servers.extend(p for p in psutil.Process(process.pid).children(recursive=True))
         yield hub
     finally:
@@ -329,6 +390,7 @@ def server_process(hub: Hub, name: str) -> psutil.Process:
 
 # ---------------------------------------------------------------- following the link
 
+
 class Browser:
     """A learner's browser, minus the rendering: cookies, redirects followed and remembered."""
 
@@ -342,8 +404,9 @@ class Browser:
                 return super().redirect_request(req, fp, code, msg, headers, newurl)
 
         self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), Remember,
-                                                  urllib.request.HTTPCookieProcessor(self.jar))
+        self.opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), Remember, urllib.request.HTTPCookieProcessor(self.jar)
+        )
 
     def open(self, url: str, form: dict | None = None, timeout: float = 30):
         data = urlencode(form).encode() if form is not None else None
@@ -359,8 +422,9 @@ def log_in(hub: Hub, name: str) -> Browser:
     browser = Browser()
     with browser.open(f"{hub.url}/hub/login") as page:
         assert page.status == 200
-    with browser.open(f"{hub.url}/hub/login", {"username": name, "password": "any",
-                                               "_xsrf": browser.cookie("_xsrf")}) as page:
+    with browser.open(
+        f"{hub.url}/hub/login", {"username": name, "password": "any", "_xsrf": browser.cookie("_xsrf")}
+    ) as page:
         assert page.status == 200 and urlsplit(page.url).path.startswith(("/hub/", f"/user/{name}/"))
     return browser
 
@@ -381,8 +445,10 @@ def follow_link(hub: Hub, name: str) -> str:
     assert data["repo"] == hub.repo_url and data["targetpath"] == REPO_NAME and data["branch"] == "main"
 
     # nbgitpuller's script: GET git-pull/api with the same values, read its event stream.
-    query = urlencode({"_xsrf": data["xsrf"], "repo": data["repo"], "targetpath": data["targetpath"],
-                       "branch": data["branch"]}, quote_via=quote)
+    query = urlencode(
+        {"_xsrf": data["xsrf"], "repo": data["repo"], "targetpath": data["targetpath"], "branch": data["branch"]},
+        quote_via=quote,
+    )
     events = []
     with browser.open(f"{hub.url}/user/{name}/git-pull/api?{query}", timeout=60) as stream:
         for line in stream:
@@ -399,6 +465,7 @@ def follow_link(hub: Hub, name: str) -> str:
 
 
 # ---------------------------------------------------------------- running a lesson in a learner's server
+
 
 def sanitizers() -> list[tuple[re.Pattern, str]]:
     """tests/nbval_sanitize.cfg, as nbval applies it."""
@@ -446,13 +513,31 @@ async def run_cells(ws_url: str, token: str, sources: list[str]) -> list[list[di
     try:
         for source in sources:
             msg_id = uuid.uuid4().hex
-            await connection.write_message(json.dumps({
-                "header": {"msg_id": msg_id, "msg_type": "execute_request", "session": session,
-                           "username": "learner", "version": "5.3"},
-                "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-                "content": {"code": source, "silent": False, "store_history": True, "user_expressions": {},
-                            "allow_stdin": False, "stop_on_error": True},
-            }))
+            await connection.write_message(
+                json.dumps(
+                    {
+                        "header": {
+                            "msg_id": msg_id,
+                            "msg_type": "execute_request",
+                            "session": session,
+                            "username": "learner",
+                            "version": "5.3",
+                        },
+                        "parent_header": {},
+                        "metadata": {},
+                        "channel": "shell",
+                        "buffers": [],
+                        "content": {
+                            "code": source,
+                            "silent": False,
+                            "store_history": True,
+                            "user_expressions": {},
+                            "allow_stdin": False,
+                            "stop_on_error": True,
+                        },
+                    }
+                )
+            )
             outputs, idle, replied = [], False, False
             while not (idle and replied):
                 raw = await asyncio.wait_for(connection.read_message(), CELL_TIMEOUT)
@@ -477,9 +562,13 @@ async def run_cells(ws_url: str, token: str, sources: list[str]) -> list[list[di
 
 def start_kernel(hub: Hub, name: str, notebook: str) -> str:
     """A session for ``notebook`` in the learner's server, as JupyterLab makes when it opens it."""
-    status, _, data = call(f"{hub.url}/user/{name}/api/sessions", hub.tokens[name], "POST",
-                           {"path": notebook, "type": "notebook", "name": Path(notebook).name,
-                            "kernel": {"name": "python3"}}, timeout=30)
+    status, _, data = call(
+        f"{hub.url}/user/{name}/api/sessions",
+        hub.tokens[name],
+        "POST",
+        {"path": notebook, "type": "notebook", "name": Path(notebook).name, "kernel": {"name": "python3"}},
+        timeout=30,
+    )
     assert status == 201, f"no kernel for {notebook}: HTTP {status} {data[:300]!r}"
     return json.loads(data)["kernel"]["id"]
 
@@ -498,9 +587,16 @@ def run_lesson(hub: Hub, name: str, notebook: str, extra: list[str] = ()) -> tup
 def save_run(name: str, notebook: str, cells: list[dict], outputs: list[list[dict]]) -> None:
     """The cells as they ran in the learner's server, for a look after a failure (artifacts/hub/)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    ran = [{"cell_type": "code", "source": c["source"], "metadata": {}, "execution_count": None,
-            "outputs": [{k: v for k, v in o.items() if k != "transient"} for o in out]}
-           for c, out in zip(cells, outputs, strict=True)]
+    ran = [
+        {
+            "cell_type": "code",
+            "source": c["source"],
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [{k: v for k, v in o.items() if k != "transient"} for o in out],
+        }
+        for c, out in zip(cells, outputs, strict=True)
+    ]
     nb = {"cells": ran, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     (ARTIFACTS / f"{Path(notebook).stem}.{name}.ipynb").write_text(json.dumps(nb, indent=1), encoding="utf-8")
 
@@ -511,10 +607,12 @@ def kernel_view(outputs: list[dict]) -> dict:
     return json.loads(text.strip().splitlines()[-1])
 
 
-PROBE = ("import json, os\n"
-         "print(json.dumps({'cwd': os.getcwd(), 'offline': os.environ.get('COURSE_OFFLINE'),\n"
-         "                  'key': os.environ.get('OPENAI_API_KEY'),\n"
-         "                  'env': ' '.join(f'{k}={v}' for k, v in os.environ.items())}))")
+PROBE = (
+    "import json, os\n"
+    "print(json.dumps({'cwd': os.getcwd(), 'offline': os.environ.get('COURSE_OFFLINE'),\n"
+    "                  'key': os.environ.get('OPENAI_API_KEY'),\n"
+    "                  'env': ' '.join(f'{k}={v}' for k, v in os.environ.items())}))"
+)
 
 
 def test_two_learners_pull_the_course_and_run_lesson_00(hub: Hub):
@@ -524,8 +622,9 @@ def test_two_learners_pull_the_course_and_run_lesson_00(hub: Hub):
         assert follow_link(hub, name) == f"lab/tree/{REPO_NAME}/{LESSON_00}"
         copy = hub.homes / name / REPO_NAME
         assert (copy / LESSON_00).is_file() and (copy / "helpers" / "__init__.py").is_file()
-        remote = subprocess.run(["git", "remote", "get-url", "origin"], cwd=copy, capture_output=True, text=True,
-                                timeout=10, check=True).stdout.strip()
+        remote = subprocess.run(
+            ["git", "remote", "get-url", "origin"], cwd=copy, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
         assert remote == hub.repo_url
         copies[name] = copy
     assert len({c.resolve() for c in copies.values()}) == len(LEARNERS)  # each learner has their own copy
@@ -559,8 +658,10 @@ def test_two_learners_pull_the_course_and_run_lesson_00(hub: Hub):
             elif "real = get_client(offline=False)" in source:
                 assert "No real client" not in shown and "error" not in [kind for kind, _ in comparable(got)], shown
             elif comparable(got) != comparable(cell["outputs"]):
-                differences.append(f"{name}, cell {source[:60]!r}:\n  stored:  {comparable(cell['outputs'])}"
-                                   f"\n  hub run: {comparable(got)}")
+                differences.append(
+                    f"{name}, cell {source[:60]!r}:\n  stored:  {comparable(cell['outputs'])}"
+                    f"\n  hub run: {comparable(got)}"
+                )
         save_run(name, LESSON_00, lesson["cells"], outputs)
 
     # Each learner's token opens their own server only.
@@ -621,11 +722,13 @@ def test_one_learner_runs_every_lesson_within_the_stated_resources(hub: Hub):
     kernels = tree(server)[1:]
     mb = 2**20
     figures = {
-        "lessons_s": timings, "wall_s": round(time.monotonic() - started, 1),
+        "lessons_s": timings,
+        "wall_s": round(time.monotonic() - started, 1),
         "cpu_s": round(sum(sum(p.cpu_times()[:2]) for p in tree(server)) - cpu_before, 1),
         "server_uss_mb_at_start": round(server_start_uss / mb),
         "kernel_uss_mb": [round(memory(k)[1] / mb) for k in kernels],
-        "peak_uss_mb": round(peak["uss"] / mb), "peak_rss_mb": round(peak["rss"] / mb),
+        "peak_uss_mb": round(peak["uss"] / mb),
+        "peak_rss_mb": round(peak["rss"] / mb),
         "cpus_on_this_machine": os.cpu_count(),
     }
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -637,22 +740,32 @@ def test_one_learner_runs_every_lesson_within_the_stated_resources(hub: Hub):
 
 def test_servers_and_hub_stop_cleanly(hub: Hub):
     servers = {name: tree(server_process(hub, name)) for name in LEARNERS}
-    proxy = [p for p in psutil.Process(hub.process.pid).children() if "configurable-http-proxy" in " ".join(
-        p.cmdline()) or "node" in p.name()]
+    proxy = [
+        p
+        for p in psutil.Process(hub.process.pid).children()
+        if "configurable-http-proxy" in " ".join(p.cmdline()) or "node" in p.name()
+    ]
     assert proxy, "the hub's proxy process was not found"
     for name in LEARNERS:
         api(hub, "DELETE", f"users/{name}/server")
     for name in LEARNERS:
-        wait(lambda name=name: not api(hub, "GET", f"users/{name}")["servers"], 30,
-             f"{name}'s server did not stop", hub)
+        wait(
+            lambda name=name: not api(hub, "GET", f"users/{name}")["servers"], 30, f"{name}'s server did not stop", hub
+        )
         # The server and every kernel it started are gone.
-        wait(lambda name=name: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in servers[name]),
-             15, f"{name}'s server or kernels still run")
+        wait(
+            lambda name=name: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in servers[name]),
+            15,
+            f"{name}'s server or kernels still run",
+        )
     hub.process.send_signal(signal.SIGTERM)
     try:
         code = hub.process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         pytest.fail(f"JupyterHub did not stop within 30 s of SIGTERM:\n{hub.log_tail()}")
     assert code in (0, -signal.SIGTERM, 128 + signal.SIGTERM), f"JupyterHub exited with {code}:\n{hub.log_tail()}"
-    wait(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in proxy), 10,
-         "the proxy did not stop with the hub")
+    wait(
+        lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in proxy),
+        10,
+        "the proxy did not stop with the hub",
+    )

@@ -34,23 +34,32 @@ def result(*mime: str):
 
 
 STORED_REPLY = "reply: [offline] A token is a piece of text.\nfinish_reason: stop\ntotal tokens: 31\n"
-LIVE_REPLY = ("reply: A token is a chunk of text, often part of a word,\nthat the model reads and writes.\n"
-              "finish_reason: stop\ntotal tokens: 58\n")
+LIVE_REPLY = (
+    "reply: A token is a chunk of text, often part of a word,\nthat the model reads and writes.\n"
+    "finish_reason: stop\ntotal tokens: 58\n"
+)
 
 
 def test_same_shape_with_other_wording_passes():
     assert live_check.compare_outputs([stdout(STORED_REPLY)], [stdout(LIVE_REPLY)]) == []
     assert live_check.compare_outputs([stdout("[offline] Hi!\n")], [stdout("Hello! Nice to meet you.\n")]) == []
-    assert live_check.compare_outputs([error("BadRequestError", "offline words")],
-                                      [error("BadRequestError", "the API's words")]) == []
-    assert live_check.compare_outputs([result("text/plain", "text/markdown")],
-                                      [result("text/markdown", "text/plain")]) == []
+    assert (
+        live_check.compare_outputs(
+            [error("BadRequestError", "offline words")], [error("BadRequestError", "the API's words")]
+        )
+        == []
+    )
+    assert (
+        live_check.compare_outputs([result("text/plain", "text/markdown")], [result("text/markdown", "text/plain")])
+        == []
+    )
     assert live_check.compare_outputs([], []) == []
 
 
 def test_an_error_where_the_stored_run_printed_fails():
     problems = live_check.compare_outputs(
-        [stdout(STORED_REPLY)], [error("NotFoundError", "Error code: 404 - The model `o4-mini` has been deprecated")])
+        [stdout(STORED_REPLY)], [error("NotFoundError", "Error code: 404 - The model `o4-mini` has been deprecated")]
+    )
     assert len(problems) == 1
     assert "[stdout] stored, [error NotFoundError] live" in problems[0]
     assert "has been deprecated" in problems[0]
@@ -61,8 +70,9 @@ def test_an_error_where_the_stored_run_printed_fails():
 def test_a_missing_or_extra_output_fails():
     assert live_check.compare_outputs([stdout("a\n"), result("text/plain")], [stdout("a\n")])
     assert live_check.compare_outputs([stdout("a\n")], [])
-    warned = live_check.compare_outputs([stdout("a\n")], [stdout("a\n"), new_output("stream", name="stderr",
-                                                                                    text="SpendWarning: x\n")])
+    warned = live_check.compare_outputs(
+        [stdout("a\n")], [stdout("a\n"), new_output("stream", name="stderr", text="SpendWarning: x\n")]
+    )
     assert warned and "SpendWarning" in warned[0]
 
 
@@ -75,8 +85,9 @@ def test_text_outline_labels_lines_and_emptiness():
 
 
 def test_compare_notebooks_names_the_cell():
-    stored = new_notebook(cells=[new_markdown_cell("# Title"), new_code_cell("# a comment\nprint(1)"),
-                                 new_code_cell("ask()")])
+    stored = new_notebook(
+        cells=[new_markdown_cell("# Title"), new_code_cell("# a comment\nprint(1)"), new_code_cell("ask()")]
+    )
     live = nbformat.reads(nbformat.writes(stored), as_version=4)
     stored.cells[1].outputs = [stdout("1\n")]
     stored.cells[2].outputs = [stdout("reply: x\n")]
@@ -104,10 +115,12 @@ def test_course_py_test_live_runs_the_live_check_and_leaves_other_args_to_pytest
     monkeypatch.setattr(course, "run", lambda *args: calls.append(("run", *args)))
     assert course.main(["test", "--live", "--cap", "0.10", "03"]) == 0
     assert course.main(["test", "-q", "tests/test_chat.py"]) == 0
-    assert calls == [("setup", "requirements-dev.txt"),
-                     ("run", "PY", course.ROOT / "tools" / "live_check.py", "--cap", "0.10", "03"),
-                     ("setup", "requirements-dev.txt"),
-                     ("run", "PY", "-m", "pytest", "-q", "tests/test_chat.py")]
+    assert calls == [
+        ("setup", "requirements-dev.txt"),
+        ("run", "PY", course.ROOT / "tools" / "live_check.py", "--cap", "0.10", "03"),
+        ("setup", "requirements-dev.txt"),
+        ("run", "PY", "-m", "pytest", "-q", "tests/test_chat.py"),
+    ]
 
 
 def tiny_lesson(path: Path) -> bytes:
@@ -115,23 +128,35 @@ def tiny_lesson(path: Path) -> bytes:
     output does not match what a live run prints (a model that is gone)."""
     cells = [
         new_markdown_cell("# A tiny lesson"),
-        new_code_cell("from helpers import DEFAULT_MODEL, get_client\n\nclient = get_client()",
-                      outputs=[stdout("Offline mode: no OPENAI_API_KEY found, so replies come from the course's "
-                                      "offline model.\n")]),
-        new_code_cell('reply = client.chat.completions.create(\n    model=DEFAULT_MODEL,\n'
-                      '    messages=[{"role": "user", "content": "What is a token?"}],\n)\n'
-                      'print("reply:", reply.choices[0].message.content)\n'
-                      'print("finish_reason:", reply.choices[0].finish_reason)\n'
-                      'print("total tokens:", reply.usage.total_tokens)',
-                      outputs=[stdout("reply: A token is a piece of text the model reads.\nfinish_reason: stop\n"
-                                      "total tokens: 40\n")]),
-        new_code_cell('old = client.chat.completions.create(model="o4-mini", messages=[{"role": "user", '
-                      '"content": "Hi"}])\nprint("reply:", old.choices[0].message.content)',
-                      outputs=[stdout("reply: Hello!\n")]),
+        new_code_cell(
+            "from helpers import DEFAULT_MODEL, get_client\n\nclient = get_client()",
+            outputs=[
+                stdout("Offline mode: no OPENAI_API_KEY found, so replies come from the course's offline model.\n")
+            ],
+        ),
+        new_code_cell(
+            "reply = client.chat.completions.create(\n    model=DEFAULT_MODEL,\n"
+            '    messages=[{"role": "user", "content": "What is a token?"}],\n)\n'
+            'print("reply:", reply.choices[0].message.content)\n'
+            'print("finish_reason:", reply.choices[0].finish_reason)\n'
+            'print("total tokens:", reply.usage.total_tokens)',
+            outputs=[
+                stdout("reply: A token is a piece of text the model reads.\nfinish_reason: stop\ntotal tokens: 40\n")
+            ],
+        ),
+        new_code_cell(
+            'old = client.chat.completions.create(model="o4-mini", messages=[{"role": "user", '
+            '"content": "Hi"}])\nprint("reply:", old.choices[0].message.content)',
+            outputs=[stdout("reply: Hello!\n")],
+        ),
         new_code_cell('print("no API call here")', outputs=[stdout("no API call here\n")]),
     ]
-    nbformat.write(new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "language": "python",
-                                                                      "display_name": "Python 3"}}), path)
+    nbformat.write(
+        new_notebook(
+            cells=cells, metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}}
+        ),
+        path,
+    )
     return path.read_bytes()
 
 
@@ -140,18 +165,30 @@ def test_a_live_run_against_an_openai_compatible_server(tmp_path):
     before = tiny_lesson(lesson)
     with FakeOpenAI() as server:
         env = {k: v for k, v in os.environ.items() if k != "COURSE_OFFLINE"}
-        env.update(OPENAI_API_KEY=GOOD_KEY, OPENAI_BASE_URL=server.base_url, COURSE_IGNORE_DOTENV="1",
-                   NO_PROXY="127.0.0.1", no_proxy="127.0.0.1", PYTHONIOENCODING="utf-8")
-        done = subprocess.run([sys.executable, str(ROOT / "tools" / "live_check.py"), str(lesson),
-                               "--cap", "0.20", "--timeout", "30"], env=env, cwd=ROOT, capture_output=True,
-                              text=True, timeout=120, encoding="utf-8")
+        env.update(
+            OPENAI_API_KEY=GOOD_KEY,
+            OPENAI_BASE_URL=server.base_url,
+            COURSE_IGNORE_DOTENV="1",
+            NO_PROXY="127.0.0.1",
+            no_proxy="127.0.0.1",
+            PYTHONIOENCODING="utf-8",
+        )
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "tools" / "live_check.py"), str(lesson), "--cap", "0.20", "--timeout", "30"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            encoding="utf-8",
+        )
     text = done.stdout + done.stderr
     assert done.returncode == 1, text
     assert f"against the server at {server.base_url}" in text
     assert "1 of 4 code cells differ" in text
     differences = [line for line in text.splitlines() if line.startswith("  cell ")]
     assert len(differences) == 1, text
-    assert differences[0].startswith("  cell 4 `old = client.chat.completions.create(model=\"o4-mini\"")
+    assert differences[0].startswith('  cell 4 `old = client.chat.completions.create(model="o4-mini"')
     assert "[error NotFoundError] live" in differences[0] and "deprecated" in differences[0]
     assert "Spent about $0.0" in text and "of the $0.2000 cap" in text
     assert GOOD_KEY not in text

@@ -82,8 +82,11 @@ def test_every_row_is_dated_sourced_and_consistent(name):
     rules = m.rules
     assert all(e in EFFORTS for e in rules.efforts)
     assert (rules.default_effort in rules.efforts) if rules.reasoning else rules.default_effort is None
-    assert rules.sampling in ("always", "effort_none", "never") and rules.tools in ("yes", "effort_none",
-                                                                                      "responses_only")
+    assert rules.sampling in ("always", "effort_none", "never") and rules.tools in (
+        "yes",
+        "effort_none",
+        "responses_only",
+    )
     assert (rules.sampling == "effort_none") == (rules.reasoning and "none" in rules.efforts)
     assert (rules.sampling == "always") == (not rules.reasoning)
 
@@ -135,12 +138,15 @@ def test_lessons_call_only_models_served_until_the_horizon(path):
     assert not bad, f"{path.name} calls models shut down before {HORIZON}: {sorted(bad)}"
 
 
-@pytest.mark.parametrize("snapshot,family", [
-    ("gpt-4o-mini-2024-07-18", "gpt-4o-mini"),  # longest prefix wins: not gpt-4o
-    ("gpt-5.4-mini-2026-03-17", "gpt-5.4-mini"),
-    ("gpt-5-nano-2025-08-07", "gpt-5-nano"),
-    ("gpt-6-luna-2026-09-22", "gpt-6-luna"),
-])
+@pytest.mark.parametrize(
+    "snapshot,family",
+    [
+        ("gpt-4o-mini-2024-07-18", "gpt-4o-mini"),  # longest prefix wins: not gpt-4o
+        ("gpt-5.4-mini-2026-03-17", "gpt-5.4-mini"),
+        ("gpt-5-nano-2025-08-07", "gpt-5-nano"),
+        ("gpt-6-luna-2026-09-22", "gpt-6-luna"),
+    ],
+)
 def test_dated_snapshot_maps_to_its_family(snapshot, family):
     assert model_info(snapshot) is MODELS[family]
 

@@ -79,6 +79,7 @@ def headings(nb) -> list[str]:
 
 # ---------------------------------------------------------------- the checks
 
+
 def execution_problems(nb) -> list[str]:
     """Every non-empty code cell ran, in order, numbered 1..N, without an error output."""
     problems = []
@@ -93,8 +94,10 @@ def execution_problems(nb) -> list[str]:
             if output.get("output_type") == "error":
                 problems.append(f"cell {i} has an error output: {output.get('ename')}: {output.get('evalue')}")
     if not problems and counts != list(range(1, len(counts) + 1)):
-        problems.append(f"execution counts are {counts}, expected 1..{len(counts)} in cell order "
-                        "(restart the kernel and run all, or use tools/run_notebooks.py)")
+        problems.append(
+            f"execution counts are {counts}, expected 1..{len(counts)} in cell order "
+            "(restart the kernel and run all, or use tools/run_notebooks.py)"
+        )
     return problems
 
 
@@ -117,8 +120,10 @@ def skip_problems(nb) -> list[str]:
         comments = comment_lines(cell.source)
         for comment in comments:
             if SKIP_MARKER in comment and comment != SKIP_MARKER:
-                problems.append(f"cell {i}: nbval ignores {comment!r}; put '# {SKIP_MARKER}' alone on its line "
-                                "and the reason on the next")
+                problems.append(
+                    f"cell {i}: nbval ignores {comment!r}; put '# {SKIP_MARKER}' alone on its line "
+                    "and the reason on the next"
+                )
             for marker in FORBIDDEN_MARKERS:
                 if marker in comment:
                     problems.append(f"cell {i} uses {marker}: outputs must be deterministic and errors caught")
@@ -131,14 +136,20 @@ def skip_problems(nb) -> list[str]:
 
 def getpass_problems(nb) -> list[str]:
     """getpass only in skipped cells: a test run must never prompt."""
-    return [f"cell {i} calls getpass but runs under the tests" for i, cell in code_cells(nb)
-            if "getpass(" in cell.source and not is_skipped(cell)]
+    return [
+        f"cell {i} calls getpass but runs under the tests"
+        for i, cell in code_cells(nb)
+        if "getpass(" in cell.source and not is_skipped(cell)
+    ]
 
 
 def import_problems(nb) -> list[str]:
     """Notebooks import nothing from the project but helpers (so they run in Colab)."""
-    return [f"cell {i} imports project code other than helpers: {m.group(0).strip()}"
-            for i, cell in code_cells(nb) for m in PROJECT_IMPORT.finditer(cell.source)]
+    return [
+        f"cell {i} imports project code other than helpers: {m.group(0).strip()}"
+        for i, cell in code_cells(nb)
+        for m in PROJECT_IMPORT.finditer(cell.source)
+    ]
 
 
 def offline_output_problems(nb) -> list[str]:
@@ -247,8 +258,9 @@ def math_problems(nb) -> list[str]:
             markdown = output.get("data", {}).get("text/markdown")
             if markdown:
                 texts.append("".join(markdown) if isinstance(markdown, list) else markdown)
-        problems += [f"cell {i}: dollars render as math in: {para!r} (write \\$)"
-                     for text in texts for para in math_pairs(text)]
+        problems += [
+            f"cell {i}: dollars render as math in: {para!r} (write \\$)" for text in texts for para in math_pairs(text)
+        ]
     return problems
 
 
@@ -319,8 +331,17 @@ def test_math_check_catches_price_tables_and_leaves_escaped_and_code_dollars():
     assert not math_pairs("costs \\$2 in and \\$8 out")
     assert not math_pairs("`$HOME` and `$PATH`, or ```\n$ a\n$ b\n```")
     assert not math_pairs("one $5 here\n\nand one $6 there")  # separate paragraphs
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
-        "display_data", data={"text/markdown": "| a | $1 | $2 |", "text/plain": "<Markdown>"})])])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                outputs=[
+                    nbformat.v4.new_output(
+                        "display_data", data={"text/markdown": "| a | $1 | $2 |", "text/plain": "<Markdown>"}
+                    )
+                ]
+            )
+        ]
+    )
     assert math_problems(nb)
 
 
@@ -331,14 +352,23 @@ def test_lesson_has_learn_recap_and_exercises(path):
 
 # ---------------------------------------------------------------- the checks can fail
 
+
 def sample(*cells, first=None):
     """A small well-formed lesson, with extra cells appended."""
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-    header = first or (f"# 01 · Sample\n\n[![Open In Colab]({BADGE_IMAGE})]({COLAB}notebooks/01_sample.ipynb)\n\n"
-                       "**What you will learn**\n\n- something")
-    body = [new_markdown_cell(header), new_code_cell(INSTALL_CELL), new_code_cell("x = 1"),
-            new_markdown_cell("## Recap\n\n- x"), new_markdown_cell("## Exercises\n\n- y"), *cells]
+    header = first or (
+        f"# 01 · Sample\n\n[![Open In Colab]({BADGE_IMAGE})]({COLAB}notebooks/01_sample.ipynb)\n\n"
+        "**What you will learn**\n\n- something"
+    )
+    body = [
+        new_markdown_cell(header),
+        new_code_cell(INSTALL_CELL),
+        new_code_cell("x = 1"),
+        new_markdown_cell("## Recap\n\n- x"),
+        new_markdown_cell("## Exercises\n\n- y"),
+        *cells,
+    ]
     n = 0
     for cell in body:
         if cell.cell_type == "code" and cell.source.strip():
@@ -428,8 +458,7 @@ def test_lesson_check_catches_missing_sections():
 
 
 def test_naming_check():
-    ok = [NOTEBOOKS / "00_setup.ipynb", NOTEBOOKS / "01_basic_call.ipynb",
-          SOLUTIONS / "01_basic_call_solutions.ipynb"]
+    ok = [NOTEBOOKS / "00_setup.ipynb", NOTEBOOKS / "01_basic_call.ipynb", SOLUTIONS / "01_basic_call_solutions.ipynb"]
     assert naming_problems(ok) == []
     assert naming_problems([NOTEBOOKS / "00_setup.ipynb", NOTEBOOKS / "02_chat.ipynb"]) != []  # gap
     assert naming_problems([NOTEBOOKS / "00_setup.ipynb", NOTEBOOKS / "00_again.ipynb"]) != []  # duplicate

@@ -29,8 +29,10 @@ RETIRED = [name for name, m in MODELS.items() if m.retired]
 
 USER = [{"role": "user", "content": "Tell me about tokens"}]
 LONG_EN = [{"role": "user", "content": "Give me a long answer please"}]
-LONG_KO = [{"role": "system", "content": "너는 친절한 튜터야."},
-           {"role": "user", "content": "스트리밍 테스트를 위해 길게 답해 줘"}]
+LONG_KO = [
+    {"role": "system", "content": "너는 친절한 튜터야."},
+    {"role": "user", "content": "스트리밍 테스트를 위해 길게 답해 줘"},
+]
 
 
 def sse_data(raw: bytes) -> list[str]:
@@ -98,16 +100,21 @@ def text_of(stream) -> str:
 
 # ---------------------------------------------------------------- raw bodies
 
-@pytest.mark.parametrize("body", [
-    {"model": DEFAULT_MODEL, "messages": USER},
-    {"model": DEFAULT_MODEL, "messages": USER, "n": 3, "temperature": 1.2, **NO_REASONING},
-    {"model": DEFAULT_MODEL, "messages": LONG_KO, "max_completion_tokens": 7, **NO_REASONING},
-    {"model": "gpt-4o", "messages": LONG_KO, "max_tokens": 7},  # the older limit, on a non-reasoning model
-    {"model": DEFAULT_MODEL, "messages": USER, "stop": ["chunk", "text"], **NO_REASONING},
-    {"model": "gpt-6-astra", "messages": USER, "reasoning_effort": "high", "verbosity": "low"},
-    {"model": DEFAULT_MODEL, "messages": USER, "max_completion_tokens": 20},  # all reasoning
-    {"model": DEFAULT_MODEL, "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]},
-], ids=["plain", "n3", "length", "length-max-tokens", "stop", "reasoning", "reasoning-cut", "content-parts"])
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"model": DEFAULT_MODEL, "messages": USER},
+        {"model": DEFAULT_MODEL, "messages": USER, "n": 3, "temperature": 1.2, **NO_REASONING},
+        {"model": DEFAULT_MODEL, "messages": LONG_KO, "max_completion_tokens": 7, **NO_REASONING},
+        {"model": "gpt-4o", "messages": LONG_KO, "max_tokens": 7},  # the older limit, on a non-reasoning model
+        {"model": DEFAULT_MODEL, "messages": USER, "stop": ["chunk", "text"], **NO_REASONING},
+        {"model": "gpt-6-astra", "messages": USER, "reasoning_effort": "high", "verbosity": "low"},
+        {"model": DEFAULT_MODEL, "messages": USER, "max_completion_tokens": 20},  # all reasoning
+        {"model": DEFAULT_MODEL, "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]},
+    ],
+    ids=["plain", "n3", "length", "length-max-tokens", "stop", "reasoning", "reasoning-cut", "content-parts"],
+)
 def test_response_bodies_conform(body):
     response = post(body)
     assert response.status_code == 200
@@ -116,13 +123,23 @@ def test_response_bodies_conform(body):
     validate(body, REQUEST)
 
 
-@pytest.mark.parametrize("body", [
-    {"model": DEFAULT_MODEL, "messages": LONG_KO, "stream": True},
-    {"model": DEFAULT_MODEL, "messages": USER, "stream": True, "n": 2, "stream_options": {"include_usage": True}},
-    {"model": DEFAULT_MODEL, "messages": LONG_EN, "stream": True, "max_completion_tokens": 9, **NO_REASONING,
-     "stream_options": {"include_usage": True}},
-    {"model": "gpt-6-astra", "messages": USER, "stream": True, "stream_options": {"include_usage": True}},
-], ids=["plain", "n2-usage", "length-usage", "reasoning-usage"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"model": DEFAULT_MODEL, "messages": LONG_KO, "stream": True},
+        {"model": DEFAULT_MODEL, "messages": USER, "stream": True, "n": 2, "stream_options": {"include_usage": True}},
+        {
+            "model": DEFAULT_MODEL,
+            "messages": LONG_EN,
+            "stream": True,
+            "max_completion_tokens": 9,
+            **NO_REASONING,
+            "stream_options": {"include_usage": True},
+        },
+        {"model": "gpt-6-astra", "messages": USER, "stream": True, "stream_options": {"include_usage": True}},
+    ],
+    ids=["plain", "n2-usage", "length-usage", "reasoning-usage"],
+)
 def test_stream_bodies_conform_and_have_the_real_shape(body):
     response = post(body)
     assert response.status_code == 200
@@ -145,20 +162,27 @@ def test_stream_bodies_conform_and_have_the_real_shape(body):
         assert mine[-1]["finish_reason"] in ("stop", "length") and mine[-1]["delta"] == {}
 
 
-@pytest.mark.parametrize("body,status,param,code", [
-    ({"model": DEFAULT_MODEL, "messages": []}, 400, "messages", "empty_array"),
-    ({"model": "nope", "messages": USER}, 404, None, "model_not_found"),
-    ({"model": "o4-mini", "messages": USER}, 404, None, "model_not_found"),  # retired
-    ({"model": DEFAULT_MODEL}, 400, "messages", "missing_required_parameter"),
-    ({"messages": USER}, 400, None, None),
-    ({"model": DEFAULT_MODEL, "messages": USER, "temprature": 0}, 400, None, None),
-    ({"model": DEFAULT_MODEL, "messages": "hi"}, 400, "messages", "invalid_type"),
-    ({"model": DEFAULT_MODEL, "messages": ["hi"]}, 400, "messages[0]", "invalid_type"),
-    ({"model": DEFAULT_MODEL, "messages": USER, "temperature": 0.5}, 400, "temperature", "unsupported_value"),
-    ({"model": DEFAULT_MODEL, "messages": USER, "reasoning_effort": "extreme"}, 400, "reasoning_effort",
-     "invalid_value"),
-    (["not", "an", "object"], 400, None, None),
-])
+@pytest.mark.parametrize(
+    "body,status,param,code",
+    [
+        ({"model": DEFAULT_MODEL, "messages": []}, 400, "messages", "empty_array"),
+        ({"model": "nope", "messages": USER}, 404, None, "model_not_found"),
+        ({"model": "o4-mini", "messages": USER}, 404, None, "model_not_found"),  # retired
+        ({"model": DEFAULT_MODEL}, 400, "messages", "missing_required_parameter"),
+        ({"messages": USER}, 400, None, None),
+        ({"model": DEFAULT_MODEL, "messages": USER, "temprature": 0}, 400, None, None),
+        ({"model": DEFAULT_MODEL, "messages": "hi"}, 400, "messages", "invalid_type"),
+        ({"model": DEFAULT_MODEL, "messages": ["hi"]}, 400, "messages[0]", "invalid_type"),
+        ({"model": DEFAULT_MODEL, "messages": USER, "temperature": 0.5}, 400, "temperature", "unsupported_value"),
+        (
+            {"model": DEFAULT_MODEL, "messages": USER, "reasoning_effort": "extreme"},
+            400,
+            "reasoning_effort",
+            "invalid_value",
+        ),
+        (["not", "an", "object"], 400, None, None),
+    ],
+)
 def test_raw_error_bodies_conform(body, status, param, code):
     response = post(body)
     assert response.status_code == status
@@ -181,8 +205,9 @@ def test_request_without_authorization_is_401():
 def test_unsupported_routes():
     api = OfflineAPI()
     for method, path, status in [("POST", "/v1/embeddings", 404), ("GET", "/v1/chat/completions", 405)]:
-        response = api.handle(httpx2.Request(method, "https://offline.test" + path,
-                                             headers={"authorization": "Bearer k"}))
+        response = api.handle(
+            httpx2.Request(method, "https://offline.test" + path, headers={"authorization": "Bearer k"})
+        )
         assert response.status_code == status
         validate(response.json(), ERROR)
 
@@ -196,12 +221,21 @@ def test_malformed_json_is_400():
 
 def test_requests_sent_by_the_sdk_conform(api, client):
     calls = [
-        dict(model=DEFAULT_MODEL, messages=USER, reasoning_effort="none", temperature=0, seed=1, n=2,
-             stop=["x", "y"]),
-        dict(model=DEFAULT_MODEL, messages=[{"role": "developer", "content": "Be brief."},
-                                            {"role": "user", "content": "hi", "name": "alice"}],
-             reasoning_effort="none", max_completion_tokens=50, top_p=0.5, presence_penalty=1,
-             frequency_penalty=-1, verbosity="low", user="u1"),
+        dict(model=DEFAULT_MODEL, messages=USER, reasoning_effort="none", temperature=0, seed=1, n=2, stop=["x", "y"]),
+        dict(
+            model=DEFAULT_MODEL,
+            messages=[
+                {"role": "developer", "content": "Be brief."},
+                {"role": "user", "content": "hi", "name": "alice"},
+            ],
+            reasoning_effort="none",
+            max_completion_tokens=50,
+            top_p=0.5,
+            presence_penalty=1,
+            frequency_penalty=-1,
+            verbosity="low",
+            user="u1",
+        ),
         dict(model="gpt-6-astra", messages=USER, max_completion_tokens=3_000, reasoning_effort="xhigh"),
         dict(model="gpt-4o", messages=USER, max_tokens=50, temperature=0.3),
         dict(model=DEFAULT_MODEL, messages=USER, stream=True, stream_options={"include_usage": True}),
@@ -218,28 +252,35 @@ def test_requests_sent_by_the_sdk_conform(api, client):
 
 # ---------------------------------------------------------------- validation through the SDK
 
-@pytest.mark.parametrize("params,param,code", [
-    (dict(messages=[]), "messages", "empty_array"),
-    (dict(messages=[{"role": "robot", "content": "hi"}]), "messages[0].role", "invalid_value"),
-    (dict(messages=[{"content": "hi"}]), "messages[0].role", "missing_required_parameter"),
-    (dict(messages=[*USER, {"role": "user"}]), "messages[1].content", "missing_required_parameter"),
-    (dict(messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]),
-     "messages[0].content[0]", "invalid_value"),
-    (dict(temperature=2.5), "temperature", "decimal_above_max_value"),
-    (dict(temperature=-0.1), "temperature", "decimal_below_min_value"),
-    (dict(temperature="hot"), "temperature", "invalid_type"),
-    (dict(top_p=1.5), "top_p", "decimal_above_max_value"),
-    (dict(n=0), "n", "integer_below_min_value"),
-    (dict(n=True), "n", "invalid_type"),  # a bool is not an integer, as in JSON
-    (dict(n=1.5), "n", "invalid_type"),
-    (dict(presence_penalty=3), "presence_penalty", "decimal_above_max_value"),
-    (dict(frequency_penalty=-3), "frequency_penalty", "decimal_below_min_value"),
-    (dict(max_tokens=0), "max_tokens", "integer_below_min_value"),
-    (dict(max_completion_tokens=128_001), "max_completion_tokens", "invalid_value"),  # above its output limit
-    (dict(stop=["a", "b", "c", "d", "e"]), "stop", "array_above_max_length"),
-    (dict(stop=[1]), "stop[0]", "invalid_type"),  # the spec's type, checked item by item
-    (dict(stream_options={"include_usage": True}), "stream_options", "invalid_value"),
-])
+
+@pytest.mark.parametrize(
+    "params,param,code",
+    [
+        (dict(messages=[]), "messages", "empty_array"),
+        (dict(messages=[{"role": "robot", "content": "hi"}]), "messages[0].role", "invalid_value"),
+        (dict(messages=[{"content": "hi"}]), "messages[0].role", "missing_required_parameter"),
+        (dict(messages=[*USER, {"role": "user"}]), "messages[1].content", "missing_required_parameter"),
+        (
+            dict(messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]),
+            "messages[0].content[0]",
+            "invalid_value",
+        ),
+        (dict(temperature=2.5), "temperature", "decimal_above_max_value"),
+        (dict(temperature=-0.1), "temperature", "decimal_below_min_value"),
+        (dict(temperature="hot"), "temperature", "invalid_type"),
+        (dict(top_p=1.5), "top_p", "decimal_above_max_value"),
+        (dict(n=0), "n", "integer_below_min_value"),
+        (dict(n=True), "n", "invalid_type"),  # a bool is not an integer, as in JSON
+        (dict(n=1.5), "n", "invalid_type"),
+        (dict(presence_penalty=3), "presence_penalty", "decimal_above_max_value"),
+        (dict(frequency_penalty=-3), "frequency_penalty", "decimal_below_min_value"),
+        (dict(max_tokens=0), "max_tokens", "integer_below_min_value"),
+        (dict(max_completion_tokens=128_001), "max_completion_tokens", "invalid_value"),  # above its output limit
+        (dict(stop=["a", "b", "c", "d", "e"]), "stop", "array_above_max_length"),
+        (dict(stop=[1]), "stop[0]", "invalid_type"),  # the spec's type, checked item by item
+        (dict(stream_options={"include_usage": True}), "stream_options", "invalid_value"),
+    ],
+)
 def test_invalid_parameters_raise_bad_request(client, params, param, code):
     # At reasoning_effort="none" every sampling parameter is allowed: only its value is wrong.
     params = {"model": DEFAULT_MODEL, "messages": USER, **NO_REASONING, **params}
@@ -307,8 +348,7 @@ def test_prompt_plus_max_tokens_beyond_the_context_window(client):
     for number in (window, prompt + limit, prompt, limit):
         assert str(number) in err.message
     # The same prompt with room for the reply is fine.
-    ok = client.chat.completions.create(model=DEFAULT_MODEL, messages=messages,
-                                        max_completion_tokens=window - prompt)
+    ok = client.chat.completions.create(model=DEFAULT_MODEL, messages=messages, max_completion_tokens=window - prompt)
     assert ok.usage.prompt_tokens == prompt
 
 
@@ -332,13 +372,15 @@ def test_reasoning_models_refuse_max_tokens_and_temperature(client, model):
         client.chat.completions.create(model=model, messages=USER, temperature=0.5)
     assert (info.value.param, info.value.code) == ("temperature", "unsupported_value")
     # What they do accept:
-    response = client.chat.completions.create(model=model, messages=USER, max_completion_tokens=2_000,
-                                              temperature=1)  # the default value is allowed
+    response = client.chat.completions.create(
+        model=model, messages=USER, max_completion_tokens=2_000, temperature=1
+    )  # the default value is allowed
     assert response.choices[0].message.content.startswith(MARKER)
 
 
-@pytest.mark.parametrize("params", [{"model": "gpt-4o"}, {"model": DEFAULT_MODEL, **NO_REASONING}],
-                         ids=["gpt-4o", "effort-none"])
+@pytest.mark.parametrize(
+    "params", [{"model": "gpt-4o"}, {"model": DEFAULT_MODEL, **NO_REASONING}], ids=["gpt-4o", "effort-none"]
+)
 def test_non_reasoning_model_accepts_max_completion_tokens(client, params):
     response = client.chat.completions.create(**params, messages=LONG_EN, max_completion_tokens=5)
     assert (response.choices[0].finish_reason, response.usage.completion_tokens) == ("length", 5)
@@ -346,6 +388,7 @@ def test_non_reasoning_model_accepts_max_completion_tokens(client, params):
 
 
 # ---------------------------------------------------------------- reasoning rules through the SDK
+
 
 def bad_request(client, **params) -> openai.BadRequestError:
     """The 400 the SDK raises for a request; fails the test if the request goes through."""
@@ -360,13 +403,17 @@ def test_reasoning_effort_outside_the_enum_is_invalid_value(client):
     for model in (DEFAULT_MODEL, "gpt-4o"):  # checked against the enum before the model's rules
         err = bad_request(client, model=model, reasoning_effort="extreme")
         assert (err.param, err.code) == ("reasoning_effort", "invalid_value")
-        assert err.body["message"] == ("Invalid value: 'extreme'. Supported values are: 'none', 'minimal', 'low', "
-                               "'medium', 'high', 'xhigh', and 'max'.")
+        assert err.body["message"] == (
+            "Invalid value: 'extreme'. Supported values are: 'none', 'minimal', 'low', "
+            "'medium', 'high', 'xhigh', and 'max'."
+        )
     assert EFFORTS == ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 
 
-@pytest.mark.parametrize("model,effort", [("gpt-6-astra", "none"), ("gpt-6.2-sol", "none"),
-                                          ("gpt-5.4-mini", "max"), (DEFAULT_MODEL, "minimal")])
+@pytest.mark.parametrize(
+    "model,effort",
+    [("gpt-6-astra", "none"), ("gpt-6.2-sol", "none"), ("gpt-5.4-mini", "max"), (DEFAULT_MODEL, "minimal")],
+)
 def test_an_effort_the_model_does_not_take_is_unsupported_value(client, model, effort):
     assert effort in EFFORTS and effort not in MODELS[model].rules.efforts
     err = bad_request(client, model=model, reasoning_effort=effort)
@@ -378,15 +425,22 @@ def test_an_effort_the_model_does_not_take_is_unsupported_value(client, model, e
         assert client.chat.completions.create(model=model, messages=USER, reasoning_effort=good).choices
 
 
-@pytest.mark.parametrize("name,value,code", [("temperature", 0.5, "unsupported_value"),
-                                              ("temperature", 0, "unsupported_value"),
-                                              ("top_p", 0.5, "unsupported_parameter")])
+@pytest.mark.parametrize(
+    "name,value,code",
+    [
+        ("temperature", 0.5, "unsupported_value"),
+        ("temperature", 0, "unsupported_value"),
+        ("top_p", 0.5, "unsupported_parameter"),
+    ],
+)
 def test_temperature_needs_reasoning_effort_none(client, name, value, code):
     err = bad_request(client, **{name: value})  # default effort: medium
     assert (err.param, err.code) == (name, code)
     if code == "unsupported_value":
-        assert err.body["message"] == (f"Unsupported value: '{name}' does not support {value} with this model. "
-                                       "Only the default (1) value is supported.")
+        assert err.body["message"] == (
+            f"Unsupported value: '{name}' does not support {value} with this model. "
+            "Only the default (1) value is supported."
+        )
     else:  # top_p is refused as a parameter (issue 11)
         assert err.body["message"] == f"Unsupported parameter: '{name}' is not supported with this model."
     for effort in ("low", "high"):
@@ -397,10 +451,19 @@ def test_temperature_needs_reasoning_effort_none(client, name, value, code):
     assert ask(client, **{name: 1}).choices  # the default value is always allowed
 
 
-@pytest.mark.parametrize("params", [{"stop": "chunk"}, {"stop": ["a", "b"]}, {"logprobs": True},
-                                    {"logprobs": True, "top_logprobs": 2}, {"presence_penalty": 0.5},
-                                    {"frequency_penalty": -0.5}, {"logit_bias": {"1734": 5}}],
-                         ids=lambda p: "+".join(p))
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"stop": "chunk"},
+        {"stop": ["a", "b"]},
+        {"logprobs": True},
+        {"logprobs": True, "top_logprobs": 2},
+        {"presence_penalty": 0.5},
+        {"frequency_penalty": -0.5},
+        {"logit_bias": {"1734": 5}},
+    ],
+    ids=lambda p: "+".join(p),
+)
 def test_stop_logprobs_and_penalties_need_reasoning_effort_none(client, params):
     err = bad_request(client, **params)
     name = next(iter(params))
@@ -489,6 +552,7 @@ def test_top_logprobs_zero_is_still_refused_at_the_default_effort(client):
 
 # ---------------------------------------------------------------- simulated failures
 
+
 def test_invalid_api_key_once(api, client):
     api.fail_next("invalid_api_key")
     with pytest.raises(openai.AuthenticationError) as info:
@@ -523,8 +587,9 @@ def test_rate_limit_without_retries_raises_with_retry_after(api, client):
 
 def test_simulate_header_gives_a_server_error(api, client):
     with pytest.raises(openai.InternalServerError) as info:
-        client.chat.completions.create(model=DEFAULT_MODEL, messages=USER,
-                                       extra_headers={"x-offline-simulate": "server_error"})
+        client.chat.completions.create(
+            model=DEFAULT_MODEL, messages=USER, extra_headers={"x-offline-simulate": "server_error"}
+        )
     assert info.value.status_code == 500 and info.value.type == "server_error"
     assert client.chat.completions.create(model=DEFAULT_MODEL, messages=USER).choices  # one request only
 
@@ -534,8 +599,9 @@ def test_stream_error_breaks_off_after_some_content(api, client):
     full = full.choices[0].message.content
     api.fail_next("stream_error")
     pieces = []
-    stream = client.chat.completions.create(model=DEFAULT_MODEL, messages=LONG_EN, temperature=0, stream=True,
-                                            **NO_REASONING)
+    stream = client.chat.completions.create(
+        model=DEFAULT_MODEL, messages=LONG_EN, temperature=0, stream=True, **NO_REASONING
+    )
     with pytest.raises(openai.APIError) as info:
         for chunk in stream:
             pieces.append(chunk.choices[0].delta.content or "")
@@ -548,8 +614,7 @@ def test_stream_error_breaks_off_after_some_content(api, client):
 def test_stream_error_without_any_text_still_fails(api, client):
     # A reasoning model whose limit is spent on thinking streams no text at all.
     api.fail_next("stream_error")
-    stream = client.chat.completions.create(model=DEFAULT_MODEL, messages=USER, max_completion_tokens=10,
-                                            stream=True)
+    stream = client.chat.completions.create(model=DEFAULT_MODEL, messages=USER, max_completion_tokens=10, stream=True)
     with pytest.raises(openai.APIError):
         list(stream)
     assert ask(client).choices  # the failure was used up by that stream
@@ -568,6 +633,7 @@ def test_unknown_simulated_failure_is_refused():
 
 # ---------------------------------------------------------------- models endpoint
 
+
 def test_models_list_and_retrieve(client):
     listed = [m.id for m in client.models.list()]
     assert listed == current_models()
@@ -579,6 +645,7 @@ def test_models_list_and_retrieve(client):
 
 
 # ---------------------------------------------------------------- behaviour
+
 
 def ask(client, messages=USER, model=DEFAULT_MODEL, **params):
     return client.chat.completions.create(model=model, messages=messages, **params)
@@ -638,7 +705,7 @@ def test_n_choices_have_their_indexes_and_all_count(client):
 
 def test_stop_cuts_before_the_stop_text(client):
     full = ask(client, temperature=0, **NO_REASONING).choices[0].message.content
-    assert "chunk" in full and "text" in full[full.index("chunk"):]
+    assert "chunk" in full and "text" in full[full.index("chunk") :]
     response = ask(client, temperature=0, stop=["text", "chunk"], **NO_REASONING)  # the earliest one wins
     content = response.choices[0].message.content
     assert content == full[: full.index("chunk")]
@@ -700,36 +767,45 @@ def test_reasoning_can_use_up_max_completion_tokens(client):
     assert response.usage.completion_tokens == response.usage.completion_tokens_details.reasoning_tokens == 10
 
 
-@pytest.mark.parametrize("prompt", ["hello", "Tell me about temperature", "Summarize: A. B. C.",
-                                    "asdf", "토큰이 뭐야?", "Give me a long answer"])
+@pytest.mark.parametrize(
+    "prompt",
+    ["hello", "Tell me about temperature", "Summarize: A. B. C.", "asdf", "토큰이 뭐야?", "Give me a long answer"],
+)
 def test_replies_are_marked_offline(client, prompt):
     assert ask(client, [{"role": "user", "content": prompt}]).choices[0].message.content.startswith(MARKER)
 
 
-@pytest.mark.parametrize("system,question,korean", [
-    ("너는 친절한 튜터야.", "What is a token?", True),  # the system prompt decides
-    ("You are a helpful tutor.", "토큰이 뭐야?", False),
-    (None, "토큰이 뭐야?", True),
-    (None, "What is a token?", False),
-])
+@pytest.mark.parametrize(
+    "system,question,korean",
+    [
+        ("너는 친절한 튜터야.", "What is a token?", True),  # the system prompt decides
+        ("You are a helpful tutor.", "토큰이 뭐야?", False),
+        (None, "토큰이 뭐야?", True),
+        (None, "What is a token?", False),
+    ],
+)
 def test_reply_language_follows_the_system_prompt(client, system, question, korean):
     messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": question}]
     reply = ask(client, messages, temperature=0, **NO_REASONING).choices[0].message.content
     assert bool(HANGUL.search(reply)) is korean
 
 
-@pytest.mark.parametrize("intro,name,question", [
-    ("Hi! My name is Alice.", "Alice", "What's my name?"),
-    ("I'm Alice, nice to meet you", "Alice", "what is my name?"),
-    ("Call me Alice.", "Alice", "Who am I?"),
-    ("안녕! 나는 차은우야.", "차은우", "내 이름이 뭐야?"),
-    ("내 이름은 차은우야", "차은우", "내 이름 기억해?"),
-])
+@pytest.mark.parametrize(
+    "intro,name,question",
+    [
+        ("Hi! My name is Alice.", "Alice", "What's my name?"),
+        ("I'm Alice, nice to meet you", "Alice", "what is my name?"),
+        ("Call me Alice.", "Alice", "Who am I?"),
+        ("안녕! 나는 차은우야.", "차은우", "내 이름이 뭐야?"),
+        ("내 이름은 차은우야", "차은우", "내 이름 기억해?"),
+    ],
+)
 def test_the_model_recalls_a_name_only_from_the_history_it_is_sent(client, intro, name, question):
-    history = [{"role": "user", "content": intro},
-               {"role": "assistant", "content": ask(client, [{"role": "user", "content": intro}])
-                .choices[0].message.content},
-               {"role": "user", "content": question}]
+    history = [
+        {"role": "user", "content": intro},
+        {"role": "assistant", "content": ask(client, [{"role": "user", "content": intro}]).choices[0].message.content},
+        {"role": "user", "content": question},
+    ]
     assert name in ask(client, history).choices[0].message.content
     forgotten = ask(client, [{"role": "user", "content": question}]).choices[0].message.content
     assert name not in forgotten
@@ -737,14 +813,19 @@ def test_the_model_recalls_a_name_only_from_the_history_it_is_sent(client, intro
 
 # ---------------------------------------------------------------- streaming
 
-@pytest.mark.parametrize("messages,params", [
-    (LONG_EN, {"temperature": 0, **NO_REASONING}),
-    (LONG_KO, {"temperature": 0, **NO_REASONING}),
-    (LONG_KO, {"temperature": 0, "max_completion_tokens": 23, **NO_REASONING}),
-    (USER, {"temperature": 0, "stop": "chunk", **NO_REASONING}),
-    (USER, {"seed": 4}),  # reasoning: temperature 1 only, the seed pins it
-    (USER, {"model": "gpt-6-astra", "reasoning_effort": "max", "seed": 4}),
-], ids=["en", "ko", "ko-length", "stop", "reasoning", "reasoning-max"])
+
+@pytest.mark.parametrize(
+    "messages,params",
+    [
+        (LONG_EN, {"temperature": 0, **NO_REASONING}),
+        (LONG_KO, {"temperature": 0, **NO_REASONING}),
+        (LONG_KO, {"temperature": 0, "max_completion_tokens": 23, **NO_REASONING}),
+        (USER, {"temperature": 0, "stop": "chunk", **NO_REASONING}),
+        (USER, {"seed": 4}),  # reasoning: temperature 1 only, the seed pins it
+        (USER, {"model": "gpt-6-astra", "reasoning_effort": "max", "seed": 4}),
+    ],
+    ids=["en", "ko", "ko-length", "stop", "reasoning", "reasoning-max"],
+)
 def test_stream_joins_to_exactly_the_plain_reply(client, messages, params):
     params = {"model": DEFAULT_MODEL, "messages": messages, **params}
     plain = client.chat.completions.create(**params)
@@ -780,8 +861,11 @@ def test_stream_with_n_2_gives_both_choices(client):
 def test_chunk_size_changes_the_pieces_not_the_text(tokens_per_chunk):
     plain = ask(offline_client(OfflineAPI()), LONG_KO, temperature=0, **NO_REASONING).choices[0].message.content
     client = offline_client(OfflineAPI(tokens_per_chunk=tokens_per_chunk))
-    pieces = [c.choices[0].delta.content for c in ask(client, LONG_KO, temperature=0, stream=True, **NO_REASONING)
-              if c.choices and c.choices[0].delta.content]
+    pieces = [
+        c.choices[0].delta.content
+        for c in ask(client, LONG_KO, temperature=0, stream=True, **NO_REASONING)
+        if c.choices and c.choices[0].delta.content
+    ]
     assert "".join(pieces) == plain
     assert len(pieces) >= count_tokens(plain, DEFAULT_MODEL) // tokens_per_chunk - 1
 
@@ -802,8 +886,11 @@ def test_chunk_delay_paces_the_stream_the_sdk_reads():
     client = offline_client(OfflineAPI(chunk_delay=delay))
     ask(client, LONG_EN)  # warm up the tokenizer
     start = time.perf_counter()
-    arrivals = [time.perf_counter() - start for c in ask(client, LONG_EN, stream=True)
-                if c.choices and c.choices[0].delta.content]
+    arrivals = [
+        time.perf_counter() - start
+        for c in ask(client, LONG_EN, stream=True)
+        if c.choices and c.choices[0].delta.content
+    ]
     assert len(arrivals) >= 10
     assert arrivals[-1] >= delay * len(arrivals)
     assert arrivals[0] < arrivals[-1] / 2  # chunks arrive as they are made, not all at the end

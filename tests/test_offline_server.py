@@ -31,8 +31,14 @@ def free_port() -> int:
 def server():
     port = free_port()
     env = {**os.environ, "COURSE_OFFLINE_SEED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "helpers.offline", "serve", "--port", str(port)], cwd=ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "helpers.offline", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.monotonic() + 30
@@ -58,12 +64,20 @@ def test_the_sdk_talks_to_the_served_model(server):
     url, _, _ = server
     client = openai.OpenAI(base_url=url, api_key="any-key", max_retries=0, timeout=10)
     assert DEFAULT_MODEL in [m.id for m in client.models.list()]
-    plain = client.chat.completions.create(model=DEFAULT_MODEL, messages=[{"role": "user", "content": "hi"}],
-                                           reasoning_effort="none", temperature=0)
+    plain = client.chat.completions.create(
+        model=DEFAULT_MODEL, messages=[{"role": "user", "content": "hi"}], reasoning_effort="none", temperature=0
+    )
     assert plain.choices[0].message.content.startswith(MARKER) and plain.usage.total_tokens > 0
-    chunks = list(client.chat.completions.create(model=DEFAULT_MODEL, messages=[{"role": "user", "content": "hi"}],
-                                                 reasoning_effort="none", temperature=0, stream=True,
-                                                 stream_options={"include_usage": True}))
+    chunks = list(
+        client.chat.completions.create(
+            model=DEFAULT_MODEL,
+            messages=[{"role": "user", "content": "hi"}],
+            reasoning_effort="none",
+            temperature=0,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == plain.choices[0].message.content
     assert chunks[-1].usage == plain.usage
     with pytest.raises(openai.BadRequestError) as info:
@@ -82,6 +96,11 @@ def test_it_binds_only_the_loopback_address_by_default(server):
 
 
 def test_serve_help_names_the_default_host():
-    out = subprocess.run([sys.executable, "-m", "helpers.offline", "serve", "--help"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "helpers.offline", "serve", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0 and "127.0.0.1" in out.stdout and "--port" in out.stdout

@@ -22,15 +22,32 @@ from helpers.offline import LOG_SIZE, MARKER, find_name
 
 URL = "https://offline.test/v1/chat/completions"
 NONE = {"reasoning_effort": "none"}  # gpt-6-luna calls functions only at this effort
-WEATHER = {"type": "function", "function": {
-    "name": "get_weather", "description": "Get the current weather for a city.", "strict": True,
-    "parameters": {"type": "object", "additionalProperties": False, "required": ["city", "unit", "days"],
-                   "properties": {"city": {"type": "string"},
-                                  "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
-                                  "days": {"type": "integer", "minimum": 1, "maximum": 7}}}}}
-TIME = {"type": "function", "function": {
-    "name": "get_time", "description": "Current local time in a timezone.",
-    "parameters": {"type": "object", "properties": {"timezone": {"type": "string"}}, "required": ["timezone"]}}}
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Get the current weather for a city.",
+        "strict": True,
+        "parameters": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["city", "unit", "days"],
+            "properties": {
+                "city": {"type": "string"},
+                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+                "days": {"type": "integer", "minimum": 1, "maximum": 7},
+            },
+        },
+    },
+}
+TIME = {
+    "type": "function",
+    "function": {
+        "name": "get_time",
+        "description": "Current local time in a timezone.",
+        "parameters": {"type": "object", "properties": {"timezone": {"type": "string"}}, "required": ["timezone"]},
+    },
+}
 ASK = [{"role": "user", "content": "What's the weather in Seoul for 3 days, in fahrenheit?"}]
 PLAIN = [{"role": "user", "content": "Tell me about tokens"}]
 
@@ -46,8 +63,13 @@ def client(api):
 
 
 def post(body, api=None, headers=None, content=None) -> httpx2.Response:
-    request = httpx2.Request("POST", URL, json=body if content is None else None, content=content,
-                             headers={"authorization": "Bearer k", **(headers or {})})
+    request = httpx2.Request(
+        "POST",
+        URL,
+        json=body if content is None else None,
+        content=content,
+        headers={"authorization": "Bearer k", **(headers or {})},
+    )
     response = (api or OfflineAPI()).handle(request)
     response.read()
     return response
@@ -60,6 +82,7 @@ def refused(client, **params) -> openai.BadRequestError:
 
 
 # ---------------------------------------------------------------- the spec's types and enums
+
 
 def test_the_packaged_request_schema_matches_the_tests_copy_of_the_spec():
     kept = schemas()
@@ -81,10 +104,21 @@ def _top_level_properties() -> dict:
 
 
 # A value of each JSON type, with the types that would accept it.
-WRONG = [("seven", {"string"}), (7, {"integer", "number"}), ([1], {"array"}), ({"a": 1}, {"object"}),
-         (True, {"boolean"})]
-NAMES = {"string": "a string", "integer": "an integer", "number": "a decimal", "boolean": "a boolean",
-         "array": "an array", "object": "an object"}
+WRONG = [
+    ("seven", {"string"}),
+    (7, {"integer", "number"}),
+    ([1], {"array"}),
+    ({"a": 1}, {"object"}),
+    (True, {"boolean"}),
+]
+NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a decimal",
+    "boolean": "a boolean",
+    "array": "an array",
+    "object": "an object",
+}
 PROPERTIES = _top_level_properties()
 
 
@@ -123,16 +157,25 @@ def test_every_enum_of_the_spec_is_checked_with_the_api_wording(name, values):
     assert all(f"'{v}'" in error["message"] for v in values)
 
 
-@pytest.mark.parametrize("params,param,message", [
-    (dict(stream="yes"), "stream", "Invalid type for 'stream': expected a boolean, but got a string instead."),
-    (dict(n="2"), "n", "Invalid type for 'n': expected an integer, but got a string instead."),
-    (dict(messages=[{"role": "user", "content": "hi", "name": "Ann Lee"}]), "messages[0].name",
-     "Invalid 'messages[0].name': string does not match pattern. Expected a string that matches the "
-     "pattern '^[a-zA-Z0-9_-]+$'."),
-    (dict(messages=[{"role": "user", "content": 5}]), "messages[0].content",
-     "Invalid type for 'messages[0].content': expected one of a string or an array, but got an integer instead."),
-    (dict(reasoning_effort="extreme"), "reasoning_effort", None),
-])
+@pytest.mark.parametrize(
+    "params,param,message",
+    [
+        (dict(stream="yes"), "stream", "Invalid type for 'stream': expected a boolean, but got a string instead."),
+        (dict(n="2"), "n", "Invalid type for 'n': expected an integer, but got a string instead."),
+        (
+            dict(messages=[{"role": "user", "content": "hi", "name": "Ann Lee"}]),
+            "messages[0].name",
+            "Invalid 'messages[0].name': string does not match pattern. Expected a string that matches the "
+            "pattern '^[a-zA-Z0-9_-]+$'.",
+        ),
+        (
+            dict(messages=[{"role": "user", "content": 5}]),
+            "messages[0].content",
+            "Invalid type for 'messages[0].content': expected one of a string or an array, but got an integer instead.",
+        ),
+        (dict(reasoning_effort="extreme"), "reasoning_effort", None),
+    ],
+)
 def test_type_errors_through_the_sdk(client, params, param, message):
     err = refused(client, **params)
     assert err.param == param
@@ -141,6 +184,7 @@ def test_type_errors_through_the_sdk(client, params, param, message):
 
 
 # ---------------------------------------------------------------- never a traceback
+
 
 @pytest.mark.parametrize("value", [True, "yes", [1], 3, {"include_usage": "yes"}])
 def test_stream_options_of_a_wrong_type_is_a_400(value):
@@ -151,13 +195,18 @@ def test_stream_options_of_a_wrong_type_is_a_400(value):
     assert response.json()["error"]["param"].startswith("stream_options")
 
 
-@pytest.mark.parametrize("content", [
-    b'{"model": "gpt-4o", "messages": ' + b"[" * 5000 + b"]" * 5000 + b"}",
-    b'{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "metadata": ' + b'{"a":' * 5000
-    + b"1" + b"}" * 5001,
-    b'{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "temperature": NaN}',
-    b"\xff\xfe not utf-8",
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"model": "gpt-4o", "messages": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+        b'{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "metadata": '
+        + b'{"a":' * 5000
+        + b"1"
+        + b"}" * 5001,
+        b'{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "temperature": NaN}',
+        b"\xff\xfe not utf-8",
+    ],
+)
 def test_malformed_bodies_are_400s(content):
     response = post(None, content=content)
     assert response.status_code == 400
@@ -193,9 +242,11 @@ def test_the_request_log_is_bounded(api, client):
 
 # ---------------------------------------------------------------- tools
 
+
 def call(client, messages=ASK, **params):
-    return client.chat.completions.create(**{"model": DEFAULT_MODEL, "messages": messages, "tools": [WEATHER],
-                                             **NONE, **params})
+    return client.chat.completions.create(
+        **{"model": DEFAULT_MODEL, "messages": messages, "tools": [WEATHER], **NONE, **params}
+    )
 
 
 def test_required_calls_a_tool_with_arguments_valid_against_its_schema(client):
@@ -209,10 +260,15 @@ def test_required_calls_a_tool_with_arguments_valid_against_its_schema(client):
     assert args == {"city": "Seoul", "unit": "fahrenheit", "days": 3}  # taken from the message
 
 
-@pytest.mark.parametrize("choice,called", [
-    ("none", None), ("auto", "get_weather"), ("required", "get_weather"),
-    ({"type": "function", "function": {"name": "get_time"}}, "get_time"),
-])
+@pytest.mark.parametrize(
+    "choice,called",
+    [
+        ("none", None),
+        ("auto", "get_weather"),
+        ("required", "get_weather"),
+        ({"type": "function", "function": {"name": "get_time"}}, "get_time"),
+    ],
+)
 def test_tool_choice(client, choice, called):
     response = call(client, tools=[WEATHER, TIME], tool_choice=choice)
     calls = response.choices[0].message.tool_calls
@@ -241,7 +297,12 @@ def test_streamed_tool_calls_arrive_as_the_api_sends_them(client):
     deltas = [d for c in chunks for d in (c.choices[0].delta.tool_calls or [])]
     first, *rest = deltas
     assert (first.index, first.id, first.type, first.function.name, first.function.arguments) == (
-        0, plain.id, "function", plain.function.name, "")
+        0,
+        plain.id,
+        "function",
+        plain.function.name,
+        "",
+    )
     assert len(rest) >= 2 and all(d.index == 0 and d.id is None and d.function.name is None for d in rest)
     assert "".join(d.function.arguments for d in rest) == plain.function.arguments
     assert chunks[-1].choices[0].finish_reason == "tool_calls"
@@ -249,32 +310,90 @@ def test_streamed_tool_calls_arrive_as_the_api_sends_them(client):
 
 def test_after_tool_results_it_answers_with_them(client):
     first = call(client, tool_choice="auto").choices[0].message
-    history = [*ASK, first.model_dump(exclude_none=True),
-               {"role": "tool", "tool_call_id": first.tool_calls[0].id, "content": "21C and sunny"}]
+    history = [
+        *ASK,
+        first.model_dump(exclude_none=True),
+        {"role": "tool", "tool_call_id": first.tool_calls[0].id, "content": "21C and sunny"},
+    ]
     answer = call(client, history).choices[0]
     assert answer.finish_reason == "stop" and "21C and sunny" in answer.message.content
     assert answer.message.content.startswith(MARKER)
 
 
-@pytest.mark.parametrize("params,param,message", [
-    (dict(tools=None, tool_choice="auto"), "tool_choice",
-     "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified."),
-    (dict(messages=[*ASK, {"role": "tool", "tool_call_id": "call_1", "content": "x"}]), "messages.[1].role",
-     "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'."),
-    (dict(messages=[*ASK, {"role": "assistant", "tool_calls": [
-        {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}]},
-        {"role": "tool", "content": "x"}]), "messages[2].tool_call_id", None),
-    (dict(messages=[*ASK, {"role": "assistant", "tool_calls": [
-        {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}},
-        {"id": "call_2", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}]},
-        {"role": "tool", "tool_call_id": "call_1", "content": "x"}]), "messages.[1].role",
-     "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
-     "'tool_call_id'. The following tool_call_ids did not have response messages: call_2"),
-    (dict(tools=[{"type": "function", "function": {"name": "bad name"}}]), "tools[0].function.name", None),
-    (dict(tools=[{"type": "function", "function": {"name": "f", "strict": True, "parameters": {
-        "type": "object", "properties": {"a": {"type": "string"}}, "required": []}}}]),
-     "tools[0].function.parameters", None),
-])
+@pytest.mark.parametrize(
+    "params,param,message",
+    [
+        (
+            dict(tools=None, tool_choice="auto"),
+            "tool_choice",
+            "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
+        ),
+        (
+            dict(messages=[*ASK, {"role": "tool", "tool_call_id": "call_1", "content": "x"}]),
+            "messages.[1].role",
+            "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.",  # noqa: E501 (the API's words)
+        ),
+        (
+            dict(
+                messages=[
+                    *ASK,
+                    {
+                        "role": "assistant",
+                        "tool_calls": [
+                            {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
+                        ],
+                    },
+                    {"role": "tool", "content": "x"},
+                ]
+            ),
+            "messages[2].tool_call_id",
+            None,
+        ),
+        (
+            dict(
+                messages=[
+                    *ASK,
+                    {
+                        "role": "assistant",
+                        "tool_calls": [
+                            {
+                                "id": "call_1",
+                                "type": "function",
+                                "function": {"name": "get_weather", "arguments": "{}"},
+                            },
+                            {
+                                "id": "call_2",
+                                "type": "function",
+                                "function": {"name": "get_weather", "arguments": "{}"},
+                            },
+                        ],
+                    },
+                    {"role": "tool", "tool_call_id": "call_1", "content": "x"},
+                ]
+            ),
+            "messages.[1].role",
+            "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+            "'tool_call_id'. The following tool_call_ids did not have response messages: call_2",
+        ),
+        (dict(tools=[{"type": "function", "function": {"name": "bad name"}}]), "tools[0].function.name", None),
+        (
+            dict(
+                tools=[
+                    {
+                        "type": "function",
+                        "function": {
+                            "name": "f",
+                            "strict": True,
+                            "parameters": {"type": "object", "properties": {"a": {"type": "string"}}, "required": []},
+                        },
+                    }
+                ]
+            ),
+            "tools[0].function.parameters",
+            None,
+        ),
+    ],
+)
 def test_tool_histories_and_definitions_get_the_api_400s(client, params, param, message):
     params = {"tools": [WEATHER], **params}
     if params["tools"] is None:
@@ -303,8 +422,10 @@ def test_tool_definitions_and_calls_count_in_usage(client):
     definitions = count_tokens(offline_tools.definitions_text([WEATHER["function"]]), "gpt-4o")
     assert with_tools.usage.prompt_tokens == without.prompt_tokens + definitions + 9
     (tool_call,) = with_tools.choices[0].message.tool_calls
-    assert with_tools.usage.completion_tokens == count_tokens(
-        tool_call.function.name + tool_call.function.arguments, "gpt-4o") + 3
+    assert (
+        with_tools.usage.completion_tokens
+        == count_tokens(tool_call.function.name + tool_call.function.arguments, "gpt-4o") + 3
+    )
 
 
 def _tool_recordings():
@@ -317,8 +438,9 @@ def test_tool_prompt_tokens_are_within_3_of_the_recordings(item):
     body = item["request"]
     model = model_info(body["model"])
     functions = [t["function"] for t in body.get("tools") or []] or body.get("functions") or []
-    messages = [{k: v for k, v in m.items() if k in ("role", "content", "name", "tool_calls")}
-                for m in body["messages"]]
+    messages = [
+        {k: v for k, v in m.items() if k in ("role", "content", "name", "tool_calls")} for m in body["messages"]
+    ]
     for m in messages:
         m["content"] = m.get("content") or ""
     request = Request(body=body, model=model, messages=messages, effort=None, prompt_tokens=0, tools=functions)
@@ -328,49 +450,78 @@ def test_tool_prompt_tokens_are_within_3_of_the_recordings(item):
 
 # ---------------------------------------------------------------- JSON modes
 
+
 def test_json_object_needs_the_word_json(client):
     err = refused(client, model="gpt-4o", response_format={"type": "json_object"})
-    assert err.body["message"] == ("'messages' must contain the word 'json' in some form, to use "
-                                   "'response_format' of type 'json_object'.")
+    assert err.body["message"] == (
+        "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'."
+    )
     messages = [{"role": "system", "content": "Answer in JSON."}, *PLAIN]
     for stream in (False, True):
-        response = client.chat.completions.create(model="gpt-4o", messages=messages, stream=stream,
-                                                  response_format={"type": "json_object"})
-        text = "".join(c.choices[0].delta.content or "" for c in response if c.choices) if stream else \
-            response.choices[0].message.content
+        response = client.chat.completions.create(
+            model="gpt-4o", messages=messages, stream=stream, response_format={"type": "json_object"}
+        )
+        text = (
+            "".join(c.choices[0].delta.content or "" for c in response if c.choices)
+            if stream
+            else response.choices[0].message.content
+        )
         assert isinstance(json.loads(text), dict)
 
 
-SCHEMA = {"type": "object", "additionalProperties": False, "required": ["name", "age", "tags", "level", "address"],
-          "properties": {"name": {"type": "string"}, "age": {"type": "integer", "minimum": 18},
-                         "tags": {"type": "array", "items": {"type": "string"}, "minItems": 2},
-                         "level": {"anyOf": [{"type": "string", "enum": ["low", "high"]}, {"type": "null"}]},
-                         "address": {"$ref": "#/$defs/address"}},
-          "$defs": {"address": {"type": "object", "additionalProperties": False, "required": ["city"],
-                                "properties": {"city": {"type": "string"}}}}}
+SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "age", "tags", "level", "address"],
+    "properties": {
+        "name": {"type": "string"},
+        "age": {"type": "integer", "minimum": 18},
+        "tags": {"type": "array", "items": {"type": "string"}, "minItems": 2},
+        "level": {"anyOf": [{"type": "string", "enum": ["low", "high"]}, {"type": "null"}]},
+        "address": {"$ref": "#/$defs/address"},
+    },
+    "$defs": {
+        "address": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["city"],
+            "properties": {"city": {"type": "string"}},
+        }
+    },
+}
 
 
 def test_json_schema_replies_are_instances_of_the_schema(client):
     response = client.chat.completions.create(
-        model=DEFAULT_MODEL, messages=[{"role": "user", "content": "I'm 30 and live in Busan, level high"}],
-        response_format={"type": "json_schema", "json_schema": {"name": "person", "strict": True, "schema": SCHEMA}})
+        model=DEFAULT_MODEL,
+        messages=[{"role": "user", "content": "I'm 30 and live in Busan, level high"}],
+        response_format={"type": "json_schema", "json_schema": {"name": "person", "strict": True, "schema": SCHEMA}},
+    )
     value = json.loads(response.choices[0].message.content)
     jsonschema.validate(value, SCHEMA)
     assert value["age"] == 30 and value["level"] == "high" and value["address"]["city"] == "Busan"
 
 
-@pytest.mark.parametrize("broken,expected", [
-    ({**SCHEMA, "additionalProperties": True}, "'additionalProperties' is required to be supplied and to be false"),
-    ({**SCHEMA, "required": ["name"]}, "Missing 'age'"),
-])
+@pytest.mark.parametrize(
+    "broken,expected",
+    [
+        ({**SCHEMA, "additionalProperties": True}, "'additionalProperties' is required to be supplied and to be false"),
+        ({**SCHEMA, "required": ["name"]}, "Missing 'age'"),
+    ],
+)
 def test_strict_schemas_follow_the_rules(client, broken, expected):
-    err = refused(client, response_format={"type": "json_schema", "json_schema": {
-        "name": "person", "strict": True, "schema": broken}})
+    err = refused(
+        client,
+        response_format={"type": "json_schema", "json_schema": {"name": "person", "strict": True, "schema": broken}},
+    )
     assert err.param == "response_format" and expected in err.message
     assert err.body["message"].startswith("Invalid schema for response_format 'person': In context=()")
     # Without strict the same schema is accepted.
-    assert client.chat.completions.create(model=DEFAULT_MODEL, messages=PLAIN, response_format={
-        "type": "json_schema", "json_schema": {"name": "person", "schema": broken}}).choices
+    assert client.chat.completions.create(
+        model=DEFAULT_MODEL,
+        messages=PLAIN,
+        response_format={"type": "json_schema", "json_schema": {"name": "person", "schema": broken}},
+    ).choices
 
 
 class Step(pydantic.BaseModel):
@@ -386,14 +537,16 @@ class Solution(pydantic.BaseModel):
 
 def test_parse_with_a_pydantic_model_works_offline(client):
     for model in (DEFAULT_MODEL, "gpt-4o"):
-        response = client.chat.completions.parse(model=model, response_format=Solution,
-                                                 messages=[{"role": "user", "content": "Solve 8x + 7 = -23"}])
+        response = client.chat.completions.parse(
+            model=model, response_format=Solution, messages=[{"role": "user", "content": "Solve 8x + 7 = -23"}]
+        )
         parsed = response.choices[0].message.parsed
         assert isinstance(parsed, Solution) and parsed.steps and isinstance(parsed.steps[0], Step)
         assert parsed.steps[0].explanation.startswith(MARKER)
 
 
 # ---------------------------------------------------------------- headers and logprobs
+
 
 def test_every_response_has_a_request_id_and_rate_limit_headers(api, client):
     raw = client.chat.completions.with_raw_response.create(model=DEFAULT_MODEL, messages=PLAIN)
@@ -406,9 +559,11 @@ def test_every_response_has_a_request_id_and_rate_limit_headers(api, client):
     assert second["x-request-id"] != headers["x-request-id"]
     assert int(second["x-ratelimit-remaining-requests"]) == int(headers["x-ratelimit-remaining-requests"]) - 1
     create = client.chat.completions.create
-    for make in (lambda: create(model="gpt-4o", messages=PLAIN, temperature=5),  # 400
-                 lambda: api.fail_next("rate_limit") or create(model=DEFAULT_MODEL, messages=PLAIN),  # 429
-                 lambda: client.models.retrieve("gpt-99")):  # 404
+    for make in (
+        lambda: create(model="gpt-4o", messages=PLAIN, temperature=5),  # 400
+        lambda: api.fail_next("rate_limit") or create(model=DEFAULT_MODEL, messages=PLAIN),  # 429
+        lambda: client.models.retrieve("gpt-99"),
+    ):  # 404
         with pytest.raises(openai.APIStatusError) as info:
             make()
         assert re.fullmatch(r"req_[0-9a-f]{32}", info.value.response.headers["x-request-id"])
@@ -426,8 +581,12 @@ def test_logprobs_are_real_and_deterministic(client):
         assert len(entry.top_logprobs) == 3 and entry.top_logprobs[0].token == entry.token
         assert [t.logprob for t in entry.top_logprobs] == sorted((t.logprob for t in entry.top_logprobs), reverse=True)
     assert client.chat.completions.create(**params).choices[0].logprobs == response.choices[0].logprobs
-    streamed = [e for c in client.chat.completions.create(**params, stream=True)
-                if c.choices and c.choices[0].logprobs for e in c.choices[0].logprobs.content]
+    streamed = [
+        e
+        for c in client.chat.completions.create(**params, stream=True)
+        if c.choices and c.choices[0].logprobs
+        for e in c.choices[0].logprobs.content
+    ]
     assert streamed == content
     assert client.chat.completions.create(model="gpt-4o", messages=PLAIN).choices[0].logprobs is None
     assert refused(client, model="gpt-4o", logprobs=True, top_logprobs=21).code == "integer_above_max_value"
@@ -436,13 +595,24 @@ def test_logprobs_are_real_and_deterministic(client):
 
 # ---------------------------------------------------------------- async
 
+
 def test_async_client_plain_streamed_and_errors(api):
     async def run():
-        client = openai.AsyncOpenAI(api_key="offline", base_url="https://offline.invalid/v1", max_retries=0,
-                                    http_client=openai.DefaultAsyncHttpx2Client(transport=api.async_transport()))
+        client = openai.AsyncOpenAI(
+            api_key="offline",
+            base_url="https://offline.invalid/v1",
+            max_retries=0,
+            http_client=openai.DefaultAsyncHttpx2Client(transport=api.async_transport()),
+        )
         plain = await client.chat.completions.create(model=DEFAULT_MODEL, messages=PLAIN, **NONE, temperature=0)
-        stream = await client.chat.completions.create(model=DEFAULT_MODEL, messages=PLAIN, **NONE, temperature=0,
-                                                      stream=True, stream_options={"include_usage": True})
+        stream = await client.chat.completions.create(
+            model=DEFAULT_MODEL,
+            messages=PLAIN,
+            **NONE,
+            temperature=0,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
         chunks = [c async for c in stream]
         with pytest.raises(openai.BadRequestError):
             await client.chat.completions.create(model=DEFAULT_MODEL, messages=[])
@@ -458,21 +628,44 @@ def test_async_client_plain_streamed_and_errors(api):
 # ---------------------------------------------------------------- names
 
 NAME_PHRASES = [
-    ("My name is Alice.", "Alice"), ("my name's Bob", "Bob"), ("I'm Alice, nice to meet you", "Alice"),
-    ("I am Carol", "Carol"), ("Call me Dave.", "Dave"), ("Hi, I'm called Erin", "Erin"), ("Im Frank", "Frank"),
-    ("내 이름은 차은우야", "차은우"), ("제 이름은 김민수입니다", "김민수"), ("저는 김민수라고 해요", "김민수"),
-    ("나 민지야", "민지"), ("안녕! 나는 차은우야.", "차은우"), ("저는 이서연이에요", "이서연"), ("전 지호예요", "지호"),
+    ("My name is Alice.", "Alice"),
+    ("my name's Bob", "Bob"),
+    ("I'm Alice, nice to meet you", "Alice"),
+    ("I am Carol", "Carol"),
+    ("Call me Dave.", "Dave"),
+    ("Hi, I'm called Erin", "Erin"),
+    ("Im Frank", "Frank"),
+    ("내 이름은 차은우야", "차은우"),
+    ("제 이름은 김민수입니다", "김민수"),
+    ("저는 김민수라고 해요", "김민수"),
+    ("나 민지야", "민지"),
+    ("안녕! 나는 차은우야.", "차은우"),
+    ("저는 이서연이에요", "이서연"),
+    ("전 지호예요", "지호"),
 ]
-NOT_NAMES = ["I'm Korean.", "I'm fine", "I'm Fine, thanks", "I am tired", "I'm learning Python", "저는 학생이에요",
-             "나는 한국인이야", "저는 괜찮아요", "I'm American", "My name is not important"]
+NOT_NAMES = [
+    "I'm Korean.",
+    "I'm fine",
+    "I'm Fine, thanks",
+    "I am tired",
+    "I'm learning Python",
+    "저는 학생이에요",
+    "나는 한국인이야",
+    "저는 괜찮아요",
+    "I'm American",
+    "My name is not important",
+]
 
 
 @pytest.mark.parametrize("text,name", NAME_PHRASES)
 def test_common_introductions_are_recalled(client, text, name):
     assert find_name(text) == name
     question = "내 이름이 뭐야?" if re.search(r"[가-힣]", text) else "What's my name?"
-    history = [{"role": "user", "content": text}, {"role": "assistant", "content": "OK"},
-               {"role": "user", "content": question}]
+    history = [
+        {"role": "user", "content": text},
+        {"role": "assistant", "content": "OK"},
+        {"role": "user", "content": question},
+    ]
     reply = client.chat.completions.create(model=DEFAULT_MODEL, messages=history).choices[0].message.content
     assert name in reply
     assert bool(re.search(r"[가-힣]{2}", reply.replace(name, ""))) is (question != "What's my name?")
@@ -481,8 +674,11 @@ def test_common_introductions_are_recalled(client, text, name):
 @pytest.mark.parametrize("text", NOT_NAMES)
 def test_no_false_names(client, text):
     assert find_name(text) is None
-    history = [{"role": "user", "content": text}, {"role": "assistant", "content": "OK"},
-               {"role": "user", "content": "What's my name?"}]
+    history = [
+        {"role": "user", "content": text},
+        {"role": "assistant", "content": "OK"},
+        {"role": "user", "content": "What's my name?"},
+    ]
     reply = client.chat.completions.create(model=DEFAULT_MODEL, messages=history).choices[0].message.content
     # The history was sent: the reply must not claim it was not.
     assert "earlier messages" in reply and "nothing in the messages" not in reply

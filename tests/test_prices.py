@@ -75,9 +75,13 @@ def test_recorded_usage_costs_equal_genai_prices():
         if not usage or m.name in NOT_IN_GENAI_PRICES:
             continue
         details = usage.get("prompt_tokens_details") or {}
-        expected = genai_price(m.name, input_tokens=usage["prompt_tokens"], output_tokens=usage["completion_tokens"],
-                               cache_read_tokens=details.get("cached_tokens") or 0,
-                               cache_write_tokens=details.get("cache_write_tokens") or 0)
+        expected = genai_price(
+            m.name,
+            input_tokens=usage["prompt_tokens"],
+            output_tokens=usage["completion_tokens"],
+            cache_read_tokens=details.get("cached_tokens") or 0,
+            cache_write_tokens=details.get("cache_write_tokens") or 0,
+        )
         assert usage_cost(m.name, usage) == pytest.approx(float(expected), rel=1e-9), item["source"]
         checked += 1
     assert checked > 100

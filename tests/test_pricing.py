@@ -65,9 +65,15 @@ def test_o1_has_the_published_price_not_the_lectures():
 def test_pricing_table_mirrors_the_model_table():
     assert set(PRICING) == set(MODELS)
     for name, m in MODELS.items():
-        assert PRICING[name] == {"input": m.input_price, "cached_input": m.cached_input_price,
-                                 "cache_write": m.cache_write_price, "output": m.output_price,
-                                 "long_context": m.long_context, "as_of": m.as_of, "source": m.source}
+        assert PRICING[name] == {
+            "input": m.input_price,
+            "cached_input": m.cached_input_price,
+            "cache_write": m.cache_write_price,
+            "output": m.output_price,
+            "long_context": m.long_context,
+            "as_of": m.as_of,
+            "source": m.source,
+        }
 
 
 def test_cached_tokens_use_the_cached_price():
@@ -110,29 +116,41 @@ def test_unknown_model_lists_the_known_ones():
 
 def test_usage_cost_of_a_real_sdk_response():
     response = offline_client(OfflineAPI()).chat.completions.create(
-        model="gpt-4o", messages=[{"role": "user", "content": "What does a token cost?"}])
+        model="gpt-4o", messages=[{"role": "user", "content": "What does a token cost?"}]
+    )
     usage = response.usage
     assert isinstance(usage, CompletionUsage)
     assert usage_cost("gpt-4o", usage) == pytest.approx(
-        estimate_cost("gpt-4o", usage.prompt_tokens, usage.completion_tokens))
+        estimate_cost("gpt-4o", usage.prompt_tokens, usage.completion_tokens)
+    )
 
 
 def test_usage_cost_of_a_reasoning_response_bills_reasoning_once():
     response = offline_client(OfflineAPI()).chat.completions.create(
-        model="gpt-6-luna", messages=[{"role": "user", "content": "Explain tokens"}])
+        model="gpt-6-luna", messages=[{"role": "user", "content": "Explain tokens"}]
+    )
     usage = response.usage
     assert usage.completion_tokens_details.reasoning_tokens > 0
     # reasoning tokens are inside completion_tokens: billed as output, not added again
     assert usage_cost("gpt-6-luna", usage) == pytest.approx(
-        estimate_cost("gpt-6-luna", usage.prompt_tokens, usage.completion_tokens))
+        estimate_cost("gpt-6-luna", usage.prompt_tokens, usage.completion_tokens)
+    )
 
 
 def test_usage_cost_reads_cached_tokens_from_object_and_dict():
     expected = estimate_cost("gpt-4o", 2_000, 100, cached_tokens=1_024)
-    sdk = CompletionUsage(prompt_tokens=2_000, completion_tokens=100, total_tokens=2_100,
-                          prompt_tokens_details=PromptTokensDetails(cached_tokens=1_024))
-    plain = {"prompt_tokens": 2_000, "completion_tokens": 100, "total_tokens": 2_100,
-             "prompt_tokens_details": {"cached_tokens": 1_024}}
+    sdk = CompletionUsage(
+        prompt_tokens=2_000,
+        completion_tokens=100,
+        total_tokens=2_100,
+        prompt_tokens_details=PromptTokensDetails(cached_tokens=1_024),
+    )
+    plain = {
+        "prompt_tokens": 2_000,
+        "completion_tokens": 100,
+        "total_tokens": 2_100,
+        "prompt_tokens_details": {"cached_tokens": 1_024},
+    }
     assert usage_cost("gpt-4o", sdk) == pytest.approx(expected)
     assert usage_cost("gpt-4o", plain) == pytest.approx(expected)
     assert expected < estimate_cost("gpt-4o", 2_000, 100)
@@ -159,8 +177,10 @@ def test_monthly_cost():
         monthly_cost(per_call, 10, days=-1)
 
 
-@pytest.mark.parametrize("bad,error", [("0.1", TypeError), (None, TypeError), (True, TypeError),
-                                       (float("nan"), ValueError), (float("inf"), ValueError)])
+@pytest.mark.parametrize(
+    "bad,error",
+    [("0.1", TypeError), (None, TypeError), (True, TypeError), (float("nan"), ValueError), (float("inf"), ValueError)],
+)
 def test_bad_amounts_are_refused_with_a_specific_error(bad, error):
     with pytest.raises(error, match="cost_per_call"):
         monthly_cost(bad, 2)

@@ -30,8 +30,9 @@ BINDER = re.compile(r"https://mybinder\.org/v2/gh/([^/\s]+/[^/\s]+)/([^/?\s]+)\?
 def code_lines(markdown: str) -> list[list[str]]:
     """The command lines of each fenced code block, comments removed."""
     blocks = re.findall(r"```[a-z]*\n(.*?)```", markdown, re.S)
-    return [[line.split("#")[0].strip() for line in block.splitlines() if line.split("#")[0].strip()]
-            for block in blocks]
+    return [
+        [line.split("#")[0].strip() for line in block.splitlines() if line.split("#")[0].strip()] for block in blocks
+    ]
 
 
 def lessons() -> list[Path]:
@@ -45,8 +46,7 @@ def test_readme_gives_exactly_two_commands_to_start_and_to_test():
 
 def test_ci_runs_the_readmes_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
-    commands = [line.strip() for line in ci.splitlines()
-                if "course.py" in line and not line.strip().startswith("#")]
+    commands = [line.strip() for line in ci.splitlines() if "course.py" in line and not line.strip().startswith("#")]
     assert commands == [TEST]
 
 
@@ -90,6 +90,7 @@ def test_readme_links_to_files_that_exist():
 
 # ---------------------------------------------------------------- Colab and Binder
 
+
 def badge_targets(text: str) -> list[tuple[str, str]]:
     """(kind, path in the repository) of every Colab and Binder link in ``text``; checks the repo and branch."""
     found = []
@@ -105,8 +106,10 @@ def badge_targets(text: str) -> list[tuple[str, str]]:
 
 
 def test_badge_link_parser_on_examples():
-    text = (f"[a](https://colab.research.google.com/github/{HOME}/blob/main/notebooks/x.ipynb) "
-            f"[b](https://mybinder.org/v2/gh/{HOME}/HEAD?urlpath=lab%2Ftree%2Fnotebooks%2Fy.ipynb)")
+    text = (
+        f"[a](https://colab.research.google.com/github/{HOME}/blob/main/notebooks/x.ipynb) "
+        f"[b](https://mybinder.org/v2/gh/{HOME}/HEAD?urlpath=lab%2Ftree%2Fnotebooks%2Fy.ipynb)"
+    )
     assert badge_targets(text) == [("colab", "notebooks/x.ipynb"), ("binder", "notebooks/y.ipynb")]
     with pytest.raises(AssertionError):
         badge_targets("https://colab.research.google.com/github/someone/fork/blob/main/a.ipynb")

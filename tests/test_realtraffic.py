@@ -69,8 +69,9 @@ def test_the_recordings_cover_the_live_families():
 @pytest.mark.parametrize("fam", sorted(BY_FAMILY))
 def test_message_rule_matches_recorded_prompt_tokens(fam):
     recordings = BY_FAMILY[fam]
-    misses = [(r["usage"]["prompt_tokens"], count_message_tokens(r["request"]["messages"], row(r).name))
-              for r in recordings]
+    misses = [
+        (r["usage"]["prompt_tokens"], count_message_tokens(r["request"]["messages"], row(r).name)) for r in recordings
+    ]
     exact = sum(real == ours for real, ours in misses)
     assert exact / len(recordings) >= EXACT_SHARE, f"{fam}: {exact}/{len(recordings)} exact; (real, ours): {misses}"
 
@@ -118,7 +119,8 @@ def test_completion_overhead_is_the_recorded_one(fam):
 @pytest.mark.parametrize("model", ["gpt-5-mini", "gpt-5.6-sol", "gpt-6-luna"])
 def test_offline_completion_usage_follows_the_recordings(model):
     response = offline_client(OfflineAPI(seed=0)).chat.completions.create(
-        model=model, messages=[{"role": "user", "content": "What is a token?"}])
+        model=model, messages=[{"role": "user", "content": "What is a token?"}]
+    )
     usage, text = response.usage, response.choices[0].message.content
     reasoning = usage.completion_tokens_details.reasoning_tokens
     assert reasoning > 0  # the default effort reasons
@@ -131,13 +133,15 @@ def test_a_budget_spent_on_reasoning_reports_exactly_the_budget():
     budget = recorded["request"]["max_completion_tokens"]
     assert recorded["usage"]["completion_tokens"] == budget and recorded["content"] in ("", None)
     response = offline_client(OfflineAPI(seed=0)).chat.completions.create(
-        model="gpt-5-mini", messages=recorded["request"]["messages"], max_completion_tokens=budget)
+        model="gpt-5-mini", messages=recorded["request"]["messages"], max_completion_tokens=budget
+    )
     assert response.choices[0].finish_reason == "length"
     assert response.choices[0].message.content == ""
     assert response.usage.completion_tokens == response.usage.completion_tokens_details.reasoning_tokens == budget
 
 
 # ---------------------------------------------------------------- errors
+
 
 def recorded_error(predicate):
     return next(r for r in DATA if r["kind"] == "error" and predicate(r))
@@ -149,8 +153,15 @@ def offline_error(request):
     return info.value
 
 
-@pytest.mark.parametrize("code", ["model_not_found:does not exist", "model_not_found:deprecated",
-                                  "unsupported_parameter", "context_length_exceeded"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "model_not_found:does not exist",
+        "model_not_found:deprecated",
+        "unsupported_parameter",
+        "context_length_exceeded",
+    ],
+)
 def test_offline_errors_have_the_recorded_status_and_wording(code):
     code, _, word = code.partition(":")
     recorded = recorded_error(lambda r: r["error"].get("code") == code and word in r["error"]["message"])
@@ -159,7 +170,10 @@ def test_offline_errors_have_the_recorded_status_and_wording(code):
     assert error.status_code == recorded["status"]
     assert error.body["message"] == recorded["error"]["message"]
     assert (error.body["code"], error.body["param"], error.body["type"]) == (
-        recorded["error"]["code"], recorded["error"]["param"], recorded["error"]["type"])
+        recorded["error"]["code"],
+        recorded["error"]["param"],
+        recorded["error"]["type"],
+    )
 
 
 def test_offline_401_has_the_recorded_shape():

@@ -9,15 +9,18 @@ KOREAN = "아버지가 방에 들어가신다."
 MIXED = "아버지가 방에 들어가신다. The quick brown fox jumps over the lazy dog! 토큰은 모델이 읽는 조각입니다."
 
 
-@pytest.mark.parametrize("model,encoding", [
-    ("gpt-4.1", "o200k_base"),
-    ("gpt-4o", "o200k_base"),
-    ("gpt-5.6-sol", "o200k_base"),  # tiktoken's "gpt-5" prefix covers the gpt-5.x names
-    ("o1", "o200k_base"),
-    ("gpt-4o-2024-08-06", "o200k_base"),  # snapshots resolve through tiktoken's prefixes
-    ("gpt-3.5-turbo", "cl100k_base"),
-    ("gpt-4", "cl100k_base"),
-])
+@pytest.mark.parametrize(
+    "model,encoding",
+    [
+        ("gpt-4.1", "o200k_base"),
+        ("gpt-4o", "o200k_base"),
+        ("gpt-5.6-sol", "o200k_base"),  # tiktoken's "gpt-5" prefix covers the gpt-5.x names
+        ("o1", "o200k_base"),
+        ("gpt-4o-2024-08-06", "o200k_base"),  # snapshots resolve through tiktoken's prefixes
+        ("gpt-3.5-turbo", "cl100k_base"),
+        ("gpt-4", "cl100k_base"),
+    ],
+)
 def test_encoding_follows_tiktokens_model_map(model, encoding):
     assert encoding_for(model).name == tiktoken.encoding_for_model(model).name == encoding
 
@@ -119,9 +122,11 @@ def test_content_none_is_skipped_and_text_parts_are_joined():
 
 @pytest.mark.parametrize("model", ["gpt-4o", "gpt-5-mini", "gpt-6-luna"])
 def test_offline_usage_equals_the_estimate(model):
-    messages = [{"role": "system", "content": "You are a helpful tutor."},
-                {"role": "user", "content": "What is a token?"},
-                {"role": "assistant", "content": "A piece of text."},
-                {"role": "user", "content": KOREAN}]
+    messages = [
+        {"role": "system", "content": "You are a helpful tutor."},
+        {"role": "user", "content": "What is a token?"},
+        {"role": "assistant", "content": "A piece of text."},
+        {"role": "user", "content": KOREAN},
+    ]
     response = offline_client(OfflineAPI()).chat.completions.create(model=model, messages=messages)
     assert response.usage.prompt_tokens == count_message_tokens(messages, model)

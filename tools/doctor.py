@@ -72,7 +72,7 @@ def redact(text: str, key: str | None) -> str:
     # An error message may quote part of the key: hide any 12-character run of it too.
     if len(key) > 12:
         for start in range(len(key) - 11):
-            piece = key[start:start + 12]
+            piece = key[start : start + 12]
             if piece in text:
                 text = text.replace(piece, "***")
     return text
@@ -84,6 +84,7 @@ def short(text: str, limit: int = 160) -> str:
 
 
 # ---------------------------------------------------------------- the checks
+
 
 def check_python(version: tuple[int, ...] = tuple(sys.version_info[:3])) -> Line:
     (low, high), shown = SUPPORTED, ".".join(map(str, version))
@@ -164,9 +165,11 @@ def check_encodings(names: tuple[str, ...] = ENCODINGS, timeout: float = TIMEOUT
         try:
             _with_timeout(lambda name=name: tiktoken.get_encoding(name), timeout)
         except Exception as error:  # noqa: BLE001 - any failure means: not usable offline
-            return fail(f"tiktoken encoding {name} does not load ({type(error).__name__}: {short(error, 80)}): "
-                        "run `python tools/prefetch_encodings.py` while online, or set TIKTOKEN_CACHE_DIR "
-                        "to a folder that has the encodings")
+            return fail(
+                f"tiktoken encoding {name} does not load ({type(error).__name__}: {short(error, 80)}): "
+                "run `python tools/prefetch_encodings.py` while online, or set TIKTOKEN_CACHE_DIR "
+                "to a folder that has the encodings"
+            )
     return ok(f"tiktoken encodings {', '.join(names)} load ({where})")
 
 
@@ -220,8 +223,12 @@ def check_facts(today: datetime.date, offline: bool = False) -> list[Line]:
 
     age = (today - datetime.date.fromisoformat(AS_OF)).days
     if age > STALE_DAYS:
-        lines = [note(f"the course's model facts are from {AS_OF}, {age} days ago: models and prices change "
-                      f"every few months, update the course (git pull) or check {DEPRECATIONS_SOURCE}")]
+        lines = [
+            note(
+                f"the course's model facts are from {AS_OF}, {age} days ago: models and prices change "
+                f"every few months, update the course (git pull) or check {DEPRECATIONS_SOURCE}"
+            )
+        ]
     else:
         lines = [ok(f"the course's model facts are from {AS_OF} ({age} days ago)")]
     soon = today + datetime.timedelta(days=SOON_DAYS)
@@ -238,12 +245,20 @@ def check_facts(today: datetime.date, offline: bool = False) -> list[Line]:
             going.setdefault(shutdown, []).append(name)
     for shutdown, names in sorted(gone.items()):
         mark = fail if DEFAULT_MODEL in names and not offline else note
-        lines.append(mark(f"{', '.join(names)} shut down on {shutdown}: lessons that call "
-                          f"{'it' if len(names) == 1 else 'them'} fail with the real API; update the course"))
+        lines.append(
+            mark(
+                f"{', '.join(names)} shut down on {shutdown}: lessons that call "
+                f"{'it' if len(names) == 1 else 'them'} fail with the real API; update the course"
+            )
+        )
     for shutdown, names in sorted(going.items()):
         days = (datetime.date.fromisoformat(shutdown) - today).days
-        lines.append(note(f"{', '.join(names)} shut{'s' if len(names) == 1 else ''} down on {shutdown} "
-                          f"(in {days} day{'s' if days != 1 else ''}): update the course before then"))
+        lines.append(
+            note(
+                f"{', '.join(names)} shut{'s' if len(names) == 1 else ''} down on {shutdown} "
+                f"(in {days} day{'s' if days != 1 else ''}): update the course before then"
+            )
+        )
     return lines
 
 
@@ -254,8 +269,10 @@ def _api_failure(error: Exception, target: str, source: str) -> Line:
     body = getattr(error, "body", None)
     message = body.get("message") if isinstance(body, dict) and body.get("message") else str(error)
     if isinstance(error, openai.AuthenticationError):
-        return fail(f"key rejected by {target} (401): {short(message, 120)} Check the key from {source}, "
-                    "or make a new one at https://platform.openai.com/api-keys")
+        return fail(
+            f"key rejected by {target} (401): {short(message, 120)} Check the key from {source}, "
+            "or make a new one at https://platform.openai.com/api-keys"
+        )
     if isinstance(error, openai.PermissionDeniedError):
         return fail(f"key may not list models at {target} (403): {short(message, 120)}")
     if isinstance(error, openai.NotFoundError):
@@ -263,8 +280,10 @@ def _api_failure(error: Exception, target: str, source: str) -> Line:
     if isinstance(error, openai.APITimeoutError):
         return fail(f"{target} did not answer in time: check the network (or OPENAI_BASE_URL)")
     if isinstance(error, openai.APIConnectionError):
-        return fail(f"cannot reach {target}: {short(error.__cause__ or error, 100)}: check the network, "
-                    "a proxy, or OPENAI_BASE_URL")
+        return fail(
+            f"cannot reach {target}: {short(error.__cause__ or error, 100)}: check the network, "
+            "a proxy, or OPENAI_BASE_URL"
+        )
     if status:
         return fail(f"{target} answered {status}: {short(message, 120)}")
     return fail(f"checking the key failed: {type(error).__name__}: {short(message, 120)}")
@@ -288,11 +307,19 @@ def check_api(key: str, source: str, base_url: str | None, timeout: float = TIME
     wanted = course_models()
     missing = [name for name in wanted if name not in ids]
     if DEFAULT_MODEL in missing:
-        lines.append(fail(f"the lessons' model {DEFAULT_MODEL} is not available to this key; missing "
-                          f"{len(missing)} of {len(wanted)} course models ({', '.join(missing)})"))
+        lines.append(
+            fail(
+                f"the lessons' model {DEFAULT_MODEL} is not available to this key; missing "
+                f"{len(missing)} of {len(wanted)} course models ({', '.join(missing)})"
+            )
+        )
     elif missing:
-        lines.append(note(f"course models: {len(wanted) - len(missing)} of {len(wanted)} available; "
-                          f"missing {', '.join(missing)} (the cells that call them will fail)"))
+        lines.append(
+            note(
+                f"course models: {len(wanted) - len(missing)} of {len(wanted)} available; "
+                f"missing {', '.join(missing)} (the cells that call them will fail)"
+            )
+        )
     else:
         lines.append(ok(f"course models: all {len(wanted)} available ({DEFAULT_MODEL} and the others)"))
     return lines
@@ -323,14 +350,23 @@ def run_checks(today: datetime.date | None = None, timeout: float = TIMEOUT) -> 
     if found.key:
         lines.append(ok(f"key: {mask(found.key)} from {found.source}"))
     if forced:
-        lines.append(note("offline: COURSE_OFFLINE is set, so the lessons use the offline model (free, canned "
-                          "replies). To use the real API, unset COURSE_OFFLINE (environment or .env)"
-                          + ("" if found.key else " and put OPENAI_API_KEY=... in .env in the course folder")))
+        lines.append(
+            note(
+                "offline: COURSE_OFFLINE is set, so the lessons use the offline model (free, canned "
+                "replies). To use the real API, unset COURSE_OFFLINE (environment or .env)"
+                + ("" if found.key else " and put OPENAI_API_KEY=... in .env in the course folder")
+            )
+        )
     elif found.key is None:
-        where = found.note or ("put OPENAI_API_KEY=... in a .env file in the course folder (or export it), "
-                               "then run the doctor again")
-        lines.append(note(f"offline: no OPENAI_API_KEY found, so the lessons use the offline model (free, "
-                          f"canned replies). To use the real API: {where}"))
+        where = found.note or (
+            "put OPENAI_API_KEY=... in a .env file in the course folder (or export it), then run the doctor again"
+        )
+        lines.append(
+            note(
+                f"offline: no OPENAI_API_KEY found, so the lessons use the offline model (free, "
+                f"canned replies). To use the real API: {where}"
+            )
+        )
     else:
         lines.extend(check_api(found.key, found.source, base_url, timeout))
     lines.append(check_base_url(base_url, found.key))
@@ -360,8 +396,10 @@ def report(lines: list[Line], key: str | None, stream=None) -> int:
     failures = sum(line.status == FAIL for line in lines)
     offline = any(line.text.startswith("offline:") for line in lines)
     if failures:
-        print(f"{marks[FAIL]} not ready: fix the {failures} line{'s' if failures > 1 else ''} marked "
-              f"{marks[FAIL]} above", file=stream)
+        print(
+            f"{marks[FAIL]} not ready: fix the {failures} line{'s' if failures > 1 else ''} marked {marks[FAIL]} above",
+            file=stream,
+        )
         return 1
     verdict = "ready offline (the lessons run with the offline model)" if offline else "ready for the real API"
     print(f"{marks[OK]} {verdict}", file=stream)
@@ -370,8 +408,13 @@ def report(lines: list[Line], key: str | None, stream=None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--today", type=datetime.date.fromisoformat, default=None, metavar="YYYY-MM-DD",
-                        help="the date the shutdown and age checks use (default: today)")
+    parser.add_argument(
+        "--today",
+        type=datetime.date.fromisoformat,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the date the shutdown and age checks use (default: today)",
+    )
     parser.add_argument("--timeout", type=float, default=TIMEOUT, help="seconds for the network checks")
     args = parser.parse_args(argv)
     lines, key = run_checks(args.today, args.timeout)

@@ -62,8 +62,9 @@ def clone_folder(repo: str) -> str:
     return repo.rstrip("/").split("/")[-1]
 
 
-def make_link(hub: str, repo: str, branch: str = "main", path: str = "notebooks/00_setup.ipynb",
-              app: str = "lab") -> str:
+def make_link(
+    hub: str, repo: str, branch: str = "main", path: str = "notebooks/00_setup.ipynb", app: str = "lab"
+) -> str:
     """The nbgitpuller link that pulls ``repo`` at ``branch`` and opens ``path`` in ``app``."""
     if app not in APPS:
         raise ValueError(f"unknown app {app!r}: use one of {', '.join(APPS)}")
@@ -77,16 +78,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hub", required=True, help="the hub's address, e.g. https://hub.example.org")
     parser.add_argument("--repo", help="the course's git repository (default: Homepage in pyproject.toml)")
     parser.add_argument("--branch", default="main", help="branch to pull (default: main)")
-    parser.add_argument("--path", default="notebooks/00_setup.ipynb",
-                        help="file to open, relative to the repository (default: lesson 00)")
+    parser.add_argument(
+        "--path",
+        default="notebooks/00_setup.ipynb",
+        help="file to open, relative to the repository (default: lesson 00)",
+    )
     parser.add_argument("--app", choices=sorted(APPS), default="lab", help="interface to open it in (default: lab)")
     args = parser.parse_args(argv)
     try:
         repo = args.repo or course_homepage()
         print(make_link(args.hub, repo, args.branch, args.path, args.app))
     except (ValueError, KeyError, OSError) as error:
-        print(f"error: {error}. Pass --hub https://your-hub and, if needed, --repo with the course's git URL.",
-              file=sys.stderr)
+        print(
+            f"error: {error}. Pass --hub https://your-hub and, if needed, --repo with the course's git URL.",
+            file=sys.stderr,
+        )
         return 2
     return 0
 

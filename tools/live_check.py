@@ -49,12 +49,15 @@ SKIP_TAG = "live-differs"
 CAP_REFUSAL = "spend cap reached"  # in helpers.spend's refusal: the cell was not sent
 # A line that starts with a label such as "finish_reason:", "input tokens =" or "   user:".
 LABEL = re.compile(r"^\s*([A-Za-z_][\w .()/'-]{0,30}?)\s*[:=](?:\s|$)")
-NO_KEY = ("The live check needs an OpenAI API key. Put OPENAI_API_KEY=sk-... in a .env file in the "
-          "course folder (or export OPENAI_API_KEY=sk-... in your shell), then run it again. It spends "
-          "at most the cap (--cap, default ${cap:.2f}).")
+NO_KEY = (
+    "The live check needs an OpenAI API key. Put OPENAI_API_KEY=sk-... in a .env file in the "
+    "course folder (or export OPENAI_API_KEY=sk-... in your shell), then run it again. It spends "
+    "at most the cap (--cap, default ${cap:.2f})."
+)
 
 
 # ---------------------------------------------------------------- shapes
+
 
 def kind(output: Mapping) -> str:
     """One output's kind: stdout, stderr, error NameError, execute_result, display_data."""
@@ -143,14 +146,20 @@ def compare_notebooks(stored, live) -> list[Difference]:
             continue
         problems = compare_outputs(s.get("outputs", []), o.get("outputs", []))
         if problems:
-            code = next((line for line in s.source.splitlines()
-                         if line.strip() and not line.startswith("#") and line.strip() != "try:"),
-                        first_line(s.source))
+            code = next(
+                (
+                    line
+                    for line in s.source.splitlines()
+                    if line.strip() and not line.startswith("#") and line.strip() != "try:"
+                ),
+                first_line(s.source),
+            )
             found.append(Difference(index, first_line(code, 60), problems))
     return found
 
 
 # ---------------------------------------------------------------- running
+
 
 @dataclass
 class Result:
@@ -179,8 +188,7 @@ def notebooks(selection: Iterable[str]) -> list[Path]:
 def kernel_env(key: str, base_url: str | None, cap: float) -> dict[str, str]:
     """The lesson kernels' environment: the user's own, with the real API forced on and the cap."""
     env = dict(os.environ)
-    env.update(OPENAI_API_KEY=key, COURSE_OFFLINE="0", COURSE_SPEND_CAP_USD=f"{cap:.6f}",
-               COURSE_OFFLINE_DELAY="0")
+    env.update(OPENAI_API_KEY=key, COURSE_OFFLINE="0", COURSE_SPEND_CAP_USD=f"{cap:.6f}", COURSE_OFFLINE_DELAY="0")
     if base_url:
         env["OPENAI_BASE_URL"] = base_url
     return env
@@ -196,12 +204,19 @@ def run_live(path: Path, env: dict[str, str], timeout: int = CELL_TIMEOUT) -> Re
     live = copy.deepcopy(stored)
     live.metadata.pop("widgets", None)
     # One more cell, in this copy only: what the kernel's spend meter counted.
-    live.cells.append(nbformat.v4.new_code_cell(
-        f"import helpers.spend\nprint({SPENT_MARK!r}, helpers.spend.spent())"))
+    live.cells.append(nbformat.v4.new_code_cell(f"import helpers.spend\nprint({SPENT_MARK!r}, helpers.spend.spent())"))
     result = Result(path, cells=sum(c.cell_type == "code" for c in stored.cells))
-    client = NotebookClient(live, timeout=timeout, kernel_name="python3", allow_errors=True,
-                            interrupt_on_timeout=True, record_timing=False, store_widget_state=False,
-                            coalesce_streams=True, resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        live,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=True,
+        interrupt_on_timeout=True,
+        record_timing=False,
+        store_widget_state=False,
+        coalesce_streams=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     start = time.perf_counter()
     try:
         # The kernel's own stderr (ipykernel's start-up warnings) would bury the report.
@@ -226,8 +241,9 @@ def run_live(path: Path, env: dict[str, str], timeout: int = CELL_TIMEOUT) -> Re
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", help="notebook paths, or parts of lesson names (default: all)")
-    parser.add_argument("--cap", type=float, default=DEFAULT_CAP,
-                        help=f"most the whole run may spend, in USD (default {DEFAULT_CAP})")
+    parser.add_argument(
+        "--cap", type=float, default=DEFAULT_CAP, help=f"most the whole run may spend, in USD (default {DEFAULT_CAP})"
+    )
     parser.add_argument("--timeout", type=int, default=CELL_TIMEOUT, help="seconds per cell")
     args = parser.parse_args(argv)
     if args.cap <= 0:
@@ -254,8 +270,11 @@ def main(argv: list[str] | None = None) -> int:
     from doctor import mask_url, redact
 
     target = f"the server at {mask_url(base_url, found.key)}" if base_url else "the OpenAI API"
-    print(f"Live check of {len(paths)} notebook(s) against {target}, key {mask(found.key)} from "
-          f"{found.source.split(' ')[0]}, spend cap {usd(args.cap)} in all.", flush=True)
+    print(
+        f"Live check of {len(paths)} notebook(s) against {target}, key {mask(found.key)} from "
+        f"{found.source.split(' ')[0]}, spend cap {usd(args.cap)} in all.",
+        flush=True,
+    )
 
     total, differ, failed, capped = 0.0, 0, 0, 0
     for path in paths:
@@ -268,10 +287,12 @@ def main(argv: list[str] | None = None) -> int:
         result = run_live(path, kernel_env(found.key, base_url, left), args.timeout)
         total += result.spent
         differ += len(result.differences)
-        status = f"{len(result.differences)} of {result.cells} code cells differ" if result.differences \
+        status = (
+            f"{len(result.differences)} of {result.cells} code cells differ"
+            if result.differences
             else f"{result.cells} code cells, same shapes"
-        print(redact(f"{shown}: {status}, spent {usd(result.spent)} in {result.seconds:.0f} s", found.key),
-              flush=True)
+        )
+        print(redact(f"{shown}: {status}, spent {usd(result.spent)} in {result.seconds:.0f} s", found.key), flush=True)
         if result.error:
             failed += 1
             print(redact(f"  did not run to the end: {result.error}", found.key))
@@ -290,8 +311,10 @@ def main(argv: list[str] | None = None) -> int:
     if capped or (failed and total >= args.cap):
         print("The cap stopped the run before the end: check again with a higher --cap to see every cell.")
     if differ - capped:
-        print(f"{differ - capped} cell(s) changed shape: open them in JupyterLab with the key set and see why "
-              "(a model shut down, a parameter refused, a reply the code did not expect).")
+        print(
+            f"{differ - capped} cell(s) changed shape: open them in JupyterLab with the key set and see why "
+            "(a model shut down, a parameter refused, a reply the code did not expect)."
+        )
     if differ or failed:
         return 1
     print("Every cell kept its shape.")

@@ -31,9 +31,14 @@ DEFAULT_DIR = ROOT / ".tiktoken-cache"
 # cl100k_base: gpt-3.5 and gpt-4; o200k_base: gpt-4o, gpt-4.1, o-series, gpt-5; p50k_base: older models.
 ENCODINGS = ("cl100k_base", "o200k_base", "p50k_base")
 URL = "https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
-BLOCKED_NETWORK = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
-                   "https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9",
-                   "NO_PROXY": "", "no_proxy": ""}
+BLOCKED_NETWORK = {
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "https_proxy": "http://127.0.0.1:9",
+    "http_proxy": "http://127.0.0.1:9",
+    "NO_PROXY": "",
+    "no_proxy": "",
+}
 
 
 def cache_name(encoding: str) -> str:
@@ -70,8 +75,10 @@ def fetch(encoding: str, target: Path, others: list[Path]) -> str:
 
     tiktoken.get_encoding(encoding)
     if not dest.is_file():
-        raise RuntimeError(f"tiktoken loaded {encoding} but did not cache it as {dest.name}: "
-                           "has tiktoken changed where it downloads encodings from?")
+        raise RuntimeError(
+            f"tiktoken loaded {encoding} but did not cache it as {dest.name}: "
+            "has tiktoken changed where it downloads encodings from?"
+        )
     return "downloaded"
 
 
@@ -79,10 +86,12 @@ def verify(target: Path, encodings: tuple[str, ...]) -> None:
     """Load every encoding in a new Python that has only ``target`` and no network."""
     env = {k: v for k, v in os.environ.items() if k not in ("TIKTOKEN_CACHE_DIR", "DATA_GYM_CACHE_DIR")}
     env.update(BLOCKED_NETWORK, TIKTOKEN_CACHE_DIR=str(target))
-    code = ("import sys, tiktoken\n"
-            "for name in sys.argv[1:]:\n"
-            "    tokens = tiktoken.get_encoding(name).encode('Hello, tokens!')\n"
-            "    print(f'  {name}: loads ({len(tokens)} tokens in \"Hello, tokens!\")')\n")
+    code = (
+        "import sys, tiktoken\n"
+        "for name in sys.argv[1:]:\n"
+        "    tokens = tiktoken.get_encoding(name).encode('Hello, tokens!')\n"
+        "    print(f'  {name}: loads ({len(tokens)} tokens in \"Hello, tokens!\")')\n"
+    )
     result = subprocess.run([sys.executable, "-c", code, *encodings], env=env, capture_output=True, text=True)
     if result.returncode:
         raise RuntimeError(f"the encodings do not load from {target} alone:\n{result.stderr.strip()}")
@@ -92,8 +101,14 @@ def verify(target: Path, encodings: tuple[str, ...]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir", nargs="?", type=Path, default=DEFAULT_DIR, help="folder to fill")
-    parser.add_argument("--from", dest="sources", type=Path, action="append", default=[],
-                        help="a tiktoken cache to copy from (repeatable)")
+    parser.add_argument(
+        "--from",
+        dest="sources",
+        type=Path,
+        action="append",
+        default=[],
+        help="a tiktoken cache to copy from (repeatable)",
+    )
     parser.add_argument("--encoding", action="append", help="only these encodings (repeatable)")
     args = parser.parse_args(argv)
     target = args.dir.expanduser().resolve()
@@ -105,8 +120,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {fetch(name, target, others)}", flush=True)
         verify(target, encodings)
     except Exception as error:  # a plain message, not a traceback, for a learner or a host
-        print(f"error: {error}\nRun this while online, or pass --from with a folder that has the files.",
-              file=sys.stderr)
+        print(
+            f"error: {error}\nRun this while online, or pass --from with a folder that has the files.", file=sys.stderr
+        )
         return 1
     print(f"\nThe encodings are in {target}. Point tiktoken at them:")
     print(f'  macOS/Linux:  export TIKTOKEN_CACHE_DIR="{target}"')

@@ -37,10 +37,15 @@ def execute(path: Path, timeout: int = 120) -> tuple[nbformat.NotebookNode, floa
     for cell in nb.cells:
         cell.metadata.pop("execution", None)  # timings left by an older run or an editor
     # record_timing=False: per-cell timestamps would change the files on every run.
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            store_widget_state=False,  # its model ids change on every run
-                            coalesce_streams=True,  # one stored output per stream, not one per print
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,
+        store_widget_state=False,  # its model ids change on every run
+        coalesce_streams=True,  # one stored output per stream, not one per print
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     start = time.perf_counter()
     client.execute()
     return nb, time.perf_counter() - start

@@ -24,10 +24,31 @@ NOT_NAMES = frozenset(
     "Happy Sad Tired Hungry New Learning Trying Going Looking Interested Currently Actually Glad Excited "
     "Confused Stuck Busy Curious Thinking Working Studying Using Getting A An The From In At On Your "
     "Student Teacher Developer Engineer Beginner New".split()
-) | {"한국인", "한국사람", "학생", "대학생", "고등학생", "개발자", "엔지니어", "선생님", "교사", "초보자", "초보",
-     "회사원", "디자이너", "미국인", "외국인", "괜찮", "여기", "처음"}
-NAME_QUESTION = re.compile(r"what(?:['’]s| is) my name|who am i\b|do you (?:know|remember) my name|"
-                           r"remember (?:my|who)|내 이름|제 이름|나 누구|내가 누구", re.I)
+) | {
+    "한국인",
+    "한국사람",
+    "학생",
+    "대학생",
+    "고등학생",
+    "개발자",
+    "엔지니어",
+    "선생님",
+    "교사",
+    "초보자",
+    "초보",
+    "회사원",
+    "디자이너",
+    "미국인",
+    "외국인",
+    "괜찮",
+    "여기",
+    "처음",
+}
+NAME_QUESTION = re.compile(
+    r"what(?:['’]s| is) my name|who am i\b|do you (?:know|remember) my name|"
+    r"remember (?:my|who)|내 이름|제 이름|나 누구|내가 누구",
+    re.I,
+)
 
 # Short tutor answers, keyed by words that trigger them: (english, korean).
 TOPICS: dict[tuple[str, ...], tuple[str, str]] = {
@@ -35,42 +56,47 @@ TOPICS: dict[tuple[str, ...], tuple[str, str]] = {
         "A token is a chunk of text the model reads and writes, often a word piece. "
         "You pay per token, so count them with tiktoken.",
         "토큰은 모델이 읽고 쓰는 텍스트 조각으로, 보통 단어의 일부입니다. "
-        "요금이 토큰 단위로 매겨지므로 tiktoken으로 세어 보세요."),
+        "요금이 토큰 단위로 매겨지므로 tiktoken으로 세어 보세요.",
+    ),
     ("temperature", "온도"): (
         "temperature controls randomness: 0 gives the most likely reply every time, "
         "higher values (up to 2) give more varied replies.",
         "temperature는 무작위성을 조절합니다. 0이면 매번 가장 그럴듯한 답을, "
-        "값이 클수록(최대 2) 더 다양한 답을 냅니다."),
+        "값이 클수록(최대 2) 더 다양한 답을 냅니다.",
+    ),
     ("stream", "스트림", "스트리밍"): (
-        "With stream=True the reply arrives in small chunks as it is generated, "
-        "so users see text appear right away.",
+        "With stream=True the reply arrives in small chunks as it is generated, so users see text appear right away.",
         "stream=True로 요청하면 답변이 만들어지는 대로 작은 조각(chunk)으로 도착해서 "
-        "사용자가 바로 글자를 볼 수 있습니다."),
+        "사용자가 바로 글자를 볼 수 있습니다.",
+    ),
     ("attention", "어텐션"): (
         "Attention lets each word look at the other words and decide which ones matter most, "
         "like listening for the teacher's voice in a noisy classroom.",
         "어텐션은 각 단어가 다른 단어들을 살펴보고 어떤 단어가 중요한지 정하는 방법입니다. "
-        "시끄러운 교실에서 선생님 목소리에 집중하는 것과 비슷해요."),
+        "시끄러운 교실에서 선생님 목소리에 집중하는 것과 비슷해요.",
+    ),
     ("transformer", "트랜스포머"): (
         "A Transformer is the neural network behind GPT models: layers of self-attention and "
         "feed-forward blocks that read the whole sequence at once.",
         "트랜스포머는 GPT 모델의 바탕이 되는 신경망으로, 셀프 어텐션과 피드포워드 층을 쌓아 "
-        "문장 전체를 한 번에 처리합니다."),
+        "문장 전체를 한 번에 처리합니다.",
+    ),
     ("stateless", "history", "remember", "기억", "대화 내역"): (
         "The API is stateless: it remembers nothing between calls, so you send the whole "
         "conversation history in messages every time.",
         "API는 상태가 없습니다(stateless). 호출 사이에 아무것도 기억하지 않으므로 "
-        "매번 messages에 대화 내역 전체를 보내야 합니다."),
+        "매번 messages에 대화 내역 전체를 보내야 합니다.",
+    ),
     ("cost", "price", "비용", "가격", "요금"): (
-        "Cost = input tokens x input price + output tokens x output price, with prices "
-        "quoted per million tokens.",
-        "비용 = 입력 토큰 수 x 입력 단가 + 출력 토큰 수 x 출력 단가이며, 단가는 "
-        "100만 토큰당 가격입니다."),
+        "Cost = input tokens x input price + output tokens x output price, with prices quoted per million tokens.",
+        "비용 = 입력 토큰 수 x 입력 단가 + 출력 토큰 수 x 출력 단가이며, 단가는 100만 토큰당 가격입니다.",
+    ),
     ("role", "system", "역할"): (
         "Messages have roles: system sets the assistant's behaviour, user is the person, "
         "assistant is the model's earlier replies.",
         "메시지에는 역할이 있습니다. system은 어시스턴트의 태도를 정하고, user는 사용자, "
-        "assistant는 모델의 이전 답변입니다."),
+        "assistant는 모델의 이전 답변입니다.",
+    ),
 }
 OPENERS = {
     "en": ["", "Sure! ", "Good question. ", "Happy to help. ", "Here is the short version: "],
@@ -82,15 +108,15 @@ TEXT = {
         "meet": "Nice to meet you, {name}! What would you like to learn about the API today?",
         "recall": "Your name is {name}: you told me earlier in this conversation.",
         "unknown_name": "I don't know your name: nothing in the messages I was sent says it. "
-                        "The API is stateless, so send the earlier turns if I should remember.",
+        "The API is stateless, so send the earlier turns if I should remember.",
         "unheard_name": "I can read our earlier messages, but none of them tells me your name. "
-                        "Tell me with \"My name is ...\" and I will remember it as long as it is sent.",
+        'Tell me with "My name is ..." and I will remember it as long as it is sent.',
         "tool_result": "Here is what {name} returned: {result}",
         "tool_results": "The tools returned: {results}",
         "summary": "Summary: {text}",
         "long": "Here is a long reply for testing streaming. ",
-        "echo": "You said: \"{text}\". I am the course's offline model and only know a few "
-                "topics; set OPENAI_API_KEY for real answers.",
+        "echo": 'You said: "{text}". I am the course\'s offline model and only know a few '
+        "topics; set OPENAI_API_KEY for real answers.",
         "more": "Want to know more about {topic}?",
         "new": "Something new to explore: {topic}.",
     },
@@ -99,15 +125,15 @@ TEXT = {
         "meet": "반가워요, {name}님! 오늘은 API의 어떤 부분을 배워 볼까요?",
         "recall": "당신의 이름은 {name}입니다. 이 대화 앞부분에서 알려 주셨어요.",
         "unknown_name": "이름을 모르겠어요. 제가 받은 메시지 어디에도 이름이 없어요. "
-                        "API는 상태가 없으니 기억하게 하려면 이전 대화를 함께 보내세요.",
-        "unheard_name": "앞의 대화는 받았지만 어디에도 이름이 없어요. \"제 이름은 ...예요\"라고 알려 주시면 "
-                        "대화가 함께 전송되는 동안 기억할게요.",
+        "API는 상태가 없으니 기억하게 하려면 이전 대화를 함께 보내세요.",
+        "unheard_name": '앞의 대화는 받았지만 어디에도 이름이 없어요. "제 이름은 ...예요"라고 알려 주시면 '
+        "대화가 함께 전송되는 동안 기억할게요.",
         "tool_result": "{name}의 결과입니다: {result}",
         "tool_results": "도구 결과입니다: {results}",
         "summary": "요약: {text}",
         "long": "스트리밍 테스트를 위한 긴 답변입니다. ",
-        "echo": "\"{text}\"라고 하셨네요. 저는 코스용 오프라인 모델이라 몇 가지 주제만 답할 수 "
-                "있어요. 실제 답변은 OPENAI_API_KEY를 설정하세요.",
+        "echo": '"{text}"라고 하셨네요. 저는 코스용 오프라인 모델이라 몇 가지 주제만 답할 수 '
+        "있어요. 실제 답변은 OPENAI_API_KEY를 설정하세요.",
         "more": "{topic}에 대해 더 알고 싶으신가요?",
         "new": "새로운 주제도 있어요: {topic}.",
     },
@@ -153,9 +179,14 @@ def tool_answer(results: list[tuple[str, str]], lang: str) -> str:
     return f"{MARKER} " + t["tool_results"].format(results=joined)
 
 
-def compose_reply(messages: list[dict[str, Any]], rng: random.Random | None, *,
-                  top_p: float = 1.0, presence_penalty: float = 0.0,
-                  frequency_penalty: float = 0.0) -> str:
+def compose_reply(
+    messages: list[dict[str, Any]],
+    rng: random.Random | None,
+    *,
+    top_p: float = 1.0,
+    presence_penalty: float = 0.0,
+    frequency_penalty: float = 0.0,
+) -> str:
     """The offline model's reply. ``rng`` is None at temperature 0 (no randomness)."""
     lang = language(messages)
     t = TEXT[lang]
@@ -206,5 +237,3 @@ def compose_reply(messages: list[dict[str, Any]], rng: random.Random | None, *,
     if frequency_penalty < 0 and closer:  # negative: repetition is rewarded
         parts.append(closer)
     return " ".join(p for p in parts if p)
-
-

@@ -60,18 +60,23 @@ class Request:
 def served_model(name: Any) -> ModelInfo:
     """The table's row for a model the API serves on the course date, else the API's 404."""
     if not isinstance(name, str):
-        raise bad(f"Invalid type for 'model': expected a string, but got {json_type(name)} instead.",
-                  "model", "invalid_type")
+        raise bad(
+            f"Invalid type for 'model': expected a string, but got {json_type(name)} instead.", "model", "invalid_type"
+        )
     try:
         model = model_info(name)
     except UnknownModelError:
         model = None
     if model is None:
-        raise APIError(404, f"The model `{name[:200]}` does not exist or you do not have access to it.",
-                       code="model_not_found")
+        raise APIError(
+            404, f"The model `{name[:200]}` does not exist or you do not have access to it.", code="model_not_found"
+        )
     if model.retired:  # the API's wording for a shut-down model (recorded traffic)
-        raise APIError(404, f"The model `{name}` has been deprecated, learn more here: "
-                       "https://platform.openai.com/docs/deprecations", code="model_not_found")
+        raise APIError(
+            404,
+            f"The model `{name}` has been deprecated, learn more here: https://platform.openai.com/docs/deprecations",
+            code="model_not_found",
+        )
     return model
 
 
@@ -92,15 +97,27 @@ def check_reasoning(body: dict, model: ModelInfo) -> str | None:
         return None
     effort = body.get("reasoning_effort") or rules.default_effort
     if effort not in rules.efforts:
-        raise bad(f"Unsupported value: 'reasoning_effort' does not support '{effort}' with this model. "
-                  f"Supported values are: {listed(rules.efforts)}.", "reasoning_effort", "unsupported_value")
+        raise bad(
+            f"Unsupported value: 'reasoning_effort' does not support '{effort}' with this model. "
+            f"Supported values are: {listed(rules.efforts)}.",
+            "reasoning_effort",
+            "unsupported_value",
+        )
     if body.get("max_tokens") is not None:
-        raise bad("Unsupported parameter: 'max_tokens' is not supported with this model. "
-                  "Use 'max_completion_tokens' instead.", "max_tokens", "unsupported_parameter")
+        raise bad(
+            "Unsupported parameter: 'max_tokens' is not supported with this model. "
+            "Use 'max_completion_tokens' instead.",
+            "max_tokens",
+            "unsupported_parameter",
+        )
     if not model.accepts_sampling(effort):
         if body.get("temperature") not in (None, 1):
-            raise bad(f"Unsupported value: 'temperature' does not support {body['temperature']} with this model. "
-                      "Only the default (1) value is supported.", "temperature", "unsupported_value")
+            raise bad(
+                f"Unsupported value: 'temperature' does not support {body['temperature']} with this model. "
+                "Only the default (1) value is supported.",
+                "temperature",
+                "unsupported_value",
+            )
         # top_p is refused as a parameter, not a value (issue 11: the API's code differs from temperature's).
         if body.get("top_p") not in (None, 1):
             raise unsupported("top_p")
@@ -121,8 +138,12 @@ def _text_of(content: Any, where: str) -> str:
     parts = []
     for i, part in enumerate(content):  # the schema check has made it a list of typed parts
         if part.get("type") not in ("text", "refusal"):
-            raise bad(f"Invalid '{where}[{i}]': the offline model understands only "
-                      "{'type': 'text', 'text': ...} content parts.", f"{where}[{i}]", "invalid_value")
+            raise bad(
+                f"Invalid '{where}[{i}]': the offline model understands only "
+                "{'type': 'text', 'text': ...} content parts.",
+                f"{where}[{i}]",
+                "invalid_value",
+            )
         parts.append(part.get("text") or part.get("refusal") or "")
     return "".join(parts)
 
@@ -133,12 +154,17 @@ def _messages(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
         where = f"messages[{i}]"
         calls = m.get("tool_calls") or m.get("function_call")
         if m.get("content") is None and not (m["role"] == "assistant" and calls):
-            raise bad(f"Missing required parameter: '{where}.content'.", f"{where}.content",
-                      "missing_required_parameter")
+            raise bad(
+                f"Missing required parameter: '{where}.content'.", f"{where}.content", "missing_required_parameter"
+            )
         entry: dict[str, Any] = {"role": m["role"], "content": _text_of(m.get("content"), f"{where}.content")}
         if isinstance(m.get("name"), str) and not FUNCTION_NAME.match(m["name"]):
-            raise bad(f"Invalid '{where}.name': string does not match pattern. Expected a string that matches the "
-                      "pattern '^[a-zA-Z0-9_-]+$'.", f"{where}.name", "invalid_value")
+            raise bad(
+                f"Invalid '{where}.name': string does not match pattern. Expected a string that matches the "
+                "pattern '^[a-zA-Z0-9_-]+$'.",
+                f"{where}.name",
+                "invalid_value",
+            )
         for key in ("name", "tool_call_id"):
             if isinstance(m.get(key), str):
                 entry[key] = m[key]
@@ -165,31 +191,47 @@ def validate(body: Any) -> Request:
 
     for name in ("max_tokens", "max_completion_tokens"):
         if body.get(name) is not None and body[name] < 1:
-            raise bad(f"Invalid '{name}': integer below minimum value. Expected a value >= 1, "
-                      f"but got {body[name]} instead.", name, "integer_below_min_value")
+            raise bad(
+                f"Invalid '{name}': integer below minimum value. Expected a value >= 1, but got {body[name]} instead.",
+                name,
+                "integer_below_min_value",
+            )
     stop = body.get("stop")
     stops = [stop] if isinstance(stop, str) else list(stop or [])
     stream = bool(body.get("stream"))
     if body.get("stream_options") is not None and not stream:
-        raise bad("The 'stream_options' parameter is only allowed when 'stream' is enabled.",
-                  "stream_options", "invalid_value")
+        raise bad(
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+            "stream_options",
+            "invalid_value",
+        )
 
     effort = check_reasoning(body, model)
     if body.get("top_logprobs") is not None and not body.get("logprobs"):
         # Assumed wording (none recorded): the spec says logprobs must be true for top_logprobs.
-        raise bad("Invalid value for 'top_logprobs': 'logprobs' must be set to true to use 'top_logprobs'.",
-                  "top_logprobs", "invalid_value")
+        raise bad(
+            "Invalid value for 'top_logprobs': 'logprobs' must be set to true to use 'top_logprobs'.",
+            "top_logprobs",
+            "invalid_value",
+        )
     request = Request(
-        body=body, model=model, messages=messages, effort=effort, prompt_tokens=0,
+        body=body,
+        model=model,
+        messages=messages,
+        effort=effort,
+        prompt_tokens=0,
         n=body.get("n") or 1,
         temperature=1.0 if body.get("temperature") is None else body["temperature"],
         top_p=1.0 if body.get("top_p") is None else body["top_p"],
         presence_penalty=body.get("presence_penalty") or 0.0,
         frequency_penalty=body.get("frequency_penalty") or 0.0,
-        seed=body.get("seed"), stops=[s for s in stops if s],
+        seed=body.get("seed"),
+        stops=[s for s in stops if s],
         limit=body.get("max_completion_tokens") or body.get("max_tokens"),
-        stream=stream, include_usage=bool((body.get("stream_options") or {}).get("include_usage")),
-        logprobs=bool(body.get("logprobs")), top_logprobs=body.get("top_logprobs") or 0,
+        stream=stream,
+        include_usage=bool((body.get("stream_options") or {}).get("include_usage")),
+        logprobs=bool(body.get("logprobs")),
+        top_logprobs=body.get("top_logprobs") or 0,
     )
     tools.check(request)
     structured.check(request)
@@ -197,18 +239,26 @@ def validate(body: Any) -> Request:
     limit_name = "max_completion_tokens" if body.get("max_completion_tokens") is not None else "max_tokens"
     limit = request.limit
     if limit is not None and limit > model.max_output_tokens:
-        raise bad(f"{limit_name} is too large: {limit}. This model supports at most "
-                  f"{model.max_output_tokens} completion tokens, whereas you provided {limit}.",
-                  limit_name, "invalid_value")
+        raise bad(
+            f"{limit_name} is too large: {limit}. This model supports at most "
+            f"{model.max_output_tokens} completion tokens, whereas you provided {limit}.",
+            limit_name,
+            "invalid_value",
+        )
     # A tool message's tool_call_id is not counted (recordings); tools add their own share.
     counted = [{k: v for k, v in m.items() if k != "tool_call_id"} for m in messages]
     prompt = count_message_tokens(counted, model.name) + tools.prompt_tokens(request)
     if prompt + (limit or 0) > model.context_window:
-        detail = (f"you requested {prompt + limit} tokens ({prompt} in the messages, {limit} in the "
-                  "completion). Please reduce the length of the messages or completion."
-                  if limit else f"your messages resulted in {prompt} tokens. Please reduce the length "
-                  "of the messages.")
-        raise bad(f"This model's maximum context length is {model.context_window} tokens. However, "
-                  + detail, "messages", "context_length_exceeded")
+        detail = (
+            f"you requested {prompt + limit} tokens ({prompt} in the messages, {limit} in the "
+            "completion). Please reduce the length of the messages or completion."
+            if limit
+            else f"your messages resulted in {prompt} tokens. Please reduce the length of the messages."
+        )
+        raise bad(
+            f"This model's maximum context length is {model.context_window} tokens. However, " + detail,
+            "messages",
+            "context_length_exceeded",
+        )
     request.prompt_tokens = prompt
     return request

@@ -15,8 +15,15 @@ from .errors import APIError, bad, json_type, listed
 from .request_schema import SCHEMAS
 
 _REF = "#/components/schemas/"
-_KINDS = {"string": "a string", "integer": "an integer", "number": "a decimal", "boolean": "a boolean",
-          "array": "an array", "object": "an object", "null": "null"}
+_KINDS = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a decimal",
+    "boolean": "a boolean",
+    "array": "an array",
+    "object": "an object",
+    "null": "null",
+}
 _DISCRIMINATORS = ("role", "type")
 
 
@@ -67,14 +74,16 @@ def _kinds(schema: dict) -> list[str]:
 
 def _expected(types: list[str]) -> str:
     shown = [t for t in types if t != "null"] or types
-    names = [_KINDS[t] for t in dict.fromkeys("number" if t == "integer" and "number" in shown else t
-                                              for t in shown)]
+    names = [_KINDS[t] for t in dict.fromkeys("number" if t == "integer" and "number" in shown else t for t in shown)]
     return names[0] if len(names) == 1 else "one of " + ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def _type_error(path: str, types: list[str], value: Any) -> APIError:
-    return bad(f"Invalid type for '{path}': expected {_expected(types)}, but got {json_type(value)} instead.",
-               path, "invalid_type")
+    return bad(
+        f"Invalid type for '{path}': expected {_expected(types)}, but got {json_type(value)} instead.",
+        path,
+        "invalid_type",
+    )
 
 
 def _child(path: str, key: str | int) -> str:
@@ -113,14 +122,18 @@ def _discriminate(value: dict, branches: list[dict], path: str) -> dict | None:
         return None
     field, options = found
     if field not in value:
-        raise bad(f"Missing required parameter: '{_child(path, field)}'.", _child(path, field),
-                  "missing_required_parameter")
+        raise bad(
+            f"Missing required parameter: '{_child(path, field)}'.", _child(path, field), "missing_required_parameter"
+        )
     chosen = value[field]
     if not isinstance(chosen, str):
         raise _type_error(_child(path, field), ["string"], chosen)
     if chosen not in options:
-        raise bad(f"Invalid value: '{chosen[:80]}'. Supported values are: {listed(list(options))}.",
-                  _child(path, field), "invalid_value")
+        raise bad(
+            f"Invalid value: '{chosen[:80]}'. Supported values are: {listed(list(options))}.",
+            _child(path, field),
+            "invalid_value",
+        )
     return options[chosen]
 
 
@@ -139,22 +152,33 @@ def check(value: Any, schema: dict, path: str = "") -> None:
         return
     if "enum" in schema and value not in schema["enum"]:
         shown = value if isinstance(value, str) else str(value)
-        raise bad(f"Invalid value: '{shown[:80]}'. Supported values are: "
-                  f"{listed([str(v) for v in schema['enum'] if v is not None])}.", path, "invalid_value")
+        raise bad(
+            f"Invalid value: '{shown[:80]}'. Supported values are: "
+            f"{listed([str(v) for v in schema['enum'] if v is not None])}.",
+            path,
+            "invalid_value",
+        )
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        _check_range(value, schema, path, "integer" if types == ["integer"] or types == ["integer", "null"]
-                     else "decimal")
+        _check_range(
+            value, schema, path, "integer" if types == ["integer"] or types == ["integer", "null"] else "decimal"
+        )
     if isinstance(value, str) and "maxLength" in schema and len(value) > schema["maxLength"]:
-        raise bad(f"Invalid '{path}': string too long. Expected a string with maximum length "
-                  f"{schema['maxLength']}, but got a string with length {len(value)} instead.", path,
-                  "string_above_max_length")
+        raise bad(
+            f"Invalid '{path}': string too long. Expected a string with maximum length "
+            f"{schema['maxLength']}, but got a string with length {len(value)} instead.",
+            path,
+            "string_above_max_length",
+        )
     if isinstance(value, list):
         _check_array(value, schema, path)
     if isinstance(value, dict) and "properties" in schema:
         for name in schema.get("required", ()):
             if name not in value:
-                raise bad(f"Missing required parameter: '{_child(path, name)}'.", _child(path, name),
-                          "missing_required_parameter")
+                raise bad(
+                    f"Missing required parameter: '{_child(path, name)}'.",
+                    _child(path, name),
+                    "missing_required_parameter",
+                )
         props = schema["properties"]
         for name in value:  # only what was sent: a body names a few of the many properties
             if name in props:
@@ -183,24 +207,42 @@ def _check_union(value: Any, branches: list[dict], path: str) -> None:
 def _check_range(value: float, schema: dict, path: str, kind: str) -> None:
     low, high = schema.get("minimum"), schema.get("maximum")
     if low is not None and value < low:
-        raise bad(f"Invalid '{path}': {kind} below minimum value. Expected a value >= {low:g}, "
-                  f"but got {value} instead.", path, f"{kind}_below_min_value")
+        raise bad(
+            f"Invalid '{path}': {kind} below minimum value. Expected a value >= {low:g}, but got {value} instead.",
+            path,
+            f"{kind}_below_min_value",
+        )
     if high is not None and value > high:
-        raise bad(f"Invalid '{path}': {kind} above maximum value. Expected a value <= {high:g}, "
-                  f"but got {value} instead.", path, f"{kind}_above_max_value")
+        raise bad(
+            f"Invalid '{path}': {kind} above maximum value. Expected a value <= {high:g}, but got {value} instead.",
+            path,
+            f"{kind}_above_max_value",
+        )
 
 
 def _check_array(value: list, schema: dict, path: str) -> None:
     low, high = schema.get("minItems"), schema.get("maxItems")
     if low is not None and len(value) < low:
         if not value:
-            raise bad(f"Invalid '{path}': empty array. Expected an array with minimum length {low}, "
-                      "but got an empty array instead.", path, "empty_array")
-        raise bad(f"Invalid '{path}': array too short. Expected an array with minimum length {low}, "
-                  f"but got an array with length {len(value)} instead.", path, "array_below_min_length")
+            raise bad(
+                f"Invalid '{path}': empty array. Expected an array with minimum length {low}, "
+                "but got an empty array instead.",
+                path,
+                "empty_array",
+            )
+        raise bad(
+            f"Invalid '{path}': array too short. Expected an array with minimum length {low}, "
+            f"but got an array with length {len(value)} instead.",
+            path,
+            "array_below_min_length",
+        )
     if high is not None and len(value) > high:
-        raise bad(f"Invalid '{path}': array too long. Expected an array with maximum length {high}, "
-                  f"but got an array with length {len(value)} instead.", path, "array_above_max_length")
+        raise bad(
+            f"Invalid '{path}': array too long. Expected an array with maximum length {high}, "
+            f"but got an array with length {len(value)} instead.",
+            path,
+            "array_above_max_length",
+        )
     if "items" in schema:
         for i, item in enumerate(value):
             check(item, schema["items"], _child(path, i))

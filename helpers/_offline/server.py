@@ -25,8 +25,10 @@ def app(api: OfflineAPI | None = None) -> Any:
         from starlette.responses import Response, StreamingResponse
         from starlette.routing import Route
     except ImportError as err:  # a learner's install has only requirements.txt
-        raise SystemExit("Serving the offline model needs starlette and uvicorn: "
-                         "pip install -r requirements-dev.txt (or: pip install starlette uvicorn)") from err
+        raise SystemExit(
+            "Serving the offline model needs starlette and uvicorn: "
+            "pip install -r requirements-dev.txt (or: pip install starlette uvicorn)"
+        ) from err
     api = api or OfflineAPI.from_env()
 
     async def answer(request: Request) -> Response:
@@ -34,32 +36,50 @@ def app(api: OfflineAPI | None = None) -> Any:
         reply = api.reply(request.method, request.url.path, request.headers, content)
         if reply.events is not None:
             # A sync iterator: starlette runs it in a worker thread, so chunk_delay's sleeps do not block.
-            return StreamingResponse(api._paced(reply.events), status_code=reply.status, headers=reply.headers,
-                                     media_type="text/event-stream")
+            return StreamingResponse(
+                api._paced(reply.events),
+                status_code=reply.status,
+                headers=reply.headers,
+                media_type="text/event-stream",
+            )
         import json
-        return Response(json.dumps(reply.body, ensure_ascii=False), status_code=reply.status,
-                        headers=reply.headers, media_type="application/json")
+
+        return Response(
+            json.dumps(reply.body, ensure_ascii=False),
+            status_code=reply.status,
+            headers=reply.headers,
+            media_type="application/json",
+        )
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     return Starlette(routes=[Route("/{path:path}", answer, methods=methods)])
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.offline",
-                                     description="Serve the course's offline model over HTTP.")
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.offline", description="Serve the course's offline model over HTTP."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve POST /v1/chat/completions and GET /v1/models")
-    serve.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST}: this "
-                       "computer only; 0.0.0.0 opens it to your network)")
+    serve.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"address to bind (default {DEFAULT_HOST}: this computer only; 0.0.0.0 opens it to your network)",
+    )
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     args = parser.parse_args(argv)
     try:
         import uvicorn
     except ImportError:
-        print("Serving the offline model needs uvicorn and starlette: pip install -r requirements-dev.txt",
-              file=sys.stderr)
+        print(
+            "Serving the offline model needs uvicorn and starlette: pip install -r requirements-dev.txt",
+            file=sys.stderr,
+        )
         return 2
-    print(f"Offline model on http://{args.host}:{args.port}/v1 - set OPENAI_BASE_URL to it and any "
-          "OPENAI_API_KEY. Ctrl+C stops it.", flush=True)
+    print(
+        f"Offline model on http://{args.host}:{args.port}/v1 - set OPENAI_BASE_URL to it and any "
+        "OPENAI_API_KEY. Ctrl+C stops it.",
+        flush=True,
+    )
     uvicorn.run(app(), host=args.host, port=args.port, log_level="warning")
     return 0

@@ -20,10 +20,17 @@ if TYPE_CHECKING:
 
 MAX_DEPTH = 10  # the API's nesting limit for structured-output schemas
 NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-_FORMATS = {"date-time": "2026-11-25T09:00:00Z", "date": "2026-11-25", "time": "09:00:00",
-            "email": "learner@example.com", "uri": "https://example.com",
-            "uuid": "00000000-0000-4000-8000-000000000000",
-            "hostname": "example.com", "ipv4": "127.0.0.1", "duration": "P1D"}
+_FORMATS = {
+    "date-time": "2026-11-25T09:00:00Z",
+    "date": "2026-11-25",
+    "time": "09:00:00",
+    "email": "learner@example.com",
+    "uri": "https://example.com",
+    "uuid": "00000000-0000-4000-8000-000000000000",
+    "hostname": "example.com",
+    "ipv4": "127.0.0.1",
+    "duration": "P1D",
+}
 _PLACE = re.compile(r"\b(?:in|for|at|to|from)\s+([A-Z][\w'-]*(?:[ ,]+[A-Z][\w'-]*)*)")
 _QUOTED = re.compile(r"[\"“']([^\"”']{1,80})[\"”']")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
@@ -116,11 +123,17 @@ def instance(schema: Any, hints: Hints, root: dict | None = None, name: str = ""
         kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
     if kind == "object":
         props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
-        required = [r for r in schema.get("required", []) if isinstance(r, str)] if isinstance(
-            schema.get("required"), list) else []
+        required = (
+            [r for r in schema.get("required", []) if isinstance(r, str)]
+            if isinstance(schema.get("required"), list)
+            else []
+        )
         # Strict schemas list every property as required; others get their required ones, or all.
-        keys = list(props) if not required else [k for k in props if k in required] + [
-            r for r in required if r not in props]
+        keys = (
+            list(props)
+            if not required
+            else [k for k in props if k in required] + [r for r in required if r not in props]
+        )
         return {k: instance(props.get(k, {}), hints, root, k, depth + 1) for k in keys}
     if kind == "array":
         low = schema.get("minItems") if isinstance(schema.get("minItems"), int) else 0
@@ -155,6 +168,7 @@ def instance(schema: Any, hints: Hints, root: dict | None = None, name: str = ""
 
 # ---------------------------------------------------------------- strict mode
 
+
 def strict_problem(schema: Any, context: tuple = (), depth: int = 0) -> str | None:
     """The first rule of strict mode ``schema`` breaks, worded as the API ("In context=(...), ..."),
     or None. Rules: every object has additionalProperties false and lists every property in
@@ -172,8 +186,10 @@ def strict_problem(schema: Any, context: tuple = (), depth: int = 0) -> str | No
         required = schema.get("required") if isinstance(schema.get("required"), list) else []
         missing = [k for k in props if k not in required]
         if missing:
-            return (f"In context={context}, 'required' is required to be supplied and to be an array including "
-                    f"every key in properties. Missing '{missing[0]}'.")
+            return (
+                f"In context={context}, 'required' is required to be supplied and to be an array including "
+                f"every key in properties. Missing '{missing[0]}'."
+            )
         for key, sub in props.items():
             problem = strict_problem(sub, (*context, "properties", key), depth + 1)
             if problem:
@@ -209,20 +225,29 @@ def check(request: Request) -> None:
         return
     request.response_format = fmt
     if fmt["type"] == "json_object" and not mentions_json(request.messages):
-        raise bad("'messages' must contain the word 'json' in some form, to use 'response_format' of type "
-                  "'json_object'.", "messages", None)
+        raise bad(
+            "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
+            "messages",
+            None,
+        )
     if fmt["type"] == "json_schema":
         spec = fmt["json_schema"]
         if not NAME.match(spec["name"]):
-            raise bad("Invalid 'response_format.json_schema.name': string does not match pattern. Expected a "
-                      "string that matches the pattern '^[a-zA-Z0-9_-]+$'.", "response_format.json_schema.name",
-                      "invalid_value")
+            raise bad(
+                "Invalid 'response_format.json_schema.name': string does not match pattern. Expected a "
+                "string that matches the pattern '^[a-zA-Z0-9_-]+$'.",
+                "response_format.json_schema.name",
+                "invalid_value",
+            )
         if spec.get("strict"):
             problem = strict_problem(spec.get("schema") or {})
             if problem:
                 # Wording of the API's structured-outputs 400s; code assumed (none recorded).
-                raise bad(f"Invalid schema for response_format '{spec['name']}': {problem}", "response_format",
-                          "invalid_json_schema")
+                raise bad(
+                    f"Invalid schema for response_format '{spec['name']}': {problem}",
+                    "response_format",
+                    "invalid_json_schema",
+                )
 
 
 def reply(request: Request, text: str, user_text: str) -> str:

@@ -26,8 +26,10 @@ if TYPE_CHECKING:
     from .request import Request
 
 _WORD = re.compile(r"[a-z0-9가-힣]+")
-_STOP = frozenset("the a an and or of to for in on at with from this that get set make use call return "
-                  "returns tool function data value current".split())
+_STOP = frozenset(
+    "the a an and or of to for in on at with from this that get set make use call return "
+    "returns tool function data value current".split()
+)
 
 
 def check(request: Request) -> None:
@@ -35,18 +37,25 @@ def check(request: Request) -> None:
     body = request.body
     raw = body.get("tools")
     if body.get("tool_choice") is not None and not raw:
-        raise bad("Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
-                  "tool_choice")
+        raise bad(
+            "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.", "tool_choice"
+        )
     if body.get("parallel_tool_calls") is not None and not raw:
         # Assumed wording, on the pattern of the tool_choice error above.
-        raise bad("Invalid value for 'parallel_tool_calls': 'parallel_tool_calls' is only allowed when 'tools' "
-                  "are specified.", "parallel_tool_calls")
+        raise bad(
+            "Invalid value for 'parallel_tool_calls': 'parallel_tool_calls' is only allowed when 'tools' "
+            "are specified.",
+            "parallel_tool_calls",
+        )
     _check_history(request.messages)
     if raw is None:
         return
     if not raw:
-        raise bad("Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty "
-                  "array instead.", "tools", "empty_array")
+        raise bad(
+            "Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+            "tools",
+            "empty_array",
+        )
     rule = request.model.rules.tools
     if rule == "responses_only":
         # Assumed wording (none recorded): the unsupported_parameter style, pointing to the Responses API.
@@ -57,18 +66,29 @@ def check(request: Request) -> None:
     functions = []
     for i, tool in enumerate(raw):
         if tool.get("type") != "function":
-            raise bad(f"Invalid 'tools[{i}]': the offline model emulates only tools of type 'function'.",
-                      f"tools[{i}].type", "invalid_value")
+            raise bad(
+                f"Invalid 'tools[{i}]': the offline model emulates only tools of type 'function'.",
+                f"tools[{i}].type",
+                "invalid_value",
+            )
         fn = tool["function"]
         if not NAME.match(fn["name"]):
-            raise bad(f"Invalid 'tools[{i}].function.name': string does not match pattern. Expected a string "
-                      "that matches the pattern '^[a-zA-Z0-9_-]+$'.", f"tools[{i}].function.name", "invalid_value")
+            raise bad(
+                f"Invalid 'tools[{i}].function.name': string does not match pattern. Expected a string "
+                "that matches the pattern '^[a-zA-Z0-9_-]+$'.",
+                f"tools[{i}].function.name",
+                "invalid_value",
+            )
         if fn.get("strict"):
-            problem = strict_problem(fn.get("parameters") or {"type": "object", "properties": {},
-                                                              "additionalProperties": False})
+            problem = strict_problem(
+                fn.get("parameters") or {"type": "object", "properties": {}, "additionalProperties": False}
+            )
             if problem:
-                raise bad(f"Invalid schema for function '{fn['name']}': {problem}",
-                          f"tools[{i}].function.parameters", "invalid_function_parameters")
+                raise bad(
+                    f"Invalid schema for function '{fn['name']}': {problem}",
+                    f"tools[{i}].function.parameters",
+                    "invalid_function_parameters",
+                )
         functions.append(fn)
     names = [f["name"] for f in functions]
     choice = body.get("tool_choice", "auto")
@@ -79,17 +99,22 @@ def check(request: Request) -> None:
             wanted = choice["function"]["name"]
             if wanted not in names:
                 # Assumed wording (none recorded).
-                raise bad(f"Invalid value for 'tool_choice': function '{wanted}' not found in 'tools'.",
-                          "tool_choice", "invalid_value")
+                raise bad(
+                    f"Invalid value for 'tool_choice': function '{wanted}' not found in 'tools'.",
+                    "tool_choice",
+                    "invalid_value",
+                )
             choice = wanted
         elif choice.get("type") == "allowed_tools":
             allowed = choice["allowed_tools"]
-            request.allowed = [t.get("function", {}).get("name") for t in allowed["tools"]
-                               if isinstance(t.get("function"), dict)]
+            request.allowed = [
+                t.get("function", {}).get("name") for t in allowed["tools"] if isinstance(t.get("function"), dict)
+            ]
             choice = allowed["mode"]
         else:
-            raise bad("Invalid 'tool_choice': the offline model emulates only function tools.", "tool_choice",
-                      "invalid_value")
+            raise bad(
+                "Invalid 'tool_choice': the offline model emulates only function tools.", "tool_choice", "invalid_value"
+            )
     request.tools, request.tool_choice = functions, choice
     request.parallel_tool_calls = body.get("parallel_tool_calls") is not False
 
@@ -101,11 +126,17 @@ def _check_history(messages: list[dict[str, Any]]) -> None:
     for i, m in enumerate(messages):
         if m["role"] == "tool":
             if open_at < 0:
-                raise bad("Invalid parameter: messages with role 'tool' must be a response to a preceeding "
-                          "message with 'tool_calls'.", f"messages.[{i}].role")
+                raise bad(
+                    "Invalid parameter: messages with role 'tool' must be a response to a preceeding "
+                    "message with 'tool_calls'.",
+                    f"messages.[{i}].role",
+                )
             if m.get("tool_call_id") not in open_calls:
-                raise bad(f"Invalid parameter: 'tool_call_id' of '{m.get('tool_call_id')}' not found in "
-                          "'tool_calls' of previous message.", f"messages.[{i}].tool_call_id")
+                raise bad(
+                    f"Invalid parameter: 'tool_call_id' of '{m.get('tool_call_id')}' not found in "
+                    "'tool_calls' of previous message.",
+                    f"messages.[{i}].tool_call_id",
+                )
             open_calls.remove(m["tool_call_id"])
             continue
         if open_calls:
@@ -118,12 +149,15 @@ def _check_history(messages: list[dict[str, Any]]) -> None:
 
 
 def _unanswered(index: int, ids: list[str]) -> None:
-    raise bad("An assistant message with 'tool_calls' must be followed by tool messages responding to each "
-              f"'tool_call_id'. The following tool_call_ids did not have response messages: {', '.join(ids)}",
-              f"messages.[{index}].role")
+    raise bad(
+        "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+        f"'tool_call_id'. The following tool_call_ids did not have response messages: {', '.join(ids)}",
+        f"messages.[{index}].role",
+    )
 
 
 # ---------------------------------------------------------------- prompt tokens
+
 
 def _ts_type(schema: Any, indent: int) -> str:
     if not isinstance(schema, dict):
@@ -135,8 +169,9 @@ def _ts_type(schema: Any, indent: int) -> str:
         return "{\n" + _ts_properties(schema, indent + 2) + "\n}"
     if kind == "array":
         return _ts_type(schema.get("items"), indent) + "[]" if schema.get("items") else "any[]"
-    return {"string": "string", "integer": "number", "number": "number", "boolean": "boolean",
-            "null": "null"}.get(kind if isinstance(kind, str) else "", "any")
+    return {"string": "string", "integer": "number", "number": "number", "boolean": "boolean", "null": "null"}.get(
+        kind if isinstance(kind, str) else "", "any"
+    )
 
 
 def _ts_properties(schema: dict, indent: int) -> str:
@@ -190,6 +225,7 @@ def prompt_tokens(request: Request) -> int:
 
 # ---------------------------------------------------------------- calling
 
+
 def _words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
 
@@ -226,8 +262,13 @@ def calls(request: Request, call_id: Any = None) -> list[dict[str, Any]]:
     out = []
     for fn in chosen:
         args = instance(fn.get("parameters") or {"type": "object", "properties": {}}, Hints(user))
-        out.append({"id": new_id(), "type": "function",
-                    "function": {"name": fn["name"], "arguments": json.dumps(args, ensure_ascii=False)}})
+        out.append(
+            {
+                "id": new_id(),
+                "type": "function",
+                "function": {"name": fn["name"], "arguments": json.dumps(args, ensure_ascii=False)},
+            }
+        )
     return out
 
 

@@ -66,8 +66,9 @@ def logprobs(enc: tiktoken.Encoding, tokens: list[int], start: int, top: int) ->
     return out
 
 
-def completion(head: dict[str, Any], choices: list[Choice], usage: dict[str, Any],
-               enc: tiktoken.Encoding, top_logprobs: int | None) -> dict[str, Any]:
+def completion(
+    head: dict[str, Any], choices: list[Choice], usage: dict[str, Any], enc: tiktoken.Encoding, top_logprobs: int | None
+) -> dict[str, Any]:
     """The body of a plain (not streamed) response. ``top_logprobs`` None: no logprobs asked."""
     out = []
     for c in choices:
@@ -94,20 +95,33 @@ def pieces(enc: tiktoken.Encoding, tokens: list[int], per_chunk: int) -> Iterato
             begin = end
 
 
-def events(head: dict[str, Any], choices: list[Choice], usage: dict[str, Any] | None, enc: tiktoken.Encoding,
-           per_chunk: int, top_logprobs: int | None, stream_error: bool = False) -> Iterator[tuple[bytes, bool]]:
+def events(
+    head: dict[str, Any],
+    choices: list[Choice],
+    usage: dict[str, Any] | None,
+    enc: tiktoken.Encoding,
+    per_chunk: int,
+    top_logprobs: int | None,
+    stream_error: bool = False,
+) -> Iterator[tuple[bytes, bool]]:
     """The server-sent events of a streamed response, ending with ``data: [DONE]``, each with
     whether it carries content (the caller paces those)."""
     extra = {"usage": None} if usage is not None else {}
 
     def chunk(index: int, delta: dict[str, Any], finish: str | None = None, lp: Any = None) -> bytes:
-        data = {**head, "object": "chat.completion.chunk", **extra,
-                "choices": [{"index": index, "delta": delta, "logprobs": lp, "finish_reason": finish}]}
+        data = {
+            **head,
+            "object": "chat.completion.chunk",
+            **extra,
+            "choices": [{"index": index, "delta": delta, "logprobs": lp, "finish_reason": finish}],
+        }
         return f"data: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
     for c in choices:
-        yield chunk(c.index, {"role": "assistant", "content": "" if c.text is not None else None,
-                              "refusal": None}), False
+        yield (
+            chunk(c.index, {"role": "assistant", "content": "" if c.text is not None else None, "refusal": None}),
+            False,
+        )
         if c.tool_calls:
             parts = list(_tool_call_deltas(c.tool_calls))
         else:
@@ -118,7 +132,7 @@ def events(head: dict[str, Any], choices: list[Choice], usage: dict[str, Any] | 
         for delta, span in parts[:sent]:
             lp = None
             if top_logprobs is not None and span is not None:
-                lp = {"content": logprobs(enc, c.tokens[span[0]:span[1]], span[0], top_logprobs), "refusal": None}
+                lp = {"content": logprobs(enc, c.tokens[span[0] : span[1]], span[0], top_logprobs), "refusal": None}
             yield chunk(c.index, delta, None, lp), True
         if stream_error:
             yield f"data: {json.dumps(simulated_error('server_error').body)}\n\n".encode(), False
@@ -135,8 +149,19 @@ def _tool_call_deltas(calls: list[dict[str, Any]]) -> Iterator[tuple[dict[str, A
     name with empty arguments; the next ones carry pieces of the arguments under the same index."""
     for index, call in enumerate(calls):
         fn = call["function"]
-        yield {"tool_calls": [{"index": index, "id": call["id"], "type": "function",
-                               "function": {"name": fn["name"], "arguments": ""}}]}, None
+        yield (
+            {
+                "tool_calls": [
+                    {
+                        "index": index,
+                        "id": call["id"],
+                        "type": "function",
+                        "function": {"name": fn["name"], "arguments": ""},
+                    }
+                ]
+            },
+            None,
+        )
         args = fn["arguments"]
         for start in range(0, len(args), 12):
-            yield {"tool_calls": [{"index": index, "function": {"arguments": args[start:start + 12]}}]}, None
+            yield {"tool_calls": [{"index": index, "function": {"arguments": args[start : start + 12]}}]}, None

@@ -35,11 +35,13 @@ c.Authenticator.allow_all = True
 
 # The test's admin: a service with a fixed token and just the scopes it uses.
 c.JupyterHub.services = [{"name": "course-test", "api_token": settings["admin_token"]}]
-c.JupyterHub.load_roles = [{
-    "name": "course-test",
-    "services": ["course-test"],
-    "scopes": ["admin:users", "admin:servers", "admin:server_state", "tokens", "access:servers", "list:users"],
-}]
+c.JupyterHub.load_roles = [
+    {
+        "name": "course-test",
+        "services": ["course-test"],
+        "scopes": ["admin:users", "admin:servers", "admin:server_state", "tokens", "access:servers", "list:users"],
+    }
+]
 
 c.JupyterHub.spawner_class = "simple"
 c.SimpleLocalProcessSpawner.home_dir_template = str(Path(settings["homes"]) / "{username}")

@@ -1,0 +1,177 @@
+"""How a lesson reads and runs for a learner: pace, the way on, Run All that never waits,
+solutions that never overwrite an answer, and no test machinery in sight.
+
+Each rule is a function returning problems, so the self-tests at the bottom prove it can fail.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import nbformat
+import pytest
+from test_notebooks import LESSON_PARAMS, lessons, read
+
+MAX_CELLS = 55
+TIME_ESTIMATE = re.compile(r"\*About \d+(?:[–-]\d+)? minutes\.\*")
+ADDRESS = re.compile(r" at 0x[0-9a-fA-F]{6,}")
+LIVE_CALL = re.compile(r"\b(?:input|chat_loop)\(")
+
+
+def pace_problems(nb, next_name: str | None) -> list[str]:
+    """A time estimate up front, at most MAX_CELLS cells, and a link on to the next lesson."""
+    problems = []
+    if not nb.cells or not TIME_ESTIMATE.search(nb.cells[0].source):
+        problems.append("the first cell lacks a time estimate such as '*About 25 minutes.*'")
+    if len(nb.cells) > MAX_CELLS:
+        problems.append(f"{len(nb.cells)} cells: a lesson has at most {MAX_CELLS} (split it or trim it)")
+    if next_name and (not nb.cells or f"({next_name})" not in nb.cells[-1].source):
+        problems.append(f"the last cell does not link to the next lesson, {next_name}")
+    return problems
+
+
+def machinery_problems(nb) -> list[str]:
+    """No nbval comments in a learner's code (cell tags instead), no memory addresses in outputs."""
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        if "NBVAL_" in cell.source:
+            problems.append(f"cell {i}: an NBVAL_ comment; use the cell tag 'nbval-skip' instead")
+        for output in cell.get("outputs", []):
+            text = output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
+            if ADDRESS.search(text):
+                problems.append(f"cell {i}: the output shows a memory address (an object's repr)")
+    return problems
+
+
+def run_all_problems(nb) -> list[str]:
+    """Run All never waits for typing: a cell that reads input runs it only behind a flag
+    the learner sets (``if CHAT_LIVE: ...``), or types with ``input_fn=scripted([...])``."""
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for line in cell.source.splitlines():
+            if LIVE_CALL.search(line) and "input_fn=" not in line and not line.startswith((" ", "\t", "#", "def ")):
+                problems.append(f"cell {i}: {line.strip()!r} waits for typing under Run All; put it behind a flag")
+    return problems
+
+
+def assigned(source: str) -> set[str]:
+    """Names a cell binds at its top level (assignments, functions, classes, for targets)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython magics
+        return set()
+    names = set()
+    for node in tree.body:
+        targets = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            targets = [node.target]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.For, ast.With)):
+            targets = [node.target] if isinstance(node, ast.For) else [i.optional_vars for i in node.items]
+        for target in targets:
+            names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)} if target else set()
+    return names
+
+
+def solution_problems(nb) -> list[str]:
+    """Running the solutions (Run All, or Shift+Enter past the end) never overwrites a
+    learner's answer: solution cells bind only names of their own."""
+    start = next(
+        (
+            i
+            for i, c in enumerate(nb.cells)
+            if c.cell_type == "markdown" and re.search(r"^#+ .*Solutions", c.source, re.M)
+        ),
+        None,
+    )
+    if start is None:
+        return []
+    before = set().union(*(assigned(c.source) for c in nb.cells[:start] if c.cell_type == "code"))
+    problems = []
+    for i, cell in enumerate(nb.cells[start:], start):
+        if cell.cell_type == "code":
+            clash = sorted(assigned(cell.source) & before)
+            if clash:
+                problems.append(f"cell {i}: the solution rebinds {', '.join(clash)}, overwriting the learner's own")
+    return problems
+
+
+def next_lesson(path) -> str | None:
+    names = [p.name for p in lessons()]
+    index = names.index(path.name)
+    return names[index + 1] if index + 1 < len(names) else None
+
+
+@pytest.mark.parametrize("path", LESSON_PARAMS)
+def test_pace_and_the_way_on(path):
+    assert pace_problems(read(path), next_lesson(path)) == []
+
+
+@pytest.mark.parametrize("path", LESSON_PARAMS)
+def test_no_test_machinery_for_learners(path):
+    assert machinery_problems(read(path)) == []
+
+
+@pytest.mark.parametrize("path", LESSON_PARAMS)
+def test_run_all_never_waits_for_typing(path):
+    assert run_all_problems(read(path)) == []
+
+
+@pytest.mark.parametrize("path", LESSON_PARAMS)
+def test_solutions_never_overwrite_answers(path):
+    assert solution_problems(read(path)) == []
+
+
+# ---------------------------------------------------------------- the rules can fail
+
+
+def notebook(*cells):
+    made = []
+    for kind, source in cells:
+        made.append(nbformat.v4.new_markdown_cell(source) if kind == "md" else nbformat.v4.new_code_cell(source))
+    return nbformat.v4.new_notebook(cells=made)
+
+
+def test_pace_rule_catches_missing_estimate_length_and_link():
+    good = notebook(("md", "# 01 · X\n\n*About 20 minutes.*"), ("md", "Next: [02 · Y](02_y.ipynb)"))
+    assert pace_problems(good, "02_y.ipynb") == []
+    assert pace_problems(notebook(("md", "# 01 · X"), ("md", "Next: [02](02_y.ipynb)")), "02_y.ipynb")
+    assert pace_problems(notebook(("md", "*About 5 minutes.*"), ("md", "the end")), "02_y.ipynb")
+    long = notebook(("md", "*About 5 minutes.*"), *[("code", "1")] * MAX_CELLS, ("md", "(02_y.ipynb)"))
+    assert pace_problems(long, "02_y.ipynb")
+
+
+def test_machinery_rule_catches_nbval_comments_and_addresses():
+    nb = notebook(("code", "# NBVAL_SKIP\nchat_loop(conv)"))
+    assert machinery_problems(nb)
+    nb = notebook(("code", "conv"))
+    nb.cells[0].outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "<Conv at 0x7f00aa11bb22>"})]
+    assert machinery_problems(nb)
+
+
+def test_run_all_rule_catches_unguarded_input():
+    assert run_all_problems(notebook(("code", "chat_loop(conv)")))
+    assert run_all_problems(notebook(("code", "name = input('Your name? ')")))
+    assert not run_all_problems(notebook(("code", "if CHAT_LIVE:\n    chat_loop(conv)")))
+    assert not run_all_problems(notebook(("code", "chat_loop(conv, input_fn=scripted(['hi']))")))
+
+
+def test_solution_rule_catches_rebinding():
+    nb = notebook(("code", "answer_1 = None"), ("md", "## Solutions"), ("code", "answer_1 = 42"))
+    assert solution_problems(nb)
+    nb = notebook(
+        ("code", "def call_cost(m):\n    return None"),
+        ("md", "## Solutions"),
+        ("code", "def call_cost(m):\n    return 1"),
+    )
+    assert solution_problems(nb)
+    ok = notebook(("code", "answer_1 = None"), ("md", "## Solutions"), ("code", "solution_1 = 42"))
+    assert solution_problems(ok) == []

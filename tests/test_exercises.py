@@ -267,11 +267,78 @@ LESSON_03 = [
 ]
 
 # Lesson file -> (extra set-up run once after the notebook, probes). Add lessons 04-07 here.
+LESSON_06 = [
+    right("ex1 solution", "check_exercise_1(classify_solution)"),
+    right("ex2 solution", "check_exercise_2(call_with_retries_solution)"),
+    right("ex3 solution", "check_exercise_3(tight_timeout_solution)"),
+    wrong(
+        "ex1 every 429 is a retry",
+        "check_exercise_1(by_class)",
+        "def by_class(error):\n"
+        "    if isinstance(error, openai.AuthenticationError):\n"
+        "        return 'fix the key'\n"
+        "    if isinstance(error, RETRYABLE):\n"
+        "        return 'retry'\n"
+        "    return 'fix the request'",
+    ),
+    wrong("ex1 retry everything", "check_exercise_1(lambda error: 'retry')"),
+    wrong(
+        "ex1 a lost connection is the request's fault",
+        "check_exercise_1(no_connection)",
+        "def no_connection(error):\n"
+        "    if isinstance(error, openai.APIConnectionError):\n"
+        "        return 'fix the request'\n"
+        "    return classify_solution(error)",
+    ),
+    wrong("ex2 never retries", "check_exercise_2(lambda call, budget: call())"),
+    wrong(
+        "ex2 retries a 400",
+        "check_exercise_2(everything)",
+        "def everything(call, budget):\n"
+        "    for _ in range(5):\n"
+        "        try:\n"
+        "            return call()\n"
+        "        except openai.APIError:\n"
+        "            time.sleep(0.01)\n"
+        "    return call()",
+    ),
+    wrong(
+        "ex2 retries insufficient_quota",
+        "check_exercise_2(quota_too)",
+        "def quota_too(call, budget):\n"
+        "    deadline = time.monotonic() + budget\n"
+        "    while True:\n"
+        "        try:\n"
+        "            return call()\n"
+        "        except RETRYABLE:\n"
+        "            if time.monotonic() + 0.05 > deadline:\n"
+        "                raise\n"
+        "            time.sleep(0.05)",
+    ),
+    wrong(
+        "ex2 ignores the budget",
+        "check_exercise_2(endless)",
+        "def endless(call, budget):\n"
+        "    while True:\n"
+        "        try:\n"
+        "            return call()\n"
+        "        except RETRYABLE as error:\n"
+        "            if error.code == 'insufficient_quota':\n"
+        "                raise\n"
+        "            time.sleep(0.05)",
+    ),
+    wrong("ex3 zero", "check_exercise_3(0)"),
+    wrong("ex3 longer than the slow reply", "check_exercise_3(1)"),
+    wrong("ex3 a string", "check_exercise_3('0.1')"),
+]
+
+
 PROBES: dict[str, tuple[str, list[Probe]]] = {
     "00_setup.ipynb": ("", LESSON_00),
     "01_basic_call.ipynb": ("", LESSON_01),
     "02_multi_turn_chat.ipynb": ("", LESSON_02),
     "03_streaming.ipynb": ("", LESSON_03),
+    "06_errors_and_retries.ipynb": ("", LESSON_06),
 }
 
 

@@ -1,6 +1,6 @@
 """``OfflineAPI``: the offline Chat Completions service behind an httpx2 transport (sync or
-async) or the local HTTP server. It routes, applies simulated failures, and puts together
-the reply from the other modules."""
+async) or the local HTTP server. It routes, applies simulated failures (one-off, scripted in
+order, or at a seeded random rate), and puts together the reply from the other modules."""
 
 from __future__ import annotations
 
@@ -21,7 +21,17 @@ import httpx2
 from ..models import current_models
 from ..tokens import encoding_for
 from . import structured, tools, wire
-from .errors import SIMULATED, APIError, bad, simulated_error, unknown_simulation
+from .errors import (
+    RATE_LIMIT_REQUESTS,
+    RATE_LIMIT_TOKENS,
+    APIError,
+    Simulation,
+    bad,
+    outcome,
+    parse_simulation,
+    simulated_error,
+    unknown_simulation,
+)
 from .replies import compose_reply, language, tool_answer
 from .request import Request, validate
 
@@ -30,9 +40,6 @@ from .request import Request, validate
 REASONING_TOKENS = {"none": 0, "minimal": 0, "low": 64, "medium": 192, "high": 448, "xhigh": 960, "max": 1984}
 SIMULATE_HEADER = "x-offline-simulate"  # per-request failure, e.g. extra_headers={...: "rate_limit"}
 LOG_SIZE = 50  # request bodies kept in OfflineAPI.requests: a long chat must not grow memory
-# Rate limits reported in x-ratelimit-* headers: a usage tier's figures, as recorded in
-# tests/data/realtraffic.json (5,000 requests and 4M tokens per minute).
-RATE_LIMIT_REQUESTS, RATE_LIMIT_TOKENS = 5_000, 4_000_000
 
 
 class RequestLog(list):
@@ -56,6 +63,7 @@ class Reply:
     headers: dict[str, str]
     body: Any = None
     events: Iterator[tuple[bytes, bool]] | None = None
+    delay: float = 0.0  # seconds the server takes before it answers (a simulated slow reply)
 
 
 @dataclass
@@ -67,7 +75,8 @@ class OfflineAPI:
     chunk_delay: float = 0.0  # seconds between stream chunks, for live demos
     tokens_per_chunk: int = 3
     requests: list[dict[str, Any]] = field(default_factory=RequestLog)
-    _failures: list[str] = field(default_factory=list)
+    _failures: list[Simulation] = field(default_factory=list)
+    _flaky: tuple[random.Random, float, str] | None = None  # (generator, rate, kind) set by flaky()
     _recent: deque[float] = field(default_factory=deque)  # request times in the last minute
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -75,15 +84,56 @@ class OfflineAPI:
     def from_env(cls) -> OfflineAPI:
         """Settings from COURSE_OFFLINE_SEED and COURSE_OFFLINE_DELAY (seconds per chunk)."""
         seed = os.environ.get("COURSE_OFFLINE_SEED")
-        return cls(seed=int(seed) if seed else None,
-                   chunk_delay=float(os.environ.get("COURSE_OFFLINE_DELAY") or 0))
+        return cls(seed=int(seed) if seed else None, chunk_delay=float(os.environ.get("COURSE_OFFLINE_DELAY") or 0))
 
     def fail_next(self, kind: str, times: int = 1) -> None:
-        """Make the next ``times`` requests fail: invalid_api_key, rate_limit,
-        server_error, or stream_error (a streamed request breaks off half way)."""
-        if kind != "stream_error":
-            simulated_error(kind)  # raises for an unknown kind
-        self._failures.extend([kind] * times)
+        """Make the next ``times`` chat requests fail as ``kind``: invalid_api_key (401),
+        insufficient_quota or rate_limit (429), server_error (500), overloaded (503), stream_error
+        (a streamed reply breaks off half way) or slow ("slow:2": the answer comes after 2 s, so a
+        shorter client timeout trips). Raises ValueError for an unknown kind."""
+        simulation = parse_simulation(kind)
+        with self._lock:
+            self._failures.extend([simulation] * times)
+
+    def script(self, *outcomes: str | int) -> None:
+        """Queue what the next chat requests get, in order: status codes (200, 401, 429, 500,
+        503) or names as for ``fail_next`` ("ok" is a normal reply). ``script(429, 429, 500, 200)``
+        fails three requests, then answers the fourth. Raises ValueError before queuing anything
+        if one outcome is unknown."""
+        simulations = [outcome(item) for item in outcomes]
+        with self._lock:
+            self._failures.extend(simulations)
+
+    def flaky(self, rate: float, *, seed: int = 0, kind: str = "rate_limit") -> None:
+        """From now on, fail each chat request with probability ``rate`` as ``kind`` (after any
+        queued failures), drawn from a generator seeded with ``seed``: the same requests fail on
+        every run. ``flaky(0)`` turns it off."""
+        if not 0 <= rate <= 1:
+            raise ValueError(f"rate is a probability from 0 to 1, not {rate!r}")
+        simulation = parse_simulation(kind)
+        with self._lock:
+            self._flaky = (random.Random(seed), rate, simulation.kind) if rate else None
+
+    def clear_failures(self) -> None:
+        """Forget every queued failure and turn ``flaky`` off."""
+        with self._lock:
+            self._failures.clear()
+            self._flaky = None
+
+    @property
+    def pending(self) -> list[str]:
+        """The queued outcomes, next first (e.g. ["rate_limit", "ok"])."""
+        return [s.kind if s.kind != "slow" else f"slow:{s.seconds:g}" for s in self._failures]
+
+    def _next_failure(self) -> Simulation | None:
+        with self._lock:
+            if self._failures:
+                return self._failures.pop(0)
+            if self._flaky:
+                rng, rate, kind = self._flaky
+                if rng.random() < rate:
+                    return parse_simulation(kind)
+        return None
 
     # -- transports
 
@@ -99,12 +149,22 @@ class OfflineAPI:
     def handle(self, request: httpx2.Request) -> httpx2.Response:
         """Answer one HTTP request."""
         reply = self.reply(request.method, request.url.path, request.headers, request.content)
+        if reply.delay:
+            wait, timed_out = _within_timeout(reply.delay, request)
+            time.sleep(wait)  # in the caller's thread: Kernel > Interrupt (Ctrl-C) stops it
+            if timed_out:
+                raise _read_timeout(wait, request)
         if reply.events is not None:
             return httpx2.Response(reply.status, headers=reply.headers, content=self._paced(reply.events))
         return httpx2.Response(reply.status, headers=reply.headers, json=reply.body)
 
     async def handle_async(self, request: httpx2.Request) -> httpx2.Response:
         reply = self.reply(request.method, request.url.path, request.headers, request.content)
+        if reply.delay:
+            wait, timed_out = _within_timeout(reply.delay, request)
+            await asyncio.sleep(wait)
+            if timed_out:
+                raise _read_timeout(wait, request)
         if reply.events is not None:
             return httpx2.Response(reply.status, headers=reply.headers, content=self._paced_async(reply.events))
         return httpx2.Response(reply.status, headers=reply.headers, json=reply.body)
@@ -127,7 +187,7 @@ class OfflineAPI:
         """Answer one request; never raises: every failure is an API-shaped error."""
         request_id = f"req_{uuid.uuid4().hex}"
         try:
-            reply = self._route(method, path.rstrip("/"), headers, content)
+            reply = self._route(method, path.rstrip("/"), headers, content, request_id)
         except APIError as err:
             reply = Reply(err.status, dict(err.headers), err.body)
         except RecursionError:  # a structure too deep to walk, past the parser's own guard
@@ -140,7 +200,7 @@ class OfflineAPI:
         reply.headers = {"x-request-id": request_id, "openai-version": "2020-10-01", **reply.headers}
         return reply
 
-    def _route(self, method: str, path: str, headers: Any, content: bytes) -> Reply:
+    def _route(self, method: str, path: str, headers: Any, content: bytes, request_id: str) -> Reply:
         if method == "GET" and path.endswith("/models"):
             data = [self._model_object(name) for name in current_models()]
             return Reply(200, {}, {"object": "list", "data": data})
@@ -150,26 +210,41 @@ class OfflineAPI:
                 raise APIError(404, f"The model '{name[:200]}' does not exist", param="model", code="model_not_found")
             return Reply(200, {}, self._model_object(name))
         if not path.endswith("/chat/completions"):
-            raise APIError(404, f"Invalid URL ({method} {path[:200]}): the offline model emulates "
-                           "only POST /v1/chat/completions and GET /v1/models.")
+            raise APIError(
+                404,
+                f"Invalid URL ({method} {path[:200]}): the offline model emulates "
+                "only POST /v1/chat/completions and GET /v1/models.",
+            )
         if method != "POST":
             raise APIError(405, f"Invalid method for URL ({method} {path[:200]}).")
         if not headers.get("authorization", "").removeprefix("Bearer ").strip():
-            raise APIError(401, "You didn't provide an API key. You need to provide your API key "
-                           "in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).")
+            raise APIError(
+                401,
+                "You didn't provide an API key. You need to provide your API key "
+                "in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+            )
         body = _parse(content)
         if isinstance(body, dict):
             self.requests.append(body)
-        simulate = headers.get(SIMULATE_HEADER) or (self._failures.pop(0) if self._failures else None)
-        if simulate and simulate not in SIMULATED:
-            raise unknown_simulation(simulate)
+        header = headers.get(SIMULATE_HEADER)
+        if header:  # a header names this request's failure; queued ones wait for the next request
+            try:
+                simulation: Simulation | None = parse_simulation(header)
+            except ValueError as err:
+                raise unknown_simulation(header, str(err) if header.startswith("slow:") else "") from None
+        else:
+            simulation = self._next_failure()
+        kind = simulation.kind if simulation else "ok"
         streamed = isinstance(body, dict) and body.get("stream") is True
-        if simulate == "stream_error" and not streamed:
-            simulate = "server_error"  # a plain request cannot break off half way
-        if simulate and simulate != "stream_error":
+        if kind == "stream_error" and not streamed:
+            kind = "server_error"  # a plain request cannot break off half way
+        if kind not in ("ok", "slow", "stream_error"):
             model = body.get("model", "the model") if isinstance(body, dict) else "the model"
-            raise simulated_error(simulate, str(model)[:100])
-        return self.complete(body, stream_error=simulate == "stream_error")
+            raise simulated_error(kind, str(model)[:100], request_id=request_id)
+        reply = self.complete(body, stream_error=kind == "stream_error")
+        if simulation and kind == "slow":
+            reply.delay = simulation.seconds
+        return reply
 
     @staticmethod
     def _model_object(name: str) -> dict[str, Any]:
@@ -182,12 +257,14 @@ class OfflineAPI:
                 self._recent.popleft()
             self._recent.append(now)
             used = len(self._recent)
-        return {"x-ratelimit-limit-requests": str(RATE_LIMIT_REQUESTS),
-                "x-ratelimit-limit-tokens": str(RATE_LIMIT_TOKENS),
-                "x-ratelimit-remaining-requests": str(max(0, RATE_LIMIT_REQUESTS - used)),
-                "x-ratelimit-remaining-tokens": str(max(0, RATE_LIMIT_TOKENS - tokens)),
-                "x-ratelimit-reset-requests": f"{max(1, round(60_000 / RATE_LIMIT_REQUESTS))}ms",
-                "x-ratelimit-reset-tokens": "0s"}
+        return {
+            "x-ratelimit-limit-requests": str(RATE_LIMIT_REQUESTS),
+            "x-ratelimit-limit-tokens": str(RATE_LIMIT_TOKENS),
+            "x-ratelimit-remaining-requests": str(max(0, RATE_LIMIT_REQUESTS - used)),
+            "x-ratelimit-remaining-tokens": str(max(0, RATE_LIMIT_TOKENS - tokens)),
+            "x-ratelimit-reset-requests": f"{max(1, round(60_000 / RATE_LIMIT_REQUESTS))}ms",
+            "x-ratelimit-reset-tokens": "0s",
+        }
 
     # -- completions
 
@@ -211,17 +288,22 @@ class OfflineAPI:
             reasoning, overhead = reasoning_full, model.rules.completion_overhead
             if calls:
                 # Completion tokens of a call: its name and arguments + 3 (approximate).
-                tokens = [t for c in calls
-                          for t in enc.encode_ordinary(c["function"]["name"] + c["function"]["arguments"])]
+                tokens = [
+                    t for c in calls for t in enc.encode_ordinary(c["function"]["name"] + c["function"]["arguments"])
+                ]
                 overhead += 3 * len(calls)
                 out.append(wire.Choice(index, None, tokens, reasoning, "tool_calls", overhead, calls))
                 continue
             if results and request.messages[-1]["role"] == "tool":
                 text = tool_answer(results, lang)
             else:
-                text = compose_reply(request.messages, rng, top_p=request.top_p,
-                                     presence_penalty=request.presence_penalty,
-                                     frequency_penalty=request.frequency_penalty)
+                text = compose_reply(
+                    request.messages,
+                    rng,
+                    top_p=request.top_p,
+                    presence_penalty=request.presence_penalty,
+                    frequency_penalty=request.frequency_penalty,
+                )
             if request.response_format and request.response_format.get("type") != "text":
                 text = structured.reply(request, text, user)
             finish = "stop"
@@ -257,28 +339,62 @@ class OfflineAPI:
             "total_tokens": prompt + completion,
             "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
             "completion_tokens_details": {
-                "reasoning_tokens": sum(c.reasoning_tokens for c in choices), "audio_tokens": 0,
-                "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
+                "reasoning_tokens": sum(c.reasoning_tokens for c in choices),
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            },
         }
-        head = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()),
-                "model": body["model"], "service_tier": "default", "system_fingerprint": "fp_offline"}
-        headers = {"openai-processing-ms": "1",
-                   **self._rate_headers(prompt + (request.limit or model.max_output_tokens))}
+        head = {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+            "created": int(time.time()),
+            "model": body["model"],
+            "service_tier": "default",
+            "system_fingerprint": "fp_offline",
+        }
+        headers = {
+            "openai-processing-ms": "1",
+            **self._rate_headers(prompt + (request.limit or model.max_output_tokens)),
+        }
         enc = encoding_for(model.name)
         top = request.top_logprobs if request.logprobs else None
         if request.stream:
-            events = wire.events(head, choices, usage if request.include_usage else None, enc,
-                                 self.tokens_per_chunk, top, stream_error)
+            events = wire.events(
+                head, choices, usage if request.include_usage else None, enc, self.tokens_per_chunk, top, stream_error
+            )
             return Reply(200, {**headers, "content-type": "text/event-stream"}, events=events)
         return Reply(200, headers, wire.completion(head, choices, usage, enc, top))
 
 
+def _within_timeout(delay: float, request: httpx2.Request) -> tuple[float, bool]:
+    """How long to wait before answering ``request``, and whether its client gives up first.
+
+    A transport over a socket raises ReadTimeout when no byte arrives within the timeout's
+    ``read`` seconds; an in-memory transport never waits, so the emulator does it here, reading
+    the limit the client put on the request, and the SDK sees what it would see on a network."""
+    read = (request.extensions.get("timeout") or {}).get("read")
+    if read is not None and delay > read:
+        return float(read), True
+    return delay, False
+
+
+def _read_timeout(waited: float, request: httpx2.Request) -> httpx2.ReadTimeout:
+    return httpx2.ReadTimeout(
+        f"The read operation timed out: no answer within {waited:g} s (offline model, simulated slow reply)",
+        request=request,
+    )
+
+
 def _parse(content: bytes) -> Any:
     """The JSON body, or the API's 400 (NaN and Infinity are not JSON)."""
+
     def refuse(name: str) -> Any:
         raise ValueError(name)
+
     try:
         return json.loads(content or b"null", parse_constant=refuse)
     except (ValueError, RecursionError):
-        raise bad("We could not parse the JSON body of your request. (HINT: This likely means you "
-                  "aren't using your HTTP library correctly.)") from None
+        raise bad(
+            "We could not parse the JSON body of your request. (HINT: This likely means you "
+            "aren't using your HTTP library correctly.)"
+        ) from None

@@ -9,8 +9,15 @@ from typing import Any
 
 # Failures a request can ask for with the x-offline-simulate header, OfflineAPI.fail_next,
 # OfflineAPI.script or OfflineAPI.flaky. "ok" means no failure (a scripted 200).
-SIMULATED = ("invalid_api_key", "insufficient_quota", "rate_limit", "server_error", "overloaded", "slow",
-             "stream_error")
+SIMULATED = (
+    "invalid_api_key",
+    "insufficient_quota",
+    "rate_limit",
+    "server_error",
+    "overloaded",
+    "slow",
+    "stream_error",
+)
 # Status codes OfflineAPI.script accepts in place of names: 429 is the retryable rate limit
 # (script "insufficient_quota" by name).
 BY_STATUS = {200: "ok", 401: "invalid_api_key", 429: "rate_limit", 500: "server_error", 503: "overloaded"}
@@ -24,9 +31,16 @@ RATE_LIMIT_REQUESTS, RATE_LIMIT_TOKENS = 5_000, 4_000_000
 class APIError(Exception):
     """An error the emulator answers with, as the real API would."""
 
-    def __init__(self, status: int, message: str, *, type: str = "invalid_request_error",
-                 param: str | None = None, code: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.headers = status, headers or {}
         self.body = {"error": {"message": message, "type": type, "param": param, "code": code}}
@@ -49,12 +63,15 @@ def parse_simulation(value: str) -> Simulation:
         except ValueError:
             seconds = -1.0
         if not (math.isfinite(seconds) and 0 <= seconds <= MAX_SLOW_SECONDS):
-            raise ValueError(f"'slow:SECONDS' takes a number of seconds from 0 to {MAX_SLOW_SECONDS:g}, "
-                             f"not {number[:20]!r}.")
+            raise ValueError(
+                f"'slow:SECONDS' takes a number of seconds from 0 to {MAX_SLOW_SECONDS:g}, not {number[:20]!r}."
+            )
         return Simulation("slow", seconds)
     if number or (kind not in SIMULATED and kind != "ok"):
-        raise ValueError(f"unknown simulated failure {str(value)[:40]!r}: use {listed(SIMULATED, 'or')} "
-                         "(slow takes seconds: 'slow:2'), or 'ok' for a normal reply.")
+        raise ValueError(
+            f"unknown simulated failure {str(value)[:40]!r}: use {listed(SIMULATED, 'or')} "
+            "(slow takes seconds: 'slow:2'), or 'ok' for a normal reply."
+        )
     return Simulation(kind)
 
 
@@ -62,8 +79,10 @@ def outcome(item: str | int) -> Simulation:
     """A scripted outcome: a name as for ``parse_simulation``, or a status code from BY_STATUS."""
     if isinstance(item, int) and not isinstance(item, bool):
         if item not in BY_STATUS:
-            raise ValueError(f"no simulated failure answers with status {item}: use one of "
-                             f"{', '.join(map(str, BY_STATUS))}, or a name such as 'insufficient_quota'.")
+            raise ValueError(
+                f"no simulated failure answers with status {item}: use one of "
+                f"{', '.join(map(str, BY_STATUS))}, or a name such as 'insufficient_quota'."
+            )
         return Simulation(BY_STATUS[item])
     return parse_simulation(item)
 
@@ -74,8 +93,9 @@ def bad(message: str, param: str | None = None, code: str | None = None) -> APIE
 
 
 def unsupported(name: str, detail: str = "") -> APIError:
-    return bad(f"Unsupported parameter: '{name}' is not supported with this model.{detail}", name,
-               "unsupported_parameter")
+    return bad(
+        f"Unsupported parameter: '{name}' is not supported with this model.{detail}", name, "unsupported_parameter"
+    )
 
 
 def json_type(value: Any) -> str:
@@ -101,8 +121,9 @@ def listed(values: tuple[str, ...] | list[str], last: str = "and") -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + f", {last} " + quoted[-1]
 
 
-def simulated_error(kind: str, model: str = "the model", retry_after_ms: int = 20,
-                    request_id: str = "req_offline") -> APIError:
+def simulated_error(
+    kind: str, model: str = "the model", retry_after_ms: int = 20, request_id: str = "req_offline"
+) -> APIError:
     """The error a simulated failure answers with, worded as the API words it.
 
     ``rate_limit`` (429 rate_limit_exceeded) says when to try again, in its message and in the
@@ -111,32 +132,49 @@ def simulated_error(kind: str, model: str = "the model", retry_after_ms: int = 2
     ``overloaded`` a 503 naming the request id, ``invalid_api_key`` a 401.
     """
     if kind == "invalid_api_key":
-        return APIError(401, "Incorrect API key provided: sk-of***ine. You can find your API key "
-                        "at https://platform.openai.com/account/api-keys.", code="invalid_api_key")
+        return APIError(
+            401,
+            "Incorrect API key provided: sk-of***ine. You can find your API key "
+            "at https://platform.openai.com/account/api-keys.",
+            code="invalid_api_key",
+        )
     if kind == "rate_limit":
         return APIError(
-            429, f"Rate limit reached for {model} in organization org-offline on requests per min (RPM): "
+            429,
+            f"Rate limit reached for {model} in organization org-offline on requests per min (RPM): "
             f"Limit {RATE_LIMIT_REQUESTS}, Used {RATE_LIMIT_REQUESTS}, Requested 1. Please try again in "
             f"{retry_after_ms}ms. Visit https://platform.openai.com/account/rate-limits to learn more.",
-            type="requests", code="rate_limit_exceeded",
-            headers={"retry-after-ms": str(retry_after_ms),
-                     "retry-after": str(max(1, math.ceil(retry_after_ms / 1000))),  # whole seconds
-                     "x-ratelimit-limit-requests": str(RATE_LIMIT_REQUESTS),
-                     "x-ratelimit-remaining-requests": "0",
-                     "x-ratelimit-reset-requests": f"{retry_after_ms}ms"})
+            type="requests",
+            code="rate_limit_exceeded",
+            headers={
+                "retry-after-ms": str(retry_after_ms),
+                "retry-after": str(max(1, math.ceil(retry_after_ms / 1000))),  # whole seconds
+                "x-ratelimit-limit-requests": str(RATE_LIMIT_REQUESTS),
+                "x-ratelimit-remaining-requests": "0",
+                "x-ratelimit-reset-requests": f"{retry_after_ms}ms",
+            },
+        )
     if kind == "insufficient_quota":
-        return APIError(429, "You exceeded your current quota, please check your plan and billing details. "
-                        "For more information on this error, read the docs: "
-                        "https://platform.openai.com/docs/guides/error-codes/api-errors.",
-                        type="insufficient_quota", code="insufficient_quota")
+        return APIError(
+            429,
+            "You exceeded your current quota, please check your plan and billing details. "
+            "For more information on this error, read the docs: "
+            "https://platform.openai.com/docs/guides/error-codes/api-errors.",
+            type="insufficient_quota",
+            code="insufficient_quota",
+        )
     if kind == "server_error":
-        return APIError(500, "The server had an error while processing your request. Sorry about that!",
-                        type="server_error")
+        return APIError(
+            500, "The server had an error while processing your request. Sorry about that!", type="server_error"
+        )
     if kind == "overloaded":
-        return APIError(503, "That model is currently overloaded with other requests. You can retry your "
-                        "request, or contact us through our help center at help.openai.com if the error "
-                        f"persists. (Please include the request ID {request_id} in your message.)",
-                        type="server_error")
+        return APIError(
+            503,
+            "That model is currently overloaded with other requests. You can retry your "
+            "request, or contact us through our help center at help.openai.com if the error "
+            f"persists. (Please include the request ID {request_id} in your message.)",
+            type="server_error",
+        )
     raise ValueError(f"unknown simulated error {kind!r}: use {listed(SIMULATED[:5], 'or')}")
 
 

@@ -9,6 +9,7 @@ otherwise: anything else exposes it to the network (it accepts any key and logs 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from typing import Any
 
@@ -34,6 +35,8 @@ def app(api: OfflineAPI | None = None) -> Any:
     async def answer(request: Request) -> Response:
         content = await request.body()
         reply = api.reply(request.method, request.url.path, request.headers, content)
+        if reply.delay:  # a simulated slow reply: the client's own timeout trips, as over a network
+            await asyncio.sleep(reply.delay)
         if reply.events is not None:
             # A sync iterator: starlette runs it in a worker thread, so chunk_delay's sleeps do not block.
             return StreamingResponse(

@@ -4,20 +4,25 @@ calculator.
     from helpers.widgets import chat_widget, tokenizer_playground, cost_calculator
     chat_widget()             # lessons 02 and 03
     tokenizer_playground()    # lesson 04
-    cost_calculator()         # lesson 04
+    cost_calculator()         # lesson 05
 
 Each widget is a thin view: the logic lives in the plain functions and small dataclasses
 below (tested in tests/test_widgets.py), the widget classes only wire them to controls.
 
+In a notebook the chat widget streams each reply in a background thread, so the kernel
+stays free to hear its Stop button (Kernel > Interrupt cannot reach a widget's callback).
+Its rows wrap on a narrow page instead of squeezing their controls.
+
 They use only ipywidgets APIs common to 7.7 (Colab) and 8 (JupyterLab). Where widgets
 cannot render (GitHub, a notebook opened without a kernel) the cell shows the widget's
-``repr``: a short, stable summary such as
-``Chat widget (gpt-6-luna, offline): type a message and press Send.``
+``repr``: a short, stable summary that claims nothing interactive, such as
+``Chat widget (gpt-6-luna, offline): it runs only in a live notebook.``
 """
 
 from __future__ import annotations
 
 import html
+import threading
 import time
 import warnings
 from bisect import bisect_right
@@ -29,13 +34,21 @@ import ipywidgets as widgets
 import tiktoken
 
 from .chat import Conversation, describe_error
-from .models import DEFAULT_MODEL, MODELS, UnknownModelError, lesson_models, model_info
+from .models import AS_OF, DEFAULT_MODEL, MODELS, UnknownModelError, lesson_models, model_info
+from .offline import REASONING_TOKENS
 from .pricing import cost_breakdown, estimate_cost, monthly_cost, usage_cost
+from .spend import worst_case
 from .tokens import count_tokens, encoding_for
 
 __all__ = [
-    "ChatWidget", "CostCalculator", "TokenizerPlayground",
-    "chat_widget", "cost_calculator", "tokenizer_playground",
+    "ChatWidget",
+    "CostCalculator",
+    "ExchangeRate",
+    "KRW_RATE",
+    "TokenizerPlayground",
+    "chat_widget",
+    "cost_calculator",
+    "tokenizer_playground",
 ]
 
 # ipywidgets puts repr(widget) in a displayed widget's text/plain and cuts it at 110
@@ -64,8 +77,11 @@ PRESETS: dict[str, str] = {
 }
 # Background colours, cycled token by token (readable on light and dark themes).
 TOKEN_COLOURS = (
-    "rgba(107, 64, 216, 0.25)", "rgba(104, 222, 122, 0.35)", "rgba(244, 172, 54, 0.35)",
-    "rgba(239, 65, 70, 0.25)", "rgba(39, 181, 234, 0.3)",
+    "rgba(107, 64, 216, 0.25)",
+    "rgba(104, 222, 122, 0.35)",
+    "rgba(244, 172, 54, 0.35)",
+    "rgba(239, 65, 70, 0.25)",
+    "rgba(39, 181, 234, 0.3)",
 )
 VISIBLE_WHITESPACE = {"\n": "↵", "\t": "⇥", "\r": "␍"}
 
@@ -147,8 +163,10 @@ def used_by_text(encoding: str, shown: int = 6) -> str:
         text = f"used by {', '.join(current[:shown])}{more}"
         assumed = [m for m in current if model_info(m).encoding_assumed]
         if assumed:
-            text += f" (assumed for {', '.join(assumed) if len(assumed) <= 2 else 'the gpt-6 models'}: " \
-                    "tiktoken does not map them yet)"
+            text += (
+                f" (assumed for {', '.join(assumed) if len(assumed) <= 2 else 'the gpt-6 models'}: "
+                "tiktoken does not map them yet)"
+            )
     else:
         text = "used by no current model"
     return text + (f"; retired: {', '.join(retired)}" if retired and not current else "")
@@ -186,8 +204,10 @@ def tokens_html(text: str, encoding: str) -> str:
             parts.append('<span style="flex-basis:100%;height:0"></span>')
     parts.append("</div>")
     if any(p.partial for p in pieces):
-        parts.append('<div style="font-size:0.85em;opacity:0.75;margin-top:4px">Dashed tokens hold only '
-                     "part of a character's bytes, so that character is shown in each of them.</div>")
+        parts.append(
+            '<div style="font-size:0.85em;opacity:0.75;margin-top:4px">Dashed tokens hold only '
+            "part of a character's bytes, so that character is shown in each of them.</div>"
+        )
     parts.append("</div>")
     return "".join(parts)
 
@@ -210,6 +230,7 @@ def playground_summary(text: str, encodings: Sequence[str] = ENCODINGS) -> str:
 
 # ====================================================================== cost
 
+
 @dataclass(frozen=True)
 class CostEstimate:
     """What a call costs and what a month of such calls costs, in USD."""
@@ -227,31 +248,71 @@ class CostEstimate:
     long_context: bool = False  # billed at the model's long-context tier (a very long prompt)
 
 
-def estimate(model: str, input_tokens: int, output_tokens: int, calls_per_day: int,
-             days: int = 30) -> CostEstimate:
+def estimate(model: str, input_tokens: int, output_tokens: int, calls_per_day: int, days: int = 30) -> CostEstimate:
     """Cost per call (helpers.estimate_cost) and per month (helpers.monthly_cost)."""
     parts = cost_breakdown(model, input_tokens, output_tokens)
     per_call = estimate_cost(model, input_tokens, output_tokens)
     return CostEstimate(
-        model=model, input_tokens=input_tokens, output_tokens=output_tokens,
-        calls_per_day=calls_per_day, days=days, input_cost=parts.input, output_cost=parts.output,
-        per_call=per_call, per_day=monthly_cost(per_call, calls_per_day, 1),
-        per_month=monthly_cost(per_call, calls_per_day, days), long_context=parts.long_context)
+        model=model,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        calls_per_day=calls_per_day,
+        days=days,
+        input_cost=parts.input,
+        output_cost=parts.output,
+        per_call=per_call,
+        per_day=monthly_cost(per_call, calls_per_day, 1),
+        per_month=monthly_cost(per_call, calls_per_day, days),
+        long_context=parts.long_context,
+    )
+
+
+def _money(value: float, symbol: str, decimals: int) -> str:
+    """``value`` with at least ``decimals`` decimals, more for small amounts (3 significant digits)."""
+    if value == 0:
+        return f"{symbol}{0:.{decimals}f}"
+    sign, value = ("-", -value) if value < 0 else ("", value)
+    while decimals < 8 and value < 10 ** (2 - decimals):
+        decimals += 1
+    return f"{sign}{symbol}{value:,.{decimals}f}"
 
 
 def format_usd(value: float) -> str:
     """Dollars with cents, and more decimals for small amounts: $0.000450, $13.50."""
-    if value == 0:
-        return "$0.00"
-    sign, value = ("-", -value) if value < 0 else ("", value)
-    decimals = 2
-    while decimals < 8 and value < 10 ** (2 - decimals):  # keep 3 significant digits
-        decimals += 1
-    return f"{sign}${value:,.{decimals}f}"
+    return _money(value, "$", 2)
 
 
-def cost_html(est: CostEstimate) -> str:
-    """The calculator's result table."""
+def format_krw(value: float) -> str:
+    """Won without decimals, and with some for small amounts: ₩15,223, ₩50.7, ₩0.508."""
+    return _money(value, "₩", 0)
+
+
+@dataclass(frozen=True)
+class ExchangeRate:
+    """How many won one US dollar bought on ``date``, and where that figure comes from."""
+
+    krw_per_usd: float
+    date: str  # YYYY-MM-DD
+    source: str
+
+    def __post_init__(self) -> None:
+        if not self.krw_per_usd > 0:
+            raise ValueError(f"krw_per_usd must be a positive number of won per dollar, not {self.krw_per_usd!r}")
+
+    def krw(self, usd: float) -> float:
+        return usd * self.krw_per_usd
+
+
+# The most recent sourced USD/KRW rate the course found: Reuters reported the won at 1,449.8
+# per dollar at 06:26 GMT on 2026-02-04. That is months before the course date (AS_OF), so
+# it shows the order of magnitude, not today's price: pass your own ExchangeRate for a budget.
+KRW_RATE = ExchangeRate(
+    1449.8, "2026-02-04", 'Reuters, 4 Feb 2026, "South Korea eyes dollar bond issuance for pension fund this year"'
+)
+
+
+def cost_html(est: CostEstimate, exchange: ExchangeRate | None = None) -> str:
+    """The calculator's result table; with ``exchange``, the month in won too."""
     m = model_info(est.model)
     tier = m.long_context if est.long_context else None
     in_x = f" × {tier.input_multiplier:g}" if tier else ""
@@ -263,31 +324,54 @@ def cost_html(est: CostEstimate) -> str:
         ("Per day", f"× {est.calls_per_day:,} calls", est.per_day),
         ("Per month", f"× {est.days} days", est.per_month),
     ]
+    shown = [(name, how, format_usd(value)) for name, how, value in rows]
+    if exchange is not None:
+        shown.append(
+            (
+                "Per month in won",
+                f"× {exchange.krw_per_usd:,g} KRW per USD ({exchange.date})",
+                format_krw(exchange.krw(est.per_month)),
+            )
+        )
     body = "".join(
         f'<tr><td style="padding:2px 10px 2px 0">{"<b>" + name + "</b>" if name.startswith("Per") else name}</td>'
         f'<td style="padding:2px 10px;opacity:0.8">{_escape(how)}</td>'
         f'<td class="course-cost" data-row="{name.lower().replace(" ", "-")}" '
-        f'style="padding:2px 0;text-align:right;font-family:monospace">{format_usd(value)}</td></tr>'
-        for name, how, value in rows)
-    notes = f"Prices per 1M tokens for {_escape(m.name)}, checked {_escape(m.as_of)}: " \
-            f'<a href="{_escape(m.source)}" target="_blank">{_escape(m.source)}</a>.'
+        f'style="padding:2px 0;text-align:right;font-family:monospace;white-space:nowrap">{value}</td></tr>'
+        for name, how, value in shown
+    )
+    notes = (
+        f"Prices per 1M tokens for {_escape(m.name)}, checked {_escape(m.as_of)}: "
+        f'<a href="{_escape(m.source)}" target="_blank">{_escape(m.source)}</a>.'
+    )
+    if exchange is not None:
+        when = "" if exchange.date == AS_OF else f", not on {AS_OF}: check today's rate before you budget"
+        notes += f" Won at the rate of {_escape(exchange.date)} ({_escape(exchange.source)}{_escape(when)})."
     if m.reasoning:
         notes += " Reasoning models bill their hidden reasoning tokens as output: include them."
     if tier:
-        notes += (f" A prompt of more than {tier.threshold:,} tokens bills the whole request at the long-context "
-                  f"tier: input × {tier.input_multiplier:g}, output × {tier.output_multiplier:g}.")
-    return (f'<table style="border-collapse:collapse;line-height:1.4">{body}</table>'
-            f'<div style="font-size:0.85em;opacity:0.75;margin-top:4px">{notes}</div>')
+        notes += (
+            f" A prompt of more than {tier.threshold:,} tokens bills the whole request at the long-context "
+            f"tier: input × {tier.input_multiplier:g}, output × {tier.output_multiplier:g}."
+        )
+    return (
+        f'<table style="border-collapse:collapse;line-height:1.4;max-width:100%">{body}</table>'
+        f'<div style="font-size:0.85em;opacity:0.75;margin-top:4px;line-height:1.4;overflow-wrap:anywhere">'
+        f"{notes}</div>"
+    )
 
 
 def cost_summary(est: CostEstimate) -> str:
     """The calculator's text/plain."""
-    return _fit(f"Cost calculator: {est.model}, {est.input_tokens:,} in + {est.output_tokens:,} out tokens: "
-                f"{format_usd(est.per_call)}/call, {format_usd(est.per_month)}/month at "
-                f"{est.calls_per_day:,} calls/day")
+    return _fit(
+        f"Cost calculator: {est.model}, {est.input_tokens:,} in + {est.output_tokens:,} out tokens: "
+        f"{format_usd(est.per_call)}/call, {format_usd(est.per_month)}/month at "
+        f"{est.calls_per_day:,} calls/day"
+    )
 
 
 # ====================================================================== chat
+
 
 def is_reasoning(model: str) -> bool:
     try:
@@ -339,7 +423,7 @@ def model_options(current: str) -> list[str]:
 
 
 def client_mode(client: Any) -> str:
-    """"offline", "OpenAI API", or the host of another OpenAI-compatible server."""
+    """ "offline", "OpenAI API", or the host of another OpenAI-compatible server."""
     url = str(getattr(client, "base_url", "") or "")
     if "offline.invalid" in url:
         return "offline"
@@ -360,14 +444,17 @@ ROLE_STYLE = {
 def message_html(role: str, content: str, *, pending: bool = False) -> str:
     who, style = ROLE_STYLE.get(role, (role.title(), "background:rgba(128,128,128,0.1)"))
     cursor = ' <span style="opacity:0.6">▌</span>' if pending else ""
-    return (f'<div class="course-msg course-msg-{_escape(role)}" style="{style};border-radius:8px;'
-            f'padding:4px 8px;margin:4px 0">'
-            f'<div style="font-size:0.75em;opacity:0.7">{_escape(who)}</div>'
-            f'<div class="course-msg-text" style="white-space:pre-wrap">{_escape(content)}{cursor}</div></div>')
+    return (
+        f'<div class="course-msg course-msg-{_escape(role)}" style="{style};border-radius:8px;'
+        f'padding:4px 8px;margin:4px 0">'
+        f'<div style="font-size:0.75em;opacity:0.7">{_escape(who)}</div>'
+        f'<div class="course-msg-text" style="white-space:pre-wrap">{_escape(content)}{cursor}</div></div>'
+    )
 
 
-def history_html(messages: Iterable[Mapping[str, Any]], pending_user: str | None = None,
-                 pending_reply: str | None = None) -> str:
+def history_html(
+    messages: Iterable[Mapping[str, Any]], pending_user: str | None = None, pending_reply: str | None = None
+) -> str:
     """The conversation as HTML (every text escaped), with the turn being streamed."""
     parts = [message_html(str(m.get("role", "")), str(m.get("content") or "")) for m in messages]
     if pending_user is not None:
@@ -376,8 +463,10 @@ def history_html(messages: Iterable[Mapping[str, Any]], pending_user: str | None
     if not any(m.get("role") in ("user", "assistant") for m in messages) and pending_user is None:
         parts.append('<div style="opacity:0.6;padding:4px">No messages yet: type below and press Send.</div>')
     # column-reverse keeps the scroll position at the newest message.
-    return ('<div class="course-chat-log" style="max-height:360px;overflow-y:auto;display:flex;'
-            f'flex-direction:column-reverse;line-height:1.4"><div>{"".join(parts)}</div></div>')
+    return (
+        '<div class="course-chat-log" style="max-height:360px;overflow-y:auto;display:flex;'
+        f'flex-direction:column-reverse;line-height:1.4"><div>{"".join(parts)}</div></div>'
+    )
 
 
 @dataclass(frozen=True)
@@ -412,32 +501,45 @@ def usage_totals(billed: Iterable[tuple[str, Any]]) -> UsageTotals:
     return UsageTotals(calls, prompt, completion, cost)
 
 
-def usage_text(totals: UsageTotals, mode: str = "offline") -> str:
-    """The chat's running count, e.g. "2 calls · 180 tokens (150 in + 30 out) · $0.000041"."""
+def usage_text(totals: UsageTotals, mode: str = "offline", estimated: int = 0) -> str:
+    """The chat's running count, e.g. "2 calls · 180 tokens (150 in + 30 out) · $0.000041".
+    ``estimated``: how many of the calls were stopped streams, whose usage is estimated."""
     if not totals.calls:
         return "No calls yet: 0 tokens · $0.00"
     cost = "cost unknown" if totals.cost is None else format_usd(totals.cost)
     if mode == "offline":
         cost += " (offline: what the API would charge; nothing is billed)"
     calls = "1 call" if totals.calls == 1 else f"{totals.calls} calls"
-    return (f"{calls} · {totals.total_tokens:,} tokens ({totals.prompt_tokens:,} in + "
-            f"{totals.completion_tokens:,} out) · {cost}")
+    if estimated:
+        calls += f" ({estimated} stopped, estimated)"
+    return (
+        f"{calls} · {totals.total_tokens:,} tokens ({totals.prompt_tokens:,} in + "
+        f"{totals.completion_tokens:,} out) · {cost}"
+    )
 
 
 @dataclass(frozen=True)
 class TurnResult:
-    reply: str  # what arrived (all of it, or the part before an error)
+    reply: str  # what arrived (all of it, or the part before an error or a stop)
     error: str | None = None  # a readable message when the turn failed and was rolled back
+    stopped: bool = False  # stopped on request: rolled back too, the partial reply is in `interrupted`
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.error is None and not self.stopped
 
 
-def run_turn(conversation: Conversation, text: str, params: Mapping[str, Any] | None = None,
-             on_piece: Callable[[str], None] | None = None) -> TurnResult:
+def run_turn(
+    conversation: Conversation,
+    text: str,
+    params: Mapping[str, Any] | None = None,
+    on_piece: Callable[[str], None] | None = None,
+    stop: threading.Event | None = None,
+) -> TurnResult:
     """Stream one turn; call ``on_piece`` with the reply so far after every piece.
 
+    When ``stop`` is set, the stream is closed as soon as the next piece arrives: the
+    Conversation then rolls the turn back and keeps what had arrived in ``interrupted``.
     Errors never escape: they come back as one readable line (helpers.describe_error),
     and Conversation has already rolled the failed turn back (a malformed event stream,
     a dropped connection or an empty reply included)."""
@@ -446,22 +548,76 @@ def run_turn(conversation: Conversation, text: str, params: Mapping[str, Any] | 
     try:
         stream = conversation.stream(text, **dict(params or {}))  # inside: a refused parameter is shown too
         for piece in stream:
-            pieces.append(piece)
+            pieces.append(piece)  # it arrived, so it is billed, even when it comes after the stop
+            if stop is not None and stop.is_set():
+                return TurnResult("".join(pieces), stopped=True)  # `finally` closes the stream
             if on_piece is not None:
                 on_piece("".join(pieces))
     except KeyboardInterrupt:
         return TurnResult("".join(pieces), "Interrupted: that turn was not kept in the history.")
     except Exception as error:  # an API error, or any other failure: show it, keep the widget alive
+        if stop is not None and stop.is_set():
+            return TurnResult("".join(pieces), stopped=True)  # what failed was a stream already stopped
         return TurnResult("".join(pieces), f"{describe_error(error)} (This turn was not kept in the history.)")
     finally:
         if stream is not None:
-            stream.close()  # a failure inside on_piece still rolls the turn back
+            stream.close()  # a failure inside on_piece, or a stop, still rolls the turn back
     return TurnResult("".join(pieces))
 
 
+def stopped_usage(
+    model: str, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any], partial: str
+) -> dict[str, int]:
+    """The usage of a stream stopped before its end, counted the way helpers.spend charges it:
+    the prompt, the reply tokens that arrived and, for a reasoning model, the offline model's
+    figure for its hidden tokens at the effort in force. An estimate: the API puts the usage in
+    the stream's last chunk, which a stopped stream never receives."""
+    request = worst_case({"model": model, "messages": list(messages), **params})
+    hidden = REASONING_TOKENS.get(request.effort or "none", 0) if is_reasoning(model) else 0
+    completion = count_tokens(partial, request.priced_as or model, fallback="o200k_base") + hidden
+    if request.completion_tokens:
+        completion = min(completion, request.completion_tokens)
+    return {
+        "prompt_tokens": request.prompt_tokens,
+        "completion_tokens": completion,
+        "total_tokens": request.prompt_tokens + completion,
+    }
+
+
+def stopped_text(usage: Mapping[str, int], cost: float | None, mode: str) -> str:
+    """What the chat says after Stop: what happened to the turn, and what it cost."""
+    billed = "would have been billed" if mode == "offline" else "billed"
+    price = "" if cost is None else f", {format_usd(cost)}"
+    return (
+        f"Stopped. The reply was not kept in the history (the part that arrived is in "
+        f".conversation.interrupted) and your message is back in the box. {billed.capitalize()}, "
+        f"estimated: {usage['prompt_tokens']:,} prompt + {usage['completion_tokens']:,} completion tokens"
+        f"{price}: the prompt and what arrived. The API sends no usage for a stream closed early."
+    )
+
+
+def _in_kernel() -> bool:
+    """True inside a Jupyter kernel, where a widget's callbacks run on the kernel's thread."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
 def error_html(message: str) -> str:
-    return (f'<div class="course-chat-error" style="color:#b00020;white-space:pre-wrap;padding:2px 4px">'
-            f"⚠ {_escape(message)}</div>")
+    return (
+        f'<div class="course-chat-error" style="color:#b00020;white-space:pre-wrap;padding:2px 4px">'
+        f"⚠ {_escape(message)}</div>"
+    )
+
+
+def notice_html(message: str) -> str:
+    return (
+        f'<div class="course-chat-notice" style="white-space:pre-wrap;padding:2px 4px;opacity:0.85">'
+        f"■ {_escape(message)}</div>"
+    )
 
 
 # ====================================================================== widget views
@@ -469,56 +625,114 @@ def error_html(message: str) -> str:
 _LABEL = {"description_width": "initial"}
 
 
+def _row(*children: widgets.Widget) -> widgets.HBox:
+    """A row that wraps its controls onto the next line on a narrow page instead of squeezing them."""
+    return widgets.HBox(
+        list(children), layout=widgets.Layout(flex_flow="row wrap", align_items="center", grid_gap="4px 8px")
+    )
+
+
+@dataclass(frozen=True)
+class _Turn:
+    """One message on its way: what the widget needs to bill and show it."""
+
+    message: str
+    model: str
+    params: dict[str, Any]
+    sent: list[dict[str, Any]]  # the messages of the request: the history, then the message
+    usages_before: int
+
+
 class ChatWidget(widgets.VBox):
-    """A chat box over a helpers.Conversation. Drive it from code with
-    ``w.text.value = "Hi"; w.send_button.click()`` (or ``w.submit("Hi")``)."""
+    """A chat box over a helpers.Conversation. Drive it from code with ``w.submit("Hi")``
+    (it returns when the reply is in), or as the page does: ``w.text.value = "Hi";
+    w.send_button.click()``, then ``w.stop_button.click()`` to stop the reply.
+
+    With ``background=True`` (the default inside a notebook kernel) Send and Enter stream the
+    reply in a thread, so the kernel can handle the Stop button meanwhile; ``w.wait()`` waits
+    for that reply. Outside a kernel (plain Python, tests) they stream before returning."""
 
     PAINT_INTERVAL = 0.05  # seconds between repaints while a reply streams in
 
-    def __init__(self, conversation: Conversation, *, temperature: float = 1.0, **kwargs: Any) -> None:
+    def __init__(
+        self, conversation: Conversation, *, temperature: float = 1.0, background: bool | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.conversation = conversation
         self.mode = client_mode(conversation.client)
-        self.billed: list[tuple[str, Any]] = []  # (model, usage) of every completed call
+        self.background = _in_kernel() if background is None else background
+        self.billed: list[tuple[str, Any]] = []  # (model, usage) of every call, estimated for a stopped one
+        self.stopped_calls = 0  # how many of them were stopped, so their usage is an estimate
         self.last_error: str | None = None
+        self.last_result: TurnResult | None = None
         self._busy = False
+        self._stop = threading.Event()
+        self._lock = threading.RLock()  # the turn's state and the painting, shared with the streaming thread
+        self._worker: threading.Thread | None = None
         self._last_paint = 0.0
 
-        self.model_dropdown = widgets.Dropdown(options=model_options(conversation.model), value=conversation.model,
-                                               description="Model", style=_LABEL)
+        self.model_dropdown = widgets.Dropdown(
+            options=model_options(conversation.model),
+            value=conversation.model,
+            description="Model",
+            style=_LABEL,
+            layout=widgets.Layout(width="260px", min_width="200px"),
+        )
         self.temperature_slider = widgets.FloatSlider(
-            value=temperature, min=0.0, max=2.0, step=0.1, readout_format=".1f",
-            description="Temperature", continuous_update=False, style=_LABEL)
-        self.temperature_note = widgets.HTML()
-        mode = ("offline model: replies start with [offline], nothing is billed" if self.mode == "offline"
-                else f"{self.mode}: every message is billed")
+            value=temperature,
+            min=0.0,
+            max=2.0,
+            step=0.1,
+            readout_format=".1f",
+            description="Temperature",
+            continuous_update=False,
+            style=_LABEL,
+            layout=widgets.Layout(width="320px", min_width="260px"),
+        )  # a fixed size: it wraps, never collapses
+        self.temperature_note = widgets.HTML(layout=widgets.Layout(max_width="100%"))
+        mode = (
+            "offline model: replies start with [offline], nothing is billed"
+            if self.mode == "offline"
+            else f"{self.mode}: every message is billed"
+        )
         self.header = widgets.HTML(f'<div style="opacity:0.75;font-size:0.9em">Chat · {_escape(mode)}</div>')
         self.history = widgets.HTML()
         self.history.add_class("course-chat-history")
-        self.text = widgets.Text(placeholder="Type a message, then press Enter or Send",
-                                 layout=widgets.Layout(flex="1 1 auto", width="auto"))
+        self.text = widgets.Text(
+            placeholder="Your message (Enter sends it)",
+            layout=widgets.Layout(flex="1 1 240px", min_width="200px", width="auto"),
+        )
         self.text.add_class("course-chat-input")
-        self.send_button = widgets.Button(description="Send", button_style="primary",
-                                          layout=widgets.Layout(width="80px"))
+        buttons = widgets.Layout(width="72px")
+        self.send_button = widgets.Button(description="Send", button_style="primary", layout=buttons)
         self.send_button.add_class("course-chat-send")
-        self.clear_button = widgets.Button(description="Clear", layout=widgets.Layout(width="80px"))
+        self.stop_button = widgets.Button(
+            description="Stop",
+            button_style="warning",
+            disabled=True,
+            tooltip="Stop the reply that is streaming in",
+            layout=buttons,
+        )
+        self.stop_button.add_class("course-chat-stop")
+        self.clear_button = widgets.Button(description="Clear", layout=buttons)
         self.clear_button.add_class("course-chat-clear")
         self.error = widgets.HTML()
         self.status = widgets.HTML()
         self.status.add_class("course-chat-usage")
 
-        self.send_button.on_click(lambda _button: self.submit())
+        self.send_button.on_click(lambda _button: self._send_from_page())
+        self.stop_button.on_click(lambda _button: self.stop())
         self.clear_button.on_click(lambda _button: self.clear_history())
         with warnings.catch_warnings():  # on_submit is "deprecated" but is the Enter key in 7.x and 8.x
             warnings.simplefilter("ignore", DeprecationWarning)
-            self.text.on_submit(lambda _text: self.submit())
+            self.text.on_submit(lambda _text: self._send_from_page())
         self.model_dropdown.observe(self._on_model, names="value")
 
         self.children = [
             self.header,
-            widgets.HBox([self.model_dropdown, self.temperature_slider, self.temperature_note]),
+            _row(self.model_dropdown, self.temperature_slider, self.temperature_note),
             self.history,
-            widgets.HBox([self.text, self.send_button, self.clear_button]),
+            _row(self.text, self.send_button, self.stop_button, self.clear_button),
             self.error,
             self.status,
         ]
@@ -530,34 +744,58 @@ class ChatWidget(widgets.VBox):
     def params(self) -> dict[str, Any]:
         return chat_params(self.conversation.model, self.temperature_slider.value)
 
-    def submit(self, text: str | None = None) -> TurnResult | None:
-        """Send ``text`` (default: what the text box holds) and stream the reply in."""
+    def submit(self, text: str | None = None, *, wait: bool = True) -> TurnResult | None:
+        """Send ``text`` (default: what the text box holds) and stream the reply in.
+
+        ``wait=True`` returns the TurnResult once the reply is in (or stopped, or failed);
+        ``wait=False`` streams in a background thread and returns None at once."""
         if text is not None:
             self.text.value = text
         message = self.text.value.strip()
-        if not message or self._busy:
-            return None
-        self._busy = True
+        with self._lock:
+            if not message or self._busy:
+                return None
+            self._busy = True
+            self._stop.clear()
+            model = self.conversation.model
+            params = self.params()
+            turn = _Turn(
+                message,
+                model,
+                params,
+                [*self.conversation.messages, {"role": "user", "content": message}],
+                len(self.conversation.usages),
+            )
         self._set_enabled(False)
         self.text.value = ""
         self.error.value = ""
         self.last_error = None
-        model, before = self.conversation.model, len(self.conversation.usages)
-        size = len(self.conversation.messages)  # the history before this turn (it changes only when kept)
-        try:
-            self._paint(message, "", upto=size)
-            result = run_turn(self.conversation, message, self.params(),
-                              on_piece=lambda reply: self._paint(message, reply, throttle=True, upto=size))
-            self.billed.extend((model, u) for u in self.conversation.usages[before:])
-            if not result.ok:
-                self.last_error = result.error
-                self.error.value = error_html(result.error or "")
-                self.text.value = message  # give the text back, to send again
-            return result
-        finally:
-            self._paint()
-            self._busy = False
-            self._set_enabled(True)
+        self.last_result = None
+        if wait:
+            return self._run(turn)
+        self._worker = threading.Thread(target=self._run, args=(turn,), name="course-chat-reply", daemon=True)
+        self._worker.start()
+        return None
+
+    def stop(self) -> bool:
+        """Stop the reply that is streaming in. The page drops it at once; the stream is closed
+        when its next piece arrives (at once for an offline or a fast stream), and the
+        Conversation rolls the turn back. Returns False when no reply was streaming."""
+        with self._lock:
+            if not self._busy or self._stop.is_set():
+                return False
+            self._stop.set()
+            self._paint()  # the history without the stopped turn: nothing more of it is shown
+            self.error.value = notice_html("Stopping…")
+        self.stop_button.disabled = True
+        return True
+
+    def wait(self, timeout: float | None = None) -> TurnResult | None:
+        """Wait for a reply sent with ``wait=False`` (or from the page); its TurnResult."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+        return self.last_result
 
     def clear_history(self) -> None:
         """Start a new conversation (the system prompt stays). The running token count
@@ -567,53 +805,132 @@ class ChatWidget(widgets.VBox):
         self.last_error = None
         self._paint()
 
+    # -- the turn
+
+    def _send_from_page(self) -> None:
+        # In a kernel this callback runs on the kernel's only thread: streaming here would
+        # block it, and the Stop click would wait in the queue until the reply was complete.
+        self.submit(wait=not self.background)
+
+    def _run(self, turn: _Turn) -> TurnResult:
+        result = TurnResult("", "The reply did not start.")
+        size = len(turn.sent) - 1
+        try:
+            self._paint(turn.message, "", upto=size)
+            result = run_turn(
+                self.conversation,
+                turn.message,
+                turn.params,
+                stop=self._stop,
+                on_piece=lambda reply: self._paint_piece(turn.message, reply, size),
+            )
+            usages = self.conversation.usages[turn.usages_before :]
+            self.billed.extend((turn.model, u) for u in usages)
+            if result.stopped:
+                if not usages:  # the usage comes in the stream's last chunk: estimate it
+                    usage = stopped_usage(
+                        turn.model, turn.sent, {**self.conversation.params, **turn.params}, result.reply
+                    )
+                    self.billed.append((turn.model, usage))
+                    self.stopped_calls += 1
+                else:
+                    usage = usages[-1]
+                cost = usage_totals([(turn.model, usage)]).cost
+                self.error.value = notice_html(stopped_text(_plain(usage), cost, self.mode))
+                self.text.value = turn.message  # given back, to send again
+            elif not result.ok:
+                self.last_error = result.error
+                self.error.value = error_html(result.error or "")
+                self.text.value = turn.message  # given back, to send again
+            return result
+        except BaseException as error:  # a failure of the view itself: say it, never leave the widget busy
+            result = TurnResult(result.reply, f"{type(error).__name__}: {error}")
+            self.last_error = result.error
+            self.error.value = error_html(result.error or "")
+            raise
+        finally:
+            self.last_result = result
+            with self._lock:
+                if result.ok and self._stop.is_set():
+                    self.error.value = ""  # Stop came as the reply ended: it was kept, nothing stopped
+                self._busy = False
+                self._paint()
+            self._set_enabled(True)
+
     # -- view
 
     def _on_model(self, change: Mapping[str, Any]) -> None:
         self.conversation.model = change["new"]
         note = TEMPERATURE_NOTES[temperature_rule(change["new"])]
         self.temperature_slider.disabled = temperature_rule(change["new"]) == "never"
-        self.temperature_note.value = (f'<span style="opacity:0.75;font-size:0.85em">{_escape(note)}</span>'
-                                       if note else "")
+        self.temperature_note.value = (
+            f'<span style="opacity:0.75;font-size:0.85em">{_escape(note)}</span>' if note else ""
+        )
 
     def _set_enabled(self, enabled: bool) -> None:
         for control in (self.text, self.send_button, self.clear_button, self.model_dropdown):
             control.disabled = not enabled
         self.temperature_slider.disabled = not enabled or temperature_rule(self.conversation.model) == "never"
+        self.stop_button.disabled = enabled
 
-    def _paint(self, pending_user: str | None = None, pending_reply: str | None = None,
-               throttle: bool = False, upto: int | None = None) -> None:
+    def _paint_piece(self, message: str, reply: str, upto: int) -> None:
+        with self._lock:
+            if not self._stop.is_set():  # once stopped, no later piece reaches the page
+                self._paint(message, reply, throttle=True, upto=upto)
+
+    def _paint(
+        self,
+        pending_user: str | None = None,
+        pending_reply: str | None = None,
+        throttle: bool = False,
+        upto: int | None = None,
+    ) -> None:
         """Show the history; while a turn streams, the history before it (``upto``
         messages) plus that turn, which Conversation adds to its history only once complete."""
-        now = time.monotonic()
-        if throttle and now - self._last_paint < self.PAINT_INTERVAL:
-            return
-        self._last_paint = now
-        self.history.value = history_html(self.conversation.messages[:upto], pending_user, pending_reply)
-        self.status.value = (f'<span style="opacity:0.75;font-size:0.85em">'
-                             f"{_escape(usage_text(usage_totals(self.billed), self.mode))}</span>")
+        with self._lock:
+            now = time.monotonic()
+            if throttle and now - self._last_paint < self.PAINT_INTERVAL:
+                return
+            self._last_paint = now
+            self.history.value = history_html(self.conversation.messages[:upto], pending_user, pending_reply)
+            totals = usage_text(usage_totals(self.billed), self.mode, self.stopped_calls)
+            self.status.value = f'<span style="opacity:0.75;font-size:0.85em">{_escape(totals)}</span>'
 
     def __repr__(self) -> str:
         conversation = getattr(self, "conversation", None)
         if conversation is None:
             return "Chat widget"
         turns = conversation.turns
-        done = f" {_plural(turns, 'turn')} so far." if turns else ""
-        return _fit(f"Chat widget ({conversation.model}, {getattr(self, 'mode', '?')}): "
-                    f"type a message and press Send.{done}")
+        done = f", {_plural(turns, 'turn')} so far" if turns else ""
+        return _fit(
+            f"Chat widget ({conversation.model}, {getattr(self, 'mode', '?')}{done}): it runs only in a live notebook."
+        )
+
+
+def _plain(usage: Any) -> dict[str, int]:
+    return {key: _get(usage, key) for key in ("prompt_tokens", "completion_tokens")}
 
 
 class TokenizerPlayground(widgets.VBox):
     """Type a text, see its tokens in each encoding side by side."""
 
-    def __init__(self, text: str, *, encodings: Sequence[str] = ENCODINGS,
-                 presets: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        text: str,
+        *,
+        encodings: Sequence[str] = ENCODINGS,
+        presets: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.encodings = tuple(encodings)
         self.presets = dict(PRESETS if presets is None else presets)
-        self.text = widgets.Textarea(value=text, placeholder="Type or paste a text",
-                                     continuous_update=True,
-                                     layout=widgets.Layout(width="100%", height="70px"))
+        self.text = widgets.Textarea(
+            value=text,
+            placeholder="Type or paste a text",
+            continuous_update=True,
+            layout=widgets.Layout(width="auto", height="70px"),
+        )
         self.text.add_class("course-tokenizer-input")
         self.preset_buttons: dict[str, widgets.Button] = {}
         for name, sample in self.presets.items():
@@ -625,8 +942,7 @@ class TokenizerPlayground(widgets.VBox):
         self.output.add_class("course-tokenizer-output")
         self.text.observe(lambda _change: self.refresh(), names="value")
         self.children = [
-            widgets.HBox([widgets.HTML("<b>Tokenizer playground</b>&nbsp;&nbsp;Try:"),
-                          *self.preset_buttons.values()]),
+            _row(widgets.HTML("<b>Tokenizer playground</b>&nbsp;&nbsp;Try:"), *self.preset_buttons.values()),
             self.text,
             self.output,
         ]
@@ -644,25 +960,51 @@ class TokenizerPlayground(widgets.VBox):
 
 
 class CostCalculator(widgets.VBox):
-    """Model, tokens per call and calls per day -> cost per call and per month."""
+    """Model, tokens per call and calls per day -> cost per call and per month (and the
+    month in won at ``exchange``, a dated rate; None leaves won out)."""
 
-    def __init__(self, *, model: str = DEFAULT_MODEL, input_tokens: int = 1000, output_tokens: int = 500,
-                 calls_per_day: int = 1000, days: int = 30, text: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        model: str = DEFAULT_MODEL,
+        input_tokens: int = 1000,
+        output_tokens: int = 500,
+        calls_per_day: int = 1000,
+        days: int = 30,
+        text: str = "",
+        exchange: ExchangeRate | None = KRW_RATE,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.days = days
-        self.model_dropdown = widgets.Dropdown(options=model_options(model), value=model, description="Model",
-                                               style=_LABEL)
+        self.exchange = exchange
+        self.model_dropdown = widgets.Dropdown(
+            options=model_options(model),
+            value=model,
+            description="Model",
+            style=_LABEL,
+            layout=widgets.Layout(width="300px", max_width="100%"),
+        )
         big = 10**12
 
         def number(value: int, description: str) -> widgets.BoundedIntText:
-            return widgets.BoundedIntText(value=value, min=0, max=big, description=description, style=_LABEL,
-                                          layout=widgets.Layout(width="230px"))
+            return widgets.BoundedIntText(
+                value=value,
+                min=0,
+                max=big,
+                description=description,
+                style=_LABEL,
+                layout=widgets.Layout(width="230px", min_width="230px"),
+            )
 
         self.input_tokens = number(input_tokens, "Input tokens / call")
         self.output_tokens = number(output_tokens, "Output tokens / call")
         self.calls_per_day = number(calls_per_day, "Calls / day")
-        self.text = widgets.Textarea(value=text, placeholder="Or paste a prompt here to count its input tokens",
-                                     layout=widgets.Layout(width="100%", height="60px"))
+        self.text = widgets.Textarea(
+            value=text,
+            placeholder="Or paste a prompt here to count its input tokens",
+            layout=widgets.Layout(width="auto", height="60px"),
+        )
         self.text_note = widgets.HTML()
         self.result = widgets.HTML()
         self.result.add_class("course-cost-result")
@@ -673,7 +1015,7 @@ class CostCalculator(widgets.VBox):
         self.children = [
             widgets.HTML("<b>Cost calculator</b>"),
             self.model_dropdown,
-            widgets.HBox([self.input_tokens, self.output_tokens, self.calls_per_day]),
+            _row(self.input_tokens, self.output_tokens, self.calls_per_day),
             self.text,
             self.text_note,
             self.result,
@@ -682,8 +1024,13 @@ class CostCalculator(widgets.VBox):
         self.refresh()
 
     def estimate(self) -> CostEstimate:
-        return estimate(self.model_dropdown.value, self.input_tokens.value, self.output_tokens.value,
-                        self.calls_per_day.value, self.days)
+        return estimate(
+            self.model_dropdown.value,
+            self.input_tokens.value,
+            self.output_tokens.value,
+            self.calls_per_day.value,
+            self.days,
+        )
 
     def _count_text(self) -> None:
         text = self.text.value
@@ -693,13 +1040,15 @@ class CostCalculator(widgets.VBox):
         model = self.model_dropdown.value
         n = count_tokens(text, model, fallback="o200k_base")
         encoding = encoding_for(model, fallback="o200k_base").name
-        self.text_note.value = (f'<span style="opacity:0.75;font-size:0.85em">The text is {n:,} tokens for '
-                                f"{_escape(model)} ({_escape(encoding)}); input tokens set to that.</span>")
+        self.text_note.value = (
+            f'<span style="opacity:0.75;font-size:0.85em">The text is {n:,} tokens for '
+            f"{_escape(model)} ({_escape(encoding)}); input tokens set to that.</span>"
+        )
         self.input_tokens.value = n  # refreshes the result
 
     def refresh(self) -> None:
         try:
-            self.result.value = cost_html(self.estimate())
+            self.result.value = cost_html(self.estimate(), self.exchange)
         except (ValueError, UnknownModelError) as error:
             self.result.value = error_html(str(error))
 
@@ -714,30 +1063,58 @@ class CostCalculator(widgets.VBox):
 
 # ====================================================================== entry points
 
-def chat_widget(client: Any = None, model: str = DEFAULT_MODEL, system: str | None = None, *,
-                temperature: float = 1.0, conversation: Conversation | None = None) -> ChatWidget:
-    """A chat box for lessons 02/03: streams replies, keeps the history, counts tokens and cost.
+
+def chat_widget(
+    client: Any = None,
+    model: str = DEFAULT_MODEL,
+    system: str | None = None,
+    *,
+    temperature: float = 1.0,
+    conversation: Conversation | None = None,
+    background: bool | None = None,
+) -> ChatWidget:
+    """A chat box for lessons 02/03: streams replies (Stop stops one), keeps the history,
+    counts tokens and cost.
 
     ``client`` defaults to helpers.get_client() (offline without a key). Pass
     ``conversation`` to continue an existing helpers.Conversation (its client, model and
-    system prompt are used). The widget's ``.conversation`` holds the history."""
+    system prompt are used). The widget's ``.conversation`` holds the history.
+    ``background``: stream in a thread when Send is clicked (default: inside a notebook)."""
     if conversation is None:
         if client is None:
             from .client import get_client
+
             client = get_client(quiet=True)  # the widget itself says offline or not
         conversation = Conversation(client, model=model, system=system)
-    return ChatWidget(conversation, temperature=temperature)
+    return ChatWidget(conversation, temperature=temperature, background=background)
 
 
-def tokenizer_playground(text: str = PRESETS["Korean"], *, encodings: Sequence[str] = ENCODINGS,
-                         presets: Mapping[str, str] | None = None) -> TokenizerPlayground:
+def tokenizer_playground(
+    text: str = PRESETS["Korean"], *, encodings: Sequence[str] = ENCODINGS, presets: Mapping[str, str] | None = None
+) -> TokenizerPlayground:
     """Lesson 04: ``text`` tokenized by cl100k_base and o200k_base side by side."""
     return TokenizerPlayground(text, encodings=encodings, presets=presets)
 
 
-def cost_calculator(model: str = DEFAULT_MODEL, input_tokens: int = 1000, output_tokens: int = 500,
-                    calls_per_day: int = 1000, *, days: int = 30, text: str = "") -> CostCalculator:
-    """Lesson 04: cost per call and per month of ``calls_per_day`` calls (``days`` a month).
-    A ``text`` sets the input tokens to its token count for the model."""
-    return CostCalculator(model=model, input_tokens=input_tokens, output_tokens=output_tokens,
-                          calls_per_day=calls_per_day, days=days, text=text)
+def cost_calculator(
+    model: str = DEFAULT_MODEL,
+    input_tokens: int = 1000,
+    output_tokens: int = 500,
+    calls_per_day: int = 1000,
+    *,
+    days: int = 30,
+    text: str = "",
+    exchange: ExchangeRate | None = KRW_RATE,
+) -> CostCalculator:
+    """Lesson 05: cost per call and per month of ``calls_per_day`` calls (``days`` a month).
+    A ``text`` sets the input tokens to its token count for the model. The month is shown in
+    won at ``exchange`` (KRW_RATE, a dated rate; pass your own ExchangeRate, or None)."""
+    return CostCalculator(
+        model=model,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        calls_per_day=calls_per_day,
+        days=days,
+        text=text,
+        exchange=exchange,
+    )

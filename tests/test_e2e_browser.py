@@ -1,19 +1,22 @@
-"""End to end: the lessons' widgets in a real JupyterLab, driven by a headless Chromium.
+"""End to end: the lessons and their widgets in a real JupyterLab, driven by a headless Chromium.
 
-Starts one JupyterLab on 127.0.0.1 (a free port, a random token, throw-away config,
-runtime and data folders, the offline model with a small delay between streamed chunks)
-whose root is a temporary folder holding copies of notebooks/03_streaming.ipynb and
-notebooks/04_tokens_and_cost.ipynb without their outputs. Then, as a learner would:
+Starts one JupyterLab for the module on 127.0.0.1 (a free port, a random token, throw-away
+config, runtime and data folders, the offline model with a small delay between streamed
+chunks) whose root is a temporary folder holding copies of lessons 02 to 05 without their
+outputs, and a small notebook of the three widgets. Then, as a learner would:
 
-- opens lesson 03 and runs all cells. Run All stops at the lesson's live chat loop, whose
-  input() waits for a person: the test types a question there, then ``exit``. It then
-  types into the chat widget, clicks Send and watches the offline reply stream in;
-- opens lesson 04 and runs all cells, clicks the tokenizer playground's presets and checks
-  the Korean sentence's counts (13 tokens in cl100k_base, 10 in o200k_base), and checks the
-  cost calculator's figures for its default inputs against helpers.pricing.
+- runs all cells of lessons 02 and 03: Run All must finish without asking for input();
+- in lesson 04, clicks the tokenizer playground's presets and checks the Korean sentence's
+  counts (13 tokens in cl100k_base, 10 in o200k_base), and sees the tokens chart;
+- in lesson 05, checks that the price table renders as an HTML table (no dollar pair turned
+  into LaTeX math anywhere in the lesson) and the cost calculator's figures, won included;
+- in the widgets notebook, watches a reply stream into the chat widget, then clicks Stop
+  half way through another and checks that it stops at once, stays out of the history and
+  shows what was billed;
+- at 800 px wide, checks that no widget overflows its cell and the controls keep their size.
 
 The repository's notebooks are never modified. The server is stopped at the end, pass or
-fail. Screenshots go to artifacts/e2e/ (99-failure.png when a step fails).
+fail. Screenshots go to artifacts/e2e/ (NN-name-failure.png when a test fails).
 
 Uses the operating system's Chromium (Debian: apt-get install chromium), never a
 browser downloaded by Playwright. Skipped when Chromium or Playwright is missing.
@@ -42,18 +45,28 @@ import pytest
 import tiktoken
 from offline_env import apply
 
-from helpers.models import DEFAULT_MODEL
+from helpers.models import DEFAULT_MODEL, lesson_models
 from helpers.pricing import estimate_cost, monthly_cost
+from helpers.widgets import KRW_RATE, format_krw
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
+CHAT = "02_multi_turn_chat.ipynb"
 STREAMING = "03_streaming.ipynb"
-TOKENS = "04_tokens_and_cost.ipynb"
+TOKENS = "04_tokens.ipynb"
+COST = "05_cost.ipynb"
+WIDGETS = "widgets_e2e.ipynb"  # written by the fixture: the three widgets, a slow chat stream to stop
 ARTIFACTS = ROOT / "artifacts" / "e2e"
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 try:
     from playwright.sync_api import Locator, Page, expect, sync_playwright
@@ -67,11 +80,20 @@ pytestmark = [
 ]
 
 TIMEOUT_MS = 30_000
-RUN_ALL_TIMEOUT = 60  # seconds for one lesson's Run All (about 10 s for lesson 03 here)
+RUN_ALL_TIMEOUT = 90  # seconds for one lesson's Run All (about 10 s for lesson 03 here)
 # Seconds before each streamed chunk, in every stream of the kernel: long enough to see a
 # reply grow in the chat widget, short enough for lesson 03's other streams (about 5 s more).
 OFFLINE_DELAY = "0.02"
 KOREAN = "아버지가 방에 들어가신다."  # the playground's Korean preset, from lesson 04 section 3
+LONG = "Give me a long answer, please"  # the offline model's longest reply
+WIDGET_CELLS = [
+    "from helpers import OfflineAPI, offline_client\n"
+    "from helpers.widgets import chat_widget, cost_calculator, tokenizer_playground",
+    # Slower than the lessons' streams, so that Stop lands half way through a reply.
+    "chat_widget(offline_client(OfflineAPI(seed=0, chunk_delay=0.08)))",
+    "tokenizer_playground()",
+    "cost_calculator()",
+]
 
 
 @dataclass
@@ -117,8 +139,11 @@ def wait_for_kernel(lab: Lab, name: str, timeout: float = 30) -> None:
     while time.monotonic() < deadline:
         for session in api_get(lab.url, lab.token, "api/sessions") or []:
             kernel = session.get("kernel") or {}
-            if (session.get("path") == name and kernel.get("connections", 0) >= 1
-                    and kernel.get("execution_state") == "idle"):
+            if (
+                session.get("path") == name
+                and kernel.get("connections", 0) >= 1
+                and kernel.get("execution_state") == "idle"
+            ):
                 return
         time.sleep(0.2)
     pytest.fail(f"the kernel of {name} did not start within {timeout:.0f} s:\n{lab.log_tail()}")
@@ -151,7 +176,15 @@ def stop(process: subprocess.Popen) -> None:
             pass
 
 
-@pytest.fixture
+def write_widgets_notebook(folder: Path) -> None:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in WIDGET_CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, folder / WIDGETS)
+
+
+@pytest.fixture(scope="module")
 def lab() -> Iterator[Lab]:
     """A JupyterLab server on a free port, always stopped and cleaned up afterwards."""
     tmp = Path(tempfile.mkdtemp(prefix="course-e2e-"))
@@ -160,38 +193,56 @@ def lab() -> Iterator[Lab]:
     try:
         root = tmp / "notebooks"
         root.mkdir()
-        for name in (STREAMING, TOKENS):
+        for name in (CHAT, STREAMING, TOKENS, COST):
             copy_lesson(name, root)
+        write_widgets_notebook(root)
         env = dict(os.environ)
         apply(env)  # offline, no real key, fixed seed
-        env.update({
-            "COURSE_OFFLINE_DELAY": OFFLINE_DELAY,  # visibly incremental streams
-            "JUPYTER_CONFIG_DIR": str(tmp / "config"),
-            "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
-            # User-level data only: the widgets' lab extension is in sys.prefix/share/jupyter.
-            "JUPYTER_DATA_DIR": str(tmp / "data"),
-            "JUPYTERLAB_SETTINGS_DIR": str(tmp / "lab-settings"),
-            "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "lab-workspaces"),
-            "IPYTHONDIR": str(tmp / "ipython"),
-        })
+        env.update(
+            {
+                "COURSE_OFFLINE_DELAY": OFFLINE_DELAY,  # visibly incremental streams
+                "JUPYTER_CONFIG_DIR": str(tmp / "config"),
+                "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+                # User-level data only: the widgets' lab extension is in sys.prefix/share/jupyter.
+                "JUPYTER_DATA_DIR": str(tmp / "data"),
+                "JUPYTERLAB_SETTINGS_DIR": str(tmp / "lab-settings"),
+                "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "lab-workspaces"),
+                "IPYTHONDIR": str(tmp / "ipython"),
+            }
+        )
         # No "get notified about Jupyter news?" toast over the page.
         settings = tmp / "lab-settings" / "@jupyterlab" / "apputils-extension"
         settings.mkdir(parents=True)
         (settings / "notification.jupyterlab-settings").write_text(
-            json.dumps({"fetchNews": "false", "checkForUpdates": False}), encoding="utf-8")
+            json.dumps({"fetchNews": "false", "checkForUpdates": False}), encoding="utf-8"
+        )
         port, token = free_port(), secrets.token_hex(16)
         log = tmp / "server.log"
         log_file = log.open("wb")
         process = subprocess.Popen(
-            [sys.executable, "-m", "jupyter", "lab", "--no-browser",
-             "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-             f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={token}",
-             "--LabApp.news_url=None",
-             "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
-             "--LabApp.extension_manager=readonly",  # no PyPI look-ups
-             *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])],
-            cwd=root, env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=os.name != "nt")
+            [
+                sys.executable,
+                "-m",
+                "jupyter",
+                "lab",
+                "--no-browser",
+                "--ServerApp.ip=127.0.0.1",
+                f"--ServerApp.port={port}",
+                "--ServerApp.port_retries=0",
+                f"--ServerApp.root_dir={root}",
+                f"--IdentityProvider.token={token}",
+                "--LabApp.news_url=None",
+                "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
+                "--LabApp.extension_manager=readonly",  # no PyPI look-ups
+                *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
+            ],
+            cwd=root,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=os.name != "nt",
+        )
         lab = Lab(f"http://127.0.0.1:{port}/", token, root, log)
         deadline = time.monotonic() + 30
         while not server_ready(lab.url, token):
@@ -210,6 +261,7 @@ def lab() -> Iterator[Lab]:
 
 
 # ---------------------------------------------------------------- page helpers
+
 
 def shot(page: Page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -284,7 +336,8 @@ def answer_input(panel: Locator, text: str) -> None:
     panel.page.wait_for_function(
         "panel => { const boxes = panel.querySelectorAll('.jp-Stdin-input');"
         " return boxes.length === 1 && boxes[0].value === ''; }",
-        arg=panel.element_handle())
+        arg=panel.element_handle(),
+    )
     box = panel.locator(".jp-Stdin-input")
     box.fill(text)
     box.press("Enter")
@@ -305,137 +358,238 @@ def dollars(text: str) -> tuple[float, float]:
     return float(match.group(1).replace(",", "")), 0.5 * 10 ** -len(match.group(2) or "")
 
 
-# ---------------------------------------------------------------- the test
+def won(text: str) -> float:
+    match = re.fullmatch(r"₩([\d,]+(?:\.\d+)?)", text.strip())
+    assert match, f"not a won figure: {text!r}"
+    return float(match.group(1).replace(",", ""))
 
-def test_lessons_in_jupyterlab(lab: Lab) -> None:
-    started = time.monotonic()
-    timings: list[str] = []
 
-    def lap(what: str) -> None:
-        timings.append(f"{what} {time.monotonic() - started:.1f} s")
+# Every element of a widget that sticks out of its cell's output area (to the right), or any
+# output area that scrolls sideways: what a learner would find cut off.
+OVERFLOW_JS = """output => {
+    const box = output.getBoundingClientRect();
+    const out = [];
+    if (output.scrollWidth > output.clientWidth + 1)
+        out.push(`output scrolls: ${output.scrollWidth} > ${output.clientWidth}`);
+    for (const el of output.querySelectorAll('.jupyter-widgets, button, input, textarea, select, table')) {
+        const r = el.getBoundingClientRect();
+        if (r.width > 0 && (r.right > box.right + 1 || r.left < box.left - 1))
+            out.push(`${el.className || el.tagName} spans ${Math.round(r.left)}..${Math.round(r.right)}`
+                     + ` in ${Math.round(box.left)}..${Math.round(box.right)}`);
+    }
+    return out;
+}"""
+# Elements JupyterLab's renderers create for LaTeX math (MathJax 3 and 2, KaTeX).
+MATH_SELECTOR = "mjx-container, .MathJax, .MathJax_Display, .katex"
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for old in ARTIFACTS.glob("*.png"):  # no screenshot left over from an earlier run
-        old.unlink()
+
+@pytest.fixture(scope="module")
+def browser():
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1100})
-        page.set_default_timeout(TIMEOUT_MS)
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        for old in ARTIFACTS.glob("*.png"):  # no screenshot left over from an earlier run
+            old.unlink()
         try:
-            # ---- lesson 03: Run All
-            page.goto(f"{lab.url}lab/tree/{STREAMING}?token={lab.token}")
-            lesson = notebook_panel(page, STREAMING)
-            wait_for_kernel(lab, STREAMING)
-            run_all_cells(page)
-
-            # Run All stops at the live chat loop (section 7): its input() waits for a person,
-            # and every later cell waits behind it. Ask one question, then leave with "exit".
-            live = lesson.locator(".jp-CodeCell", has_text="chat_loop(live_chat)")
-            answer_input(lesson, "What is a token?")
-            live.locator(".jp-OutputArea", has_text="Assistant: [offline]").wait_for()
-            lap("lesson 03 at its live chat")
-            answer_input(lesson, "exit")
-            live.locator(".jp-OutputArea", has_text="Chat ended.").wait_for()
-            live.scroll_into_view_if_needed()
-            shot(page, "01-live-chat-answered")
-            wait_until_all_ran(lesson)
-            lap("lesson 03 ran")
-
-            # ---- lesson 03, section 10: type, Send, and watch the reply stream in
-            box = lesson.locator(".course-chat-input input")
-            lesson.locator(".course-chat-usage").scroll_into_view_if_needed()  # the chat in view, for the shots
-            box.fill("Give me a long answer, please")
-            lesson.locator("button.course-chat-send").click()
-
-            lengths: list[int] = []
-            questions_shown: set[int] = set()
-            deadline = time.monotonic() + 20
-            mid_stream_shot = False
-            while time.monotonic() < deadline:
-                text = reply_text(lesson)
-                if text and (not lengths or len(text) != lengths[-1]):
-                    lengths.append(len(text))
-                    questions_shown.add(lesson.locator(".course-chat-history .course-msg-user").count())
-                    if not mid_stream_shot and len(lengths) >= 3:
-                        shot(page, "02-chat-streaming")
-                        mid_stream_shot = True
-                if text.startswith("[offline]") and "▌" not in lesson.locator(".course-chat-history").text_content():
-                    break
-                time.sleep(0.05)
-            final = reply_text(lesson)
-            assert final.startswith("[offline]"), f"no offline reply appeared; got {final!r}"
-            assert "long reply for testing streaming" in final
-            assert len(lengths) >= 3 and lengths == sorted(lengths), (
-                f"the reply did not arrive incrementally: lengths seen {lengths}")
-            assert questions_shown == {1}, f"the question was shown {questions_shown} times while streaming"
-            assert lesson.locator(".course-chat-history .course-msg-user").last.text_content().endswith(
-                "Give me a long answer, please")
-            assert "1 call ·" in lesson.locator(".course-chat-usage").text_content()
-            assert box.input_value() == ""
-
-            # Enter sends too, and the history goes with it
-            box.fill("What is a token?")
-            box.press("Enter")
-            lesson.locator(".course-chat-history .course-msg-assistant").nth(1).wait_for()
-            page.wait_for_function(
-                "panel => !panel.querySelector('.course-chat-history').textContent.includes('▌')",
-                arg=lesson.element_handle())
-            assert reply_text(lesson).startswith("[offline]") and "token" in reply_text(lesson).lower()
-            assert lesson.locator(".course-chat-history .course-msg-user").count() == 2
-            assert "2 calls ·" in lesson.locator(".course-chat-usage").text_content()
-            lesson.locator(".course-chat-usage").scroll_into_view_if_needed()
-            shot(page, "03-chat-reply")
-            lap("lesson 03 chat checked")
-
-            # ---- lesson 04: open it from the file browser, Run All
-            lesson = open_from_file_browser(page, TOKENS)
-            wait_for_kernel(lab, TOKENS)
-            run_all_cells(page)
-            wait_until_all_ran(lesson)
-            lap("lesson 04 ran")
-
-            # Tokenizer playground (end of section 3): it starts on the Korean sentence, so
-            # switch to English first, then back with the Korean preset. (A click goes to the
-            # kernel and back: expect() waits for the page to show the result.)
-            field = lesson.locator(".course-tokenizer-input textarea")
-            count = {e: lesson.locator(f'.course-token-count[data-encoding="{e}"]')
-                     for e in ("cl100k_base", "o200k_base")}
-            english = lesson.locator("button.course-preset", has_text="English")
-            english_text = english.get_attribute("title")  # the preset's tooltip is its text
-            assert english_text
-            english.click()
-            expect(field).to_have_value(english_text)
-            for encoding, shown in count.items():  # counted here with tiktoken itself
-                expect(shown).to_have_text(str(len(tiktoken.get_encoding(encoding).encode_ordinary(english_text))))
-            lesson.locator("button.course-preset", has_text="Korean").click()
-            expect(field).to_have_value(KOREAN)
-            expect(count["cl100k_base"]).to_have_text("13")
-            expect(count["o200k_base"]).to_have_text("10")
-            lesson.locator(".course-tokenizer-output").scroll_into_view_if_needed()
-            shot(page, "04-tokenizer-korean")
-
-            # Cost calculator (end of section 8): its default inputs, priced by helpers.pricing
-            calculator = lesson.locator(".jp-OutputArea-output").filter(has=page.locator(".course-cost-result"))
-            calculator.scroll_into_view_if_needed()
-            model = calculator.get_by_label("Model", exact=True).input_value()
-            tokens_in, tokens_out, calls = (int(calculator.get_by_label(label, exact=True).input_value())
-                                            for label in ("Input tokens / call", "Output tokens / call",
-                                                          "Calls / day"))
-            assert (model, tokens_in, tokens_out, calls) == (DEFAULT_MODEL, 1_000, 500, 1_000)
-            per_call = estimate_cost(model, tokens_in, tokens_out)
-            expected = {"per-call": per_call, "per-day": monthly_cost(per_call, calls, days=1),
-                        "per-month": monthly_cost(per_call, calls)}  # 30 days
-            for row, value in expected.items():
-                shown, tolerance = dollars(calculator.locator(f'.course-cost[data-row="{row}"]').text_content())
-                assert abs(shown - value) <= tolerance + 1e-12, f"{row}: shown ${shown}, helpers.pricing says ${value}"
-            shot(page, "05-cost-calculator")
-            lap("lesson 04 widgets checked")
-        except BaseException:  # pytest.fail() raises a BaseException
-            try:
-                shot(page, "99-failure")
-            except Exception as error:  # keep the original failure
-                print(f"no failure screenshot: {error}")
-            raise
+            yield chromium
         finally:
-            browser.close()
-            print("browser part:", "; ".join(timings))  # shown with pytest -s
+            chromium.close()
+
+
+class Session:
+    """One page of the module's JupyterLab; a screenshot when the test fails."""
+
+    def __init__(self, browser, lab: Lab, name: str, width: int = 1400) -> None:
+        self.lab, self.name = lab, name
+        self.page = browser.new_page(viewport={"width": width, "height": 1100})
+        self.page.set_default_timeout(TIMEOUT_MS)
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        try:
+            if kind is not None:
+                shot(self.page, f"{self.name}-failure")
+        except Exception as problem:  # keep the original failure
+            print(f"no failure screenshot: {problem}")
+        finally:
+            self.page.close()
+
+    def run_all(self, notebook: str) -> Locator:
+        """Open ``notebook``, run all its cells and wait until every one has run."""
+        self.page.goto(f"{self.lab.url}lab/tree/{notebook}?token={self.lab.token}")
+        panel = notebook_panel(self.page, notebook)
+        wait_for_kernel(self.lab, notebook)
+        run_all_cells(self.page)
+        wait_until_all_ran(panel)
+        return panel
+
+
+def widget_output(panel: Locator, css: str) -> Locator:
+    """The output area that holds the widget with the class ``css``."""
+    return panel.locator(".jp-OutputArea-output").filter(has=panel.page.locator(css))
+
+
+def assistant_texts(panel: Locator) -> list[str]:
+    return [
+        t.replace("▌", "").strip()
+        for t in panel.locator(".course-chat-history .course-msg-assistant .course-msg-text").all_text_contents()
+    ]
+
+
+# ---------------------------------------------------------------- the tests
+
+
+@pytest.mark.parametrize("notebook", [CHAT, STREAMING])
+def test_run_all_finishes_without_asking_for_input(browser, lab: Lab, notebook: str) -> None:
+    with Session(browser, lab, f"01-run-all-{notebook[:2]}") as s:
+        s.run_all(notebook)  # fails at once if a cell waits for input() or raises
+
+
+def test_tokens_lesson_playground_and_chart(browser, lab: Lab) -> None:
+    with Session(browser, lab, "02-tokens") as s:
+        lesson = s.run_all(TOKENS)
+        # The chart of tokens and cost per language: an image, not the text fallback.
+        chart = lesson.locator(".jp-OutputArea-output img")
+        expect(chart).to_have_count(1)
+        assert chart.evaluate("img => img.naturalWidth") > 500
+
+        # Tokenizer playground: it starts on the Korean sentence, so switch to English first,
+        # then back with the Korean preset. (A click goes to the kernel and back: expect() waits.)
+        field = lesson.locator(".course-tokenizer-input textarea")
+        count = {e: lesson.locator(f'.course-token-count[data-encoding="{e}"]') for e in ("cl100k_base", "o200k_base")}
+        english = lesson.locator("button.course-preset", has_text="English")
+        english_text = english.get_attribute("title")  # the preset's tooltip is its text
+        assert english_text
+        english.click()
+        expect(field).to_have_value(english_text)
+        for encoding, shown in count.items():  # counted here with tiktoken itself
+            expect(shown).to_have_text(str(len(tiktoken.get_encoding(encoding).encode_ordinary(english_text))))
+        lesson.locator("button.course-preset", has_text="Korean").click()
+        expect(field).to_have_value(KOREAN)
+        expect(count["cl100k_base"]).to_have_text("13")
+        expect(count["o200k_base"]).to_have_text("10")
+        lesson.locator(".course-tokenizer-output").scroll_into_view_if_needed()
+        shot(s.page, "02-tokenizer-korean")
+
+
+def test_cost_lesson_price_table_and_calculator(browser, lab: Lab) -> None:
+    with Session(browser, lab, "03-cost") as s:
+        lesson = s.run_all(COST)
+        # The price table is an HTML table with a row per lesson model, its prices shown as dollars.
+        table = lesson.locator(".jp-OutputArea-output.jp-RenderedMarkdown table").first
+        table.scroll_into_view_if_needed()
+        rows = table.locator("tbody tr")
+        expect(rows).to_have_count(len(lesson_models()))
+        first = rows.first.locator("td").all_text_contents()
+        assert first[0] == lesson_models()[0] and re.fullmatch(r"\$\d+\.\d{2,3}", first[1]), first
+        # Nowhere in the lesson (cells or outputs) did a pair of dollars become LaTeX math.
+        # Markdown cells render when they scroll into view: show them all first.
+        for cell in lesson.locator(".jp-MarkdownCell:visible").all():  # collapsed Solutions stay hidden
+            cell.scroll_into_view_if_needed()
+        assert lesson.locator(MATH_SELECTOR).count() == 0, "dollars rendered as math"
+        shot(s.page, "03-price-table")
+
+        # Cost calculator: its default inputs, priced by helpers.pricing, and the month in won.
+        calculator = widget_output(lesson, ".course-cost-result")
+        calculator.scroll_into_view_if_needed()
+        model = calculator.get_by_label("Model", exact=True).input_value()
+        tokens_in, tokens_out, calls = (
+            int(calculator.get_by_label(label, exact=True).input_value())
+            for label in ("Input tokens / call", "Output tokens / call", "Calls / day")
+        )
+        assert (model, tokens_in, tokens_out, calls) == (DEFAULT_MODEL, 1_000, 500, 1_000)
+        per_call = estimate_cost(model, tokens_in, tokens_out)
+        expected = {
+            "per-call": per_call,
+            "per-day": monthly_cost(per_call, calls, days=1),
+            "per-month": monthly_cost(per_call, calls),
+        }  # 30 days
+        for row, value in expected.items():
+            shown, tolerance = dollars(calculator.locator(f'.course-cost[data-row="{row}"]').text_content())
+            assert abs(shown - value) <= tolerance + 1e-12, f"{row}: shown ${shown}, helpers.pricing says ${value}"
+        in_won = calculator.locator('.course-cost[data-row="per-month-in-won"]').text_content()
+        assert in_won == format_krw(KRW_RATE.krw(expected["per-month"]))
+        assert abs(won(in_won) - expected["per-month"] * KRW_RATE.krw_per_usd) <= 0.5
+        assert KRW_RATE.date in calculator.text_content()
+        shot(s.page, "04-cost-calculator")
+
+
+def test_chat_widget_streams_and_stop_stops_a_reply(browser, lab: Lab) -> None:
+    with Session(browser, lab, "05-chat") as s:
+        panel = s.run_all(WIDGETS)
+        history = panel.locator(".course-chat-history")
+        box = panel.locator(".course-chat-input input")
+        stop = panel.locator("button.course-chat-stop")
+        expect(stop).to_be_disabled()  # nothing to stop yet
+
+        # A whole reply, growing piece by piece.
+        box.fill(LONG)
+        panel.locator("button.course-chat-send").click()
+        lengths: list[int] = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            texts = assistant_texts(panel)
+            if texts and (not lengths or len(texts[-1]) != lengths[-1]):
+                lengths.append(len(texts[-1]))
+            if texts and "▌" not in history.text_content():
+                break
+            time.sleep(0.03)
+        final = assistant_texts(panel)[-1]
+        assert final.startswith("[offline]") and "long reply for testing streaming" in final
+        assert len(lengths) >= 3 and lengths == sorted(lengths), f"the reply did not grow piece by piece: {lengths}"
+        expect(stop).to_be_disabled()
+
+        # The same question again: Stop half way through.
+        box.fill(LONG)
+        panel.locator("button.course-chat-send").click()
+        expect(stop).to_be_enabled()
+        s.page.wait_for_function(
+            """([panel, min]) => { const texts = panel.querySelectorAll('.course-chat-history .course-msg-assistant');
+                 return texts.length === 2 && texts[1].textContent.length > min; }""",
+            arg=[panel.element_handle(), 40],
+        )
+        shot(s.page, "05-chat-before-stop")
+        stop.click()
+        clicked = time.monotonic()
+        # At once: the partial reply leaves the page, and the history is the first turn alone.
+        s.page.wait_for_function(
+            "panel => panel.querySelectorAll('.course-chat-history .course-msg-assistant').length === 1",
+            arg=panel.element_handle(),
+            timeout=2_000,
+        )
+        assert time.monotonic() - clicked < 2
+        notice = panel.locator(".course-chat-notice")
+        expect(notice).to_contain_text("Stopped", timeout=5_000)
+        expect(notice).to_contain_text("completion tokens")
+        expect(box).to_have_value(LONG)  # given back, to send again
+        expect(stop).to_be_disabled()
+        expect(panel.locator(".course-chat-usage")).to_contain_text("2 calls (1 stopped, estimated)")
+        shown = history.text_content()
+        time.sleep(0.5)  # nothing more of the stopped reply arrives later
+        assert history.text_content() == shown and assistant_texts(panel) == [final]
+        assert panel.locator(".course-chat-history .course-msg-user").count() == 1
+        shot(s.page, "05-chat-stopped")
+
+
+def test_widgets_fit_at_800_px(browser, lab: Lab) -> None:
+    with Session(browser, lab, "06-800px", width=800) as s:
+        panel = s.run_all(WIDGETS)
+        for css in (".course-chat-history", ".course-tokenizer-output", ".course-cost-result"):
+            output = widget_output(panel, css)
+            output.scroll_into_view_if_needed()
+            problems = output.evaluate(OVERFLOW_JS)
+            assert problems == [], f"{css} overflows at 800 px: {problems}"
+        # Controls keep a usable size: they wrap onto the next line instead of shrinking.
+        slider = panel.locator(".widget-slider").first
+        assert slider.bounding_box()["width"] >= 250
+        for button in ("send", "stop", "clear"):
+            assert panel.locator(f"button.course-chat-{button}").bounding_box()["width"] >= 60
+        for label in ("Input tokens / call", "Output tokens / call", "Calls / day"):
+            field = panel.get_by_label(label, exact=True)
+            assert field.bounding_box()["width"] >= 60, f"{label}: its box is squeezed"
+        widget_output(panel, ".course-chat-history").scroll_into_view_if_needed()
+        shot(s.page, "06-chat-800px")
+        widget_output(panel, ".course-cost-result").scroll_into_view_if_needed()
+        shot(s.page, "06-cost-800px")

@@ -5,10 +5,13 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
+import time
 import warnings
 from pathlib import Path
 
 import httpx2
+import ipywidgets
 import openai
 import pytest
 
@@ -49,6 +52,7 @@ def chat(api):
 
 
 # ---------------------------------------------------------------- tokenizer
+
 
 @pytest.mark.parametrize("encoding", hw.ENCODINGS)
 @pytest.mark.parametrize("text", SAMPLES)
@@ -121,7 +125,7 @@ def test_tokens_html_makes_whitespace_visible():
 
 @pytest.mark.parametrize("encoding", hw.ENCODINGS)
 def test_tokens_html_escapes_user_text(encoding):
-    text = '<script>alert("x")</script> & <evil onclick=\'y\'>'
+    text = "<script>alert(\"x\")</script> & <evil onclick='y'>"
     page = hw.tokens_html(text, encoding)
     assert "<script" not in page and "<evil" not in page and '"x"' not in page and "'y'" not in page
     assert "&lt;" in page and "&amp;" in page and "&quot;" in page
@@ -151,9 +155,11 @@ def test_playground_widget_follows_the_text_and_the_presets():
 
 # ---------------------------------------------------------------- cost
 
+
 @pytest.mark.parametrize("model", ["gpt-6-luna", "gpt-6-astra", "gpt-5.4-mini", "gpt-3.5-turbo"])
-@pytest.mark.parametrize(("tokens_in", "tokens_out", "calls"),
-                         [(1000, 500, 1000), (0, 0, 0), (123_456, 7, 3), (300_000, 2_000, 5)])
+@pytest.mark.parametrize(
+    ("tokens_in", "tokens_out", "calls"), [(1000, 500, 1000), (0, 0, 0), (123_456, 7, 3), (300_000, 2_000, 5)]
+)
 def test_estimate_equals_the_pricing_functions(model, tokens_in, tokens_out, calls):
     est = hw.estimate(model, tokens_in, tokens_out, calls)
     per_call = helpers.estimate_cost(model, tokens_in, tokens_out)
@@ -163,7 +169,8 @@ def test_estimate_equals_the_pricing_functions(model, tokens_in, tokens_out, cal
     assert est.per_day == pytest.approx(per_call * calls)
     assert est.input_cost + est.output_cost == pytest.approx(per_call)
     assert hw.estimate(model, tokens_in, tokens_out, calls, days=7).per_month == helpers.monthly_cost(
-        per_call, calls, 7)
+        per_call, calls, 7
+    )
 
 
 def test_estimate_known_numbers():
@@ -184,10 +191,20 @@ def test_estimate_rejects_negative_numbers():
         hw.estimate(DEFAULT_MODEL, 1, 1, -1)
 
 
-@pytest.mark.parametrize(("value", "shown"), [
-    (0, "$0.00"), (13.5, "$13.50"), (1234.567, "$1,234.57"), (0.00045, "$0.000450"),
-    (0.0123, "$0.0123"), (0.5, "$0.500"), (1.0, "$1.00"), (0.0000178, "$0.0000178"), (-2.5, "-$2.50"),
-])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (0, "$0.00"),
+        (13.5, "$13.50"),
+        (1234.567, "$1,234.57"),
+        (0.00045, "$0.000450"),
+        (0.0123, "$0.0123"),
+        (0.5, "$0.500"),
+        (1.0, "$1.00"),
+        (0.0000178, "$0.0000178"),
+        (-2.5, "-$2.50"),
+    ],
+)
 def test_format_usd(value, shown):
     assert hw.format_usd(value) == shown
 
@@ -196,8 +213,10 @@ def test_cost_html_shows_each_number():
     est = hw.estimate("gpt-6-luna", 1000, 500, 1000)
     page = hw.cost_html(est)
     for row, value in [("per-call", est.per_call), ("per-day", est.per_day), ("per-month", est.per_month)]:
-        assert f'data-row="{row}" style="padding:2px 0;text-align:right;font-family:monospace">' \
-               f"{hw.format_usd(value)}<" in page
+        assert (
+            f'data-row="{row}" style="padding:2px 0;text-align:right;font-family:monospace;white-space:nowrap">'
+            f"{hw.format_usd(value)}<" in page
+        )
     assert "$0.1 / 1M<" in page and "$0.5 / 1M<" in page and "2026-11-25" in page
     assert "reasoning tokens" in page and "long-context" not in page
     assert "reasoning" not in hw.cost_html(hw.estimate("gpt-4.1-mini", 10, 10, 1))  # not a reasoning model
@@ -225,9 +244,11 @@ def test_cost_widget_recomputes_and_counts_a_text():
 
     w.text.value = KOREAN
     assert w.input_tokens.value == helpers.count_tokens(KOREAN, "gpt-5.4-mini") == 10
-    assert repr(w) == ("Cost calculator: gpt-5.4-mini, 10 in + 100 out tokens: "
-                       f"{hw.format_usd(helpers.estimate_cost('gpt-5.4-mini', 10, 100))}/call, "
-                       f"{hw.format_usd(hw.estimate('gpt-5.4-mini', 10, 100, 50).per_month)}/month at 50 calls/day")
+    assert repr(w) == (
+        "Cost calculator: gpt-5.4-mini, 10 in + 100 out tokens: "
+        f"{hw.format_usd(helpers.estimate_cost('gpt-5.4-mini', 10, 100))}/call, "
+        f"{hw.format_usd(hw.estimate('gpt-5.4-mini', 10, 100, 50).per_month)}/month at 50 calls/day"
+    )
 
 
 def test_cost_widget_counts_the_text_again_for_another_tokenizer():
@@ -245,7 +266,61 @@ def test_cost_calculator_arguments():
     assert cost_calculator(text="hello world").input_tokens.value == helpers.count_tokens("hello world", DEFAULT_MODEL)
 
 
+# ---------------------------------------------------------------- cost in won
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (0, "₩0"),
+        (15_222.9, "₩15,223"),
+        (152.4, "₩152"),
+        (50.74, "₩50.7"),
+        (0.5075, "₩0.507"),
+        (-3.0, "-₩3.00"),
+    ],
+)
+def test_format_krw(value, shown):
+    assert hw.format_krw(value) == shown
+
+
+def test_the_exchange_rate_is_dated_sourced_and_checked():
+    assert hw.KRW_RATE.krw_per_usd > 0 and re.fullmatch(r"\d{4}-\d{2}-\d{2}", hw.KRW_RATE.date)
+    assert "Reuters" in hw.KRW_RATE.source and hw.KRW_RATE.date <= "2026-11-25"
+    assert hw.KRW_RATE.krw(2.0) == pytest.approx(2 * hw.KRW_RATE.krw_per_usd)
+    for bad in (0, -1400.0):
+        with pytest.raises(ValueError, match="won per dollar"):
+            hw.ExchangeRate(bad, "2026-11-25", "nowhere")
+
+
+def test_cost_html_shows_the_month_in_won_with_the_rates_date():
+    est = hw.estimate("gpt-6-luna", 1000, 500, 1000)  # $10.50 a month
+    assert "per-month-krw" not in hw.cost_html(est)
+    page = hw.cost_html(est, hw.KRW_RATE)
+    won = hw.format_krw(10.5 * hw.KRW_RATE.krw_per_usd)
+    assert (
+        f'data-row="per-month-in-won" style="padding:2px 0;text-align:right;font-family:monospace;'
+        f'white-space:nowrap">{won}<' in page
+    )
+    assert won == "₩15,223"  # 10.50 x 1,449.8
+    assert hw.KRW_RATE.date in page and "Reuters" in page
+    assert "not on 2026-11-25" in page  # an older rate says so
+    today = hw.ExchangeRate(1400.0, "2026-11-25", "my bank")
+    mine = hw.cost_html(est, today)
+    assert "₩14,700<" in mine and "not on" not in mine and "my bank" in mine
+
+
+def test_cost_calculator_shows_won_unless_told_not_to():
+    w = cost_calculator()
+    assert w.exchange is hw.KRW_RATE and 'data-row="per-month-in-won"' in w.result.value
+    w.calls_per_day.value = 2000  # follows the inputs
+    assert hw.format_krw(hw.KRW_RATE.krw(w.estimate().per_month)) in w.result.value
+    assert "in won" not in cost_calculator(exchange=None).result.value
+    assert "₩0<" in cost_calculator(input_tokens=0, output_tokens=0).result.value
+
+
 # ---------------------------------------------------------------- chat logic
+
 
 def test_chat_params_follow_each_models_sampling_rule():
     # Reasoning models that take a temperature only with reasoning_effort="none" get both.
@@ -286,8 +361,11 @@ def test_client_mode():
 
 
 def test_history_html_escapes_and_labels_roles():
-    messages = [{"role": "system", "content": "Be <brief>"}, {"role": "user", "content": "<script>x</script>"},
-                {"role": "assistant", "content": "a & b"}]
+    messages = [
+        {"role": "system", "content": "Be <brief>"},
+        {"role": "user", "content": "<script>x</script>"},
+        {"role": "assistant", "content": "a & b"},
+    ]
     page = hw.history_html(messages)
     assert "<script" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
     assert "Be &lt;brief&gt;" in page and "a &amp; b" in page
@@ -308,8 +386,9 @@ def test_usage_totals_use_usage_cost(api):
     assert totals.calls == 2
     assert totals.prompt_tokens == sum(u.prompt_tokens for u in conv.usages)
     assert totals.completion_tokens == sum(u.completion_tokens for u in conv.usages)
-    assert totals.cost == pytest.approx(helpers.usage_cost(DEFAULT_MODEL, conv.usages[0])
-                                        + helpers.usage_cost("gpt-5.4-mini", conv.usages[1]))
+    assert totals.cost == pytest.approx(
+        helpers.usage_cost(DEFAULT_MODEL, conv.usages[0]) + helpers.usage_cost("gpt-5.4-mini", conv.usages[1])
+    )
     text = hw.usage_text(totals, "offline")
     assert text.startswith(f"2 calls · {totals.total_tokens:,} tokens") and "nothing is billed" in text
     assert "billed" not in hw.usage_text(totals, "OpenAI API")
@@ -320,8 +399,7 @@ def test_usage_totals_use_usage_cost(api):
 def test_run_turn_streams_pieces_and_reports_errors(api):
     conv = Conversation(helpers.offline_client(api))
     seen: list[str] = []
-    result = hw.run_turn(conv, "Tell me about streaming", {"reasoning_effort": "none", "temperature": 0},
-                         seen.append)
+    result = hw.run_turn(conv, "Tell me about streaming", {"reasoning_effort": "none", "temperature": 0}, seen.append)
     assert result.ok and result.reply.startswith("[offline]")
     assert len(seen) > 2 and seen[-1] == result.reply
     assert all(seen[i + 1].startswith(seen[i]) and len(seen[i + 1]) > len(seen[i]) for i in range(len(seen) - 1))
@@ -347,6 +425,7 @@ def test_run_turn_rolls_back_when_the_view_fails(api):
 
 
 # ---------------------------------------------------------------- chat widget
+
 
 def test_chat_send_button_streams_the_reply_into_the_history(chat, api):
     painted: list[str] = []
@@ -428,7 +507,8 @@ def test_chat_model_dropdown_lists_the_lesson_models(chat):
 def test_chat_temperature_follows_the_models_sampling_rule(chat, api):
     chat.temperature_slider.value = 0.3
     assert not chat.temperature_slider.disabled and 'reasoning_effort="none"' in html.unescape(
-        chat.temperature_note.value)
+        chat.temperature_note.value
+    )
     chat.submit("Hello")
     assert (api.requests[-1]["temperature"], api.requests[-1]["reasoning_effort"]) == (0.3, "none")
     assert chat.last_error is None
@@ -503,6 +583,7 @@ def test_on_submit_deprecation_is_not_shown(api):
 
 # ---------------------------------------------------------------- text/plain
 
+
 def text_plain(widget) -> str:
     """What a notebook stores as the cell's text/plain (ipywidgets 8 and 7 alike)."""
     if hasattr(widget, "_repr_mimebundle_") and callable(widget._repr_mimebundle_):
@@ -518,25 +599,28 @@ def test_text_plain_is_a_stable_readable_summary(api):
         "calculator": text_plain(cost_calculator()),
     }
     assert shown == {
-        "chat": "Chat widget (gpt-6-luna, offline): type a message and press Send.",
-        "chat astra": "Chat widget (gpt-6-astra, offline): type a message and press Send.",
+        "chat": "Chat widget (gpt-6-luna, offline): it runs only in a live notebook.",
+        "chat astra": "Chat widget (gpt-6-astra, offline): it runs only in a live notebook.",
         "playground": "Tokenizer playground: 13 tokens (cl100k_base), 10 tokens (o200k_base) for 14 characters.",
-        "calculator": ("Cost calculator: gpt-6-luna, 1,000 in + 500 out tokens: $0.000350/call, "
-                       "$10.50/month at 1,000 calls/day"),
+        "calculator": (
+            "Cost calculator: gpt-6-luna, 1,000 in + 500 out tokens: $0.000350/call, $10.50/month at 1,000 calls/day"
+        ),
     }
     for text in shown.values():
         assert len(text) <= hw.REPR_LIMIT and not ADDRESS.search(text)
+        assert "press" not in text and "type" not in text.lower()  # a static page cannot be typed into
     # The same for a second instance: nothing per-object in it.
     assert text_plain(tokenizer_playground()) == shown["playground"]
 
 
 def test_text_plain_follows_the_state(chat):
     chat.submit("Hello")
-    assert repr(chat) == "Chat widget (gpt-6-luna, offline): type a message and press Send. 1 turn so far."
+    assert repr(chat) == "Chat widget (gpt-6-luna, offline, 1 turn so far): it runs only in a live notebook."
     p = tokenizer_playground("hello")
     assert repr(p) == "Tokenizer playground: 1 token (cl100k_base), 1 token (o200k_base) for 5 characters."
-    assert repr(tokenizer_playground("x" * 10**5)) == ("Tokenizer playground: 12,500 tokens (cl100k_base), "
-                                                       "12,500 tokens (o200k_base) for 100,000 characters.")
+    assert repr(tokenizer_playground("x" * 10**5)) == (
+        "Tokenizer playground: 12,500 tokens (cl100k_base), 12,500 tokens (o200k_base) for 100,000 characters."
+    )
     assert hw._fit("y" * 200) == "y" * 109 + "…"
 
 
@@ -547,17 +631,26 @@ def test_fixture_notebook_text_plain_is_stable():
     nbclient = pytest.importorskip("nbclient")
     stored = nbformat.read(FIXTURE, as_version=4)
     fresh = nbformat.read(FIXTURE, as_version=4)
-    nbclient.NotebookClient(fresh, timeout=60, kernel_name="python3", store_widget_state=False,
-                            resources={"metadata": {"path": str(FIXTURE.parent)}}).execute()
+    nbclient.NotebookClient(
+        fresh,
+        timeout=60,
+        kernel_name="python3",
+        store_widget_state=False,
+        resources={"metadata": {"path": str(FIXTURE.parent)}},
+    ).execute()
 
     def plain(nb):
         return [o.get("data", {}).get("text/plain") for c in nb.cells if c.cell_type == "code" for o in c.outputs]
 
-    assert plain(fresh) == plain(stored) == [
-        "Chat widget (gpt-6-luna, offline): type a message and press Send.",
-        "Tokenizer playground: 7 tokens (cl100k_base), 7 tokens (o200k_base) for 30 characters.",
-        "Cost calculator: gpt-6-luna, 1,000 in + 500 out tokens: $0.000350/call, $10.50/month at 1,000 calls/day",
-    ]
+    assert (
+        plain(fresh)
+        == plain(stored)
+        == [
+            "Chat widget (gpt-6-luna, offline): it runs only in a live notebook.",
+            "Tokenizer playground: 7 tokens (cl100k_base), 7 tokens (o200k_base) for 30 characters.",
+            "Cost calculator: gpt-6-luna, 1,000 in + 500 out tokens: $0.000350/call, $10.50/month at 1,000 calls/day",
+        ]
+    )
     widget_outputs = [o for c in fresh.cells if c.cell_type == "code" for o in c.outputs]
     assert all("application/vnd.jupyter.widget-view+json" in o["data"] for o in widget_outputs)
     assert not any(o.output_type in ("stream", "error") for c in fresh.cells for o in c.get("outputs", []))
@@ -565,9 +658,15 @@ def test_fixture_notebook_text_plain_is_stable():
 
 # ---------------------------------------------------------------- chat widget: broken servers
 
+
 def _chunk(delta, finish=None):
-    data = {"id": "chatcmpl-x", "object": "chat.completion.chunk", "created": 1, "model": DEFAULT_MODEL,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    data = {
+        "id": "chatcmpl-x",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": DEFAULT_MODEL,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
     return f"data: {json.dumps(data)}\n\n".encode()
 
 
@@ -575,23 +674,29 @@ def _dropped():
     def body():
         yield _chunk({"content": "Half a rep"})
         raise httpx2.RemoteProtocolError("peer closed connection without sending complete message body")
+
     return body()
 
 
 # Event streams a server can send with status 200 instead of a usable reply, and what the widget says.
 BROKEN_STREAMS = {
     "not json": (_chunk({"content": "Hel"}) + b"data: {not json\n\n", "OPENAI_BASE_URL"),
-    "error event": (_chunk({"content": "Hel"}) + b'event: error\ndata: {"error": {"message": "Overloaded."}}\n\n',
-                    "APIError: Overloaded."),
+    "error event": (
+        _chunk({"content": "Hel"}) + b'event: error\ndata: {"error": {"message": "Overloaded."}}\n\n',
+        "APIError: Overloaded.",
+    ),
     "dropped": (None, "APIConnectionError"),  # built per request: a connection that breaks after one piece
     "web page": (b"<html>\n<body>Campus Wi-Fi login</body>\n</html>", "OPENAI_BASE_URL"),
-    "no text": (_chunk({"role": "assistant", "content": ""}) + _chunk({}, "stop") + b"data: [DONE]\n\n",
-                "reply was empty"),
+    "no text": (
+        _chunk({"role": "assistant", "content": ""}) + _chunk({}, "stop") + b"data: [DONE]\n\n",
+        "reply was empty",
+    ),
 }
 
 
 def broken_client(api):
     """A real SDK client: the offline model answers, except a message named in BROKEN_STREAMS."""
+
     def handle(request):
         text = json.loads(request.content)["messages"][-1]["content"]
         if text not in BROKEN_STREAMS:
@@ -599,6 +704,7 @@ def broken_client(api):
         content = BROKEN_STREAMS[text][0] or _dropped()
         kind = "text/html" if text == "web page" else "text/event-stream"
         return httpx2.Response(200, headers={"content-type": kind}, content=content)
+
     http = openai.DefaultHttpx2Client(transport=httpx2.MockTransport(handle))
     return openai.OpenAI(api_key="sk-test", base_url="http://127.0.0.1:9/v1", http_client=http, max_retries=0)
 
@@ -617,7 +723,9 @@ def test_chat_widget_survives_broken_streams_with_one_line_and_the_history_intac
         assert w.text.value == kind and not w.send_button.disabled  # given back, to send again
     assert w.submit("What is my name?").ok
     assert [m["content"] for m in w.conversation.messages if m["role"] == "user"] == [
-        "My name is Mina", "What is my name?"]
+        "My name is Mina",
+        "What is my name?",
+    ]
     assert "Mina" in w.conversation.messages[-1]["content"]
 
 
@@ -626,3 +734,130 @@ def test_run_turn_shows_a_refused_parameter_without_raising(api):
     result = hw.run_turn(conv, "Hello", {"stream": True})
     assert result.error.startswith("ValueError") and "conversation.stream" in result.error
     assert conv.messages == [] and api.requests == []
+
+
+# ---------------------------------------------------------------- chat widget: Stop
+
+LONG = "Give me a long answer, please"  # the offline model's longest reply, in many pieces
+
+
+def wait_for(condition, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_run_turn_stops_at_the_next_piece_and_the_turn_is_rolled_back(api):
+    conv = Conversation(helpers.offline_client(api))
+    conv.send("My name is Mina")
+    before = [dict(m) for m in conv.messages]
+    stop = threading.Event()
+    seen: list[str] = []
+
+    def view(reply):
+        seen.append(reply)
+        if len(seen) == 3:
+            stop.set()  # as the Stop button does, from the page
+
+    result = hw.run_turn(conv, LONG, {"reasoning_effort": "none"}, view, stop=stop)
+    assert result.stopped and not result.ok and result.error is None
+    assert result.reply.startswith(seen[-1]) and len(result.reply) > len(seen[-1])  # one more piece arrived
+    assert len(seen) == 3  # ... and was not shown
+    assert conv.messages == before  # as Conversation does: nothing of the stopped turn is kept
+    assert conv.interrupted[-1].user == LONG and conv.interrupted[-1].partial_reply == result.reply
+    assert len(conv.usages) == 1  # the stopped stream never got its usage chunk
+
+
+def test_stopped_usage_is_what_the_spend_meter_charges(api):
+    """The widget's estimate for a stopped stream and helpers.spend's charge agree: the prompt,
+    the reply tokens that arrived and, for a reasoning model, its hidden-token estimate."""
+    from helpers import spend
+
+    for model, params in [(DEFAULT_MODEL, {"reasoning_effort": "none"}), ("gpt-6-astra", {})]:
+        conv = Conversation(helpers.offline_client(api), model=model, system="Be brief.")
+        stop = threading.Event()
+        sent = [*conv.messages, {"role": "user", "content": LONG}]
+        result = hw.run_turn(conv, LONG, params, lambda _reply, stop=stop: stop.set(), stop=stop)
+        assert result.stopped
+        charge = spend.charges()[-1]
+        usage = hw.stopped_usage(model, sent, params, result.reply)
+        assert (usage["prompt_tokens"], usage["completion_tokens"]) == (charge.prompt_tokens, charge.completion_tokens)
+        assert helpers.usage_cost(model, usage) == pytest.approx(charge.cost)
+        visible = helpers.count_tokens(result.reply, model)
+        hidden = usage["completion_tokens"] - visible
+        assert hidden == (192 if model == "gpt-6-astra" else 0)  # astra thinks at its default effort, medium
+        full = conv.send(LONG, **params)  # the whole reply costs more than what arrived
+        assert conv.usages[-1].completion_tokens > usage["completion_tokens"] and len(full) > len(result.reply)
+
+
+def test_stop_button_stops_a_streaming_reply_at_once(api):
+    api.chunk_delay = 0.05  # slow enough to click Stop half way, as in a notebook
+    w = chat_widget(helpers.offline_client(api), background=True)
+    w.PAINT_INTERVAL = 0
+    assert w.stop_button.disabled and w.stop() is False  # nothing to stop yet
+    assert w.submit("My name is Mina").ok  # code may still wait for a reply
+    before = [dict(m) for m in w.conversation.messages]
+
+    w.text.value = LONG
+    w.send_button.click()  # returns at once: the reply streams in a thread
+    assert not w.stop_button.disabled and w.send_button.disabled and w.text.value == ""
+    wait_for(lambda: len(re.findall(r"\w+", reply_on_page(w))) >= 6)
+    painted: list[str] = []
+    w.history.observe(lambda change: painted.append(change["new"]), names="value")
+    w.stop_button.click()
+    stopped_at = time.monotonic()
+    assert "▌" not in w.history.value and w.history.value.count("course-msg-user") == 1  # dropped at once
+    result = w.wait(timeout=5)
+    assert time.monotonic() - stopped_at < 0.5  # closed at the next piece, not at the end of the reply
+
+    assert result is not None and result.stopped and result.reply.startswith("[offline]")
+    assert w.conversation.messages == before  # the partial reply is kept out of the history ...
+    assert w.conversation.interrupted[-1].partial_reply == result.reply  # ... and kept here instead
+    assert not any("▌" in page for page in painted)  # no piece was painted after Stop
+    assert hw._escape(result.reply) not in w.history.value
+    assert w.text.value == LONG and not w.send_button.disabled and w.stop_button.disabled
+    assert "Stopped" in w.error.value and "interrupted" in w.error.value and w.last_error is None
+
+    # Billed: what arrived, estimated, and counted in the running total as such.
+    usage = w.billed[-1][1]
+    assert usage["completion_tokens"] == helpers.count_tokens(result.reply, DEFAULT_MODEL)  # effort "none"
+    assert f"{usage['prompt_tokens']:,} prompt + {usage['completion_tokens']:,} completion tokens" in w.error.value
+    assert hw.format_usd(helpers.usage_cost(DEFAULT_MODEL, usage)) in w.error.value
+    assert "2 calls (1 stopped, estimated)" in w.status.value
+    assert api.requests[-1]["messages"][-1]["content"] == LONG
+
+    w.send_button.click()  # the message given back can be sent again, and this time completes
+    final = w.wait(timeout=10)
+    assert final.ok and w.conversation.turns == 2 and w.error.value == ""
+    assert len(final.reply) > len(result.reply)
+
+
+def test_stop_is_ignored_once_the_reply_is_in(api):
+    w = chat_widget(helpers.offline_client(api), background=True)
+    w.send_button.click()  # an empty box sends nothing
+    assert w.wait() is None and api.requests == []
+    w.text.value = "Hello"
+    w.send_button.click()
+    result = w.wait(timeout=10)
+    assert result.ok and w.stop() is False and w.stop_button.disabled
+    assert w.conversation.turns == 1 and "Stopped" not in w.error.value
+
+
+def test_rows_wrap_instead_of_squeezing_their_controls(chat):
+    rows = [c for c in chat.children if isinstance(c, ipywidgets.HBox)]
+    assert len(rows) == 2 and all(r.layout.flex_flow == "row wrap" for r in rows)
+    assert chat.stop_button in rows[1].children and chat.send_button in rows[1].children
+    assert chat.temperature_slider.layout.min_width == "260px"  # wraps to its own line, never collapses
+    calculator = cost_calculator()
+    row = next(c for c in calculator.children if isinstance(c, ipywidgets.HBox))
+    assert row.layout.flex_flow == "row wrap" and calculator.input_tokens.layout.min_width == "230px"
+
+
+def reply_on_page(w) -> str:
+    """The assistant text the chat shows while a reply streams in."""
+    page = w.history.value
+    if "▌" not in page:
+        return ""
+    before_cursor = page[: page.index('<span style="opacity:0.6">▌')]
+    return html.unescape(before_cursor.rsplit('course-msg-text" style="white-space:pre-wrap">', 1)[-1])

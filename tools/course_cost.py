@@ -43,9 +43,7 @@ OUTPUT_FACTOR = 5  # real replies are longer than the offline model's: a rough u
 # (helpers/models.py, as of AS_OF). Each must be in lesson_models(); main() checks it.
 COMPARE = (DEFAULT_MODEL, "gpt-5.4-nano", "gpt-6.1-terra", "gpt-6-sol")
 REPORT_CELL = (
-    "import json as _json\n"
-    "from helpers import spend as _spend\n"
-    f"print({MARK!r} + _json.dumps(_spend.summary()))\n"
+    f"import json as _json\nfrom helpers import spend as _spend\nprint({MARK!r} + _json.dumps(_spend.summary()))\n"
 )
 
 
@@ -59,21 +57,28 @@ def metered_run(path: Path, timeout: int = 180) -> dict:
     """Execute ``path`` top to bottom offline; return the spend summary of its kernel."""
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(REPORT_CELL))
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
     for output in nb.cells[-1].get("outputs", []):
         for line in output.get("text", "").splitlines():
             if line.startswith(MARK):
-                return json.loads(line[len(MARK):])
+                return json.loads(line[len(MARK) :])
     raise RuntimeError(f"{path.name}: the spend summary was not printed")
 
 
 def cost(charges: list[dict], *, model: str | None = None, output_factor: float = 1) -> float:
     """The charges priced again: at ``model`` (default: each call's own), output scaled."""
-    return sum(estimate_cost(model or c["priced_as"], c["prompt_tokens"],
-                             round(c["completion_tokens"] * output_factor), c["cached_tokens"],
-                             c.get("cache_write_tokens", 0))
-               for c in charges)
+    return sum(
+        estimate_cost(
+            model or c["priced_as"],
+            c["prompt_tokens"],
+            round(c["completion_tokens"] * output_factor),
+            c["cached_tokens"],
+            c.get("cache_write_tokens", 0),
+        )
+        for c in charges
+    )
 
 
 def off_lesson_models(charges: list[dict]) -> list[str]:
@@ -136,8 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     missing = [m for m in COMPARE if m not in lesson_models()]
     if missing:
-        print(f"COMPARE names models not served until {HORIZON}: {', '.join(missing)}; "
-              "update it from helpers/models.py", file=sys.stderr)
+        print(
+            f"COMPARE names models not served until {HORIZON}: {', '.join(missing)}; update it from helpers/models.py",
+            file=sys.stderr,
+        )
         return 1
     if args.write and args.patterns:
         print("--write needs a run of every lesson: drop the lesson names", file=sys.stderr)
@@ -148,34 +155,42 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no matching notebooks in {args.notebooks}", file=sys.stderr)
         return 1
     results, failed = {}, []
-    print(f"{'lesson':34} {'calls':>5} {'prompt':>8} {'output':>8} {'USD':>9}")
+    width = max(len("total"), *(len(path.name) for path in paths))  # lesson names grow with the course
+    print(f"{'lesson':{width}} {'calls':>5} {'prompt':>8} {'output':>8} {'USD':>9}")
     for path in paths:
         try:
             r = results[path.name] = metered_run(path)
         except CellExecutionError as error:  # report the lesson and go on with the others
             failed.append(path.name)
             first = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip().splitlines()[-1][:150]  # no colours
-            print(f"{path.name:34} FAILED: {first}", flush=True)
+            print(f"{path.name:{width}} FAILED: {first}", flush=True)
             continue
-        print(f"{path.name:34} {r['calls']:5} {r['prompt_tokens']:8,} {r['completion_tokens']:8,} "
-              f"{r['cost_usd']:9.5f}", flush=True)
+        print(
+            f"{path.name:{width}} {r['calls']:5} {r['prompt_tokens']:8,} {r['completion_tokens']:8,} "
+            f"{r['cost_usd']:9.5f}",
+            flush=True,
+        )
     if not results:
         print("no lesson ran to the end", file=sys.stderr)
         return 1
     s = summarize(results)
-    print(f"{'total':34} {s['calls']:5} {s['prompt_tokens']:8,} {s['completion_tokens']:8,} {s['cost']:9.5f}\n")
+    print(f"{'total':{width}} {s['calls']:5} {s['prompt_tokens']:8,} {s['completion_tokens']:8,} {s['cost']:9.5f}\n")
     print(f"The same calls priced on other current models (prices as of {AS_OF}):")
     for model, usd in s["compare"].items():
         print(f"  {model:<14} ${usd:.4f}")
     if s["off_lesson"]:
-        print(f"\nWARNING: the lessons call {', '.join(s['off_lesson'])}, not served until {HORIZON}; "
-              "call only helpers.models.lesson_models()")
+        print(
+            f"\nWARNING: the lessons call {', '.join(s['off_lesson'])}, not served until {HORIZON}; "
+            "call only helpers.models.lesson_models()"
+        )
     print()
     text = markdown(s)
     print(text)
     if failed:
-        print(f"\nPARTIAL: {len(failed)} lesson(s) failed ({', '.join(failed)}); the figures leave them out",
-              file=sys.stderr)
+        print(
+            f"\nPARTIAL: {len(failed)} lesson(s) failed ({', '.join(failed)}); the figures leave them out",
+            file=sys.stderr,
+        )
         return 1
     if args.write:
         write_doc(text)

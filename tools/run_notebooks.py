@@ -57,6 +57,8 @@ def main() -> int:
     parser.add_argument("--dry-run", action="store_true", help="execute and time, do not write")
     args = parser.parse_args()
     apply(os.environ)
+    import matplotlib.font_manager  # noqa: F401  (builds the font cache here, not in lesson 04's output)
+
     paths = notebooks(args.patterns)
     if not paths:
         print("no notebook matched", file=sys.stderr)

@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import random
+import sys
 import threading
 import time
 import uuid
@@ -66,6 +67,16 @@ class Reply:
     delay: float = 0.0  # seconds the server takes before it answers (a simulated slow reply)
 
 
+DEMO_DELAY = 0.02  # seconds between streamed chunks in a notebook when COURSE_OFFLINE_DELAY is unset
+
+
+def _in_kernel() -> bool:
+    """True inside a Jupyter kernel (IPython with a kernel attached), not in a plain script."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return getattr(shell, "kernel", None) is not None
+
+
 @dataclass
 class OfflineAPI:
     """The offline Chat Completions service. One instance keeps its own settings, the queue
@@ -82,9 +93,13 @@ class OfflineAPI:
 
     @classmethod
     def from_env(cls) -> OfflineAPI:
-        """Settings from COURSE_OFFLINE_SEED and COURSE_OFFLINE_DELAY (seconds per chunk)."""
+        """Settings from COURSE_OFFLINE_SEED and COURSE_OFFLINE_DELAY (seconds per chunk). Unset,
+        the delay is DEMO_DELAY inside a notebook kernel, so a lesson's stream is seen arriving,
+        and 0 elsewhere (scripts, benchmarks; the tests set it to 0)."""
         seed = os.environ.get("COURSE_OFFLINE_SEED")
-        return cls(seed=int(seed) if seed else None, chunk_delay=float(os.environ.get("COURSE_OFFLINE_DELAY") or 0))
+        delay = os.environ.get("COURSE_OFFLINE_DELAY")
+        chunk_delay = float(delay) if delay else (DEMO_DELAY if _in_kernel() else 0.0)
+        return cls(seed=int(seed) if seed else None, chunk_delay=chunk_delay)
 
     def fail_next(self, kind: str, times: int = 1) -> None:
         """Make the next ``times`` chat requests fail as ``kind``: invalid_api_key (401),

@@ -5,7 +5,8 @@
 nbval runs the notebook with the rest of the suite, and tests/test_widgets.py runs it in a
 kernel: its stored text/plain outputs are the widgets' text summaries, so they must not
 change from run to run. (The browser test, tests/test_e2e_browser.py, drives the widgets in
-the lessons themselves: notebooks/03_streaming.ipynb and notebooks/04_tokens_and_cost.ipynb.)
+the lessons themselves, notebooks/03_streaming.ipynb, 04_tokens.ipynb and 05_cost.ipynb, and in a
+notebook of its own for the Stop button and the 800 px layout.)
 """
 
 from __future__ import annotations
@@ -23,9 +24,12 @@ sys.path.insert(0, str(HERE.parent))
 from offline_env import apply  # noqa: E402
 
 CELLS = [
-    ("markdown", "# Widgets fixture\n\nThe widgets with their default arguments (the chat widget with its "
-                 "default client, which prints no banner), re-run by nbval and `tests/test_widgets.py`. "
-                 "Rebuild it with `python tests/e2e/build_fixture.py`."),
+    (
+        "markdown",
+        "# Widgets fixture\n\nThe widgets with their default arguments (the chat widget with its "
+        "default client, which prints no banner), re-run by nbval and `tests/test_widgets.py`. "
+        "Rebuild it with `python tests/e2e/build_fixture.py`.",
+    ),
     ("code", "from helpers.widgets import chat_widget, cost_calculator, tokenizer_playground"),
     ("code", "chat_widget()"),
     ("code", 'tokenizer_playground("Father is going into the room.")'),
@@ -37,8 +41,10 @@ def build() -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
-    nb.cells = [nbformat.v4.new_markdown_cell(src) if kind == "markdown" else nbformat.v4.new_code_cell(src)
-                for kind, src in CELLS]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(src) if kind == "markdown" else nbformat.v4.new_code_cell(src)
+        for kind, src in CELLS
+    ]
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i}"
     return nb
@@ -48,8 +54,9 @@ def main() -> None:
     apply(os.environ)
     nb = build()
     # No widget state in the file: it would change on every run, and text/plain is what nbval checks.
-    NotebookClient(nb, timeout=60, kernel_name="python3", store_widget_state=False,
-                   resources={"metadata": {"path": str(HERE)}}).execute()
+    NotebookClient(
+        nb, timeout=60, kernel_name="python3", store_widget_state=False, resources={"metadata": {"path": str(HERE)}}
+    ).execute()
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)  # timestamps: noise in the diff

@@ -15,9 +15,10 @@ import time
 from collections.abc import Callable
 
 import httpx2
+import openai
 import tiktoken
 
-from helpers import DEFAULT_MODEL, OfflineAPI, count_tokens, model_info, offline_client
+from helpers import DEFAULT_MODEL, OfflineAPI, count_tokens, get_client, model_info, offline_client
 
 MODEL = DEFAULT_MODEL  # a reasoning model: each reply also reports its hidden reasoning tokens
 MESSAGES = [
@@ -30,6 +31,7 @@ TEXT = (
     "Streaming sends the reply in small chunks as it is generated. "
 ) * 8
 REQUEST_TARGET_MS = 5.0
+FLOOR_TARGET_RATIO = 1.2  # get_client(offline=True) against the SDK replaying the same bytes
 COUNT_TARGET_RATIO = 1.1
 
 
@@ -87,13 +89,16 @@ def main() -> int:
         next(c for c in stream if c.choices and c.choices[0].delta.content)
         stream.close()
 
-    def raw(stream: bool) -> Callable[[], None]:
-        request = httpx2.Request(
+    def raw_request(stream: bool) -> httpx2.Request:
+        return httpx2.Request(
             "POST",
             "https://offline.invalid/v1/chat/completions",
             json={**body, "stream": stream},
             headers={"authorization": "Bearer k"},
         )
+
+    def raw(stream: bool) -> Callable[[], None]:
+        request = raw_request(stream)
         return lambda: api.handle(request).read()
 
     missed = []
@@ -115,6 +120,45 @@ def main() -> int:
     report("  of which the emulator alone, streamed", median_ms(raw(True), args.requests), "ms", None)
     chunks = sum(1 for _ in client.chat.completions.create(**body, stream=True))
     print(f"  (a streamed reply is {chunks} chunks; the SDK parses each into a pydantic model)")
+
+    # The SDK's own floor: the same response bytes replayed by httpx2.MockTransport, no emulator
+    # and no meter, against get_client(offline=True) as a lesson uses it.
+    course = get_client(offline=True, quiet=True)
+    recorded = {stream: api.handle(raw_request(stream)) for stream in (False, True)}
+    for response in recorded.values():
+        response.read()
+
+    def replay(request: httpx2.Request) -> httpx2.Response:
+        saved = recorded[b'"stream": true' in request.content or b'"stream":true' in request.content]
+        return httpx2.Response(saved.status_code, headers=saved.headers, content=saved.content)
+
+    floor = openai.OpenAI(
+        api_key="k",
+        base_url="https://offline.invalid/v1",
+        http_client=openai.DefaultHttpx2Client(transport=httpx2.MockTransport(replay)),
+    )
+    print("\nget_client(offline=True) against the SDK's floor (same bytes replayed), best of batches:")
+    for label, stream in (("plain", False), ("streamed", True)):
+
+        def ours(stream: bool = stream) -> None:
+            for _ in (
+                course.chat.completions.create(**body, stream=True)
+                if stream
+                else [course.chat.completions.create(**body)]
+            ):
+                pass
+
+        def bare(stream: bool = stream) -> None:
+            for _ in (
+                floor.chat.completions.create(**body, stream=True)
+                if stream
+                else [floor.chat.completions.create(**body)]
+            ):
+                pass
+
+        floor_s, ours_s = best_per_call([bare, ours], calls=max(20, args.requests // 5))
+        print(f"  {label:<9} floor {floor_s * 1e3:6.3f} ms  course {ours_s * 1e3:6.3f} ms")
+        report(f"{label}: course / SDK floor", ours_s / floor_s, "x", FLOOR_TARGET_RATIO)
 
     print(f"\ncount_tokens vs raw tiktoken (raw_encoding(m).encode(text)), {len(TEXT)} characters:")
     # The default model, a model tiktoken maps itself, and the cl100k_base tokenizer (gpt-3.5-turbo,

@@ -3,8 +3,8 @@
 Each lesson in ``PROBES`` is executed offline in a kernel (as tools/run_notebooks.py does), then
 extra cells in the same kernel hand its ``check_exercise_N`` functions wrong answers a learner
 might write, and the worked solutions. A check that says "Correct" to a wrong answer teaches the
-wrong thing, so each wrong answer is its own test. Lessons not in the table are skipped until
-someone writes their probes.
+wrong thing, so each wrong answer is its own test. A lesson with checks but no probes fails;
+a lesson without exercises must be named, with the reason, in ``NO_EXERCISES``.
 """
 
 from __future__ import annotations
@@ -266,7 +266,193 @@ LESSON_03 = [
     ),
 ]
 
-# Lesson file -> (extra set-up run once after the notebook, probes). Add lessons 04-07 here.
+LESSON_04 = [
+    right("ex1 solution", "check_exercise_1(tokens_for_solution)"),
+    right("ex2 solution", "check_exercise_2(prompt_estimate_solution)"),
+    right("ex3 solution", "check_exercise_3(count_nfc_solution)"),
+    wrong("ex1 characters, not tokens", "check_exercise_1(lambda text, model: len(text))"),
+    wrong(
+        "ex1 hard-coded cl100k_base",
+        "check_exercise_1(lambda text, model: len(tiktoken.get_encoding('cl100k_base').encode(text)))",
+    ),
+    wrong(
+        "ex1 hard-coded o200k_base",
+        "check_exercise_1(lambda text, model: len(tiktoken.get_encoding('o200k_base').encode(text)))",
+    ),
+    # tiktoken knows no gpt-6 name yet: the KeyError must come back as advice, not a crash.
+    wrong(
+        "ex1 tiktoken alone on a gpt-6 name",
+        "check_exercise_1(lambda text, model: len(tiktoken.encoding_for_model(model).encode(text)))",
+    ),
+    wrong(
+        "ex1 counts a whole request",
+        "check_exercise_1(lambda text, model: count_message_tokens([{'role': 'user', 'content': text}], model))",
+    ),
+    wrong(
+        "ex2 reply priming forgotten",
+        "check_exercise_2(unprimed)",
+        "def unprimed(messages, model):\n"
+        "    return sum(3 + count_tokens(m['role'], model) + count_tokens(m['content'], model) for m in messages)",
+    ),
+    # Right for gpt-4.1, the check's first case: it must fail on gpt-6-luna, which primes with 2.
+    wrong(
+        "ex2 priming always 3",
+        "check_exercise_2(primed_with_3)",
+        "def primed_with_3(messages, model):\n"
+        "    total = 3\n"
+        "    for m in messages:\n"
+        "        total += 3 + count_tokens(m['role'], model) + count_tokens(m['content'], model)\n"
+        "    return total",
+    ),
+    wrong(
+        "ex2 roles not counted",
+        "check_exercise_2(no_roles)",
+        "def no_roles(messages, model):\n"
+        "    return rules_for(model).reply_priming + sum(3 + count_tokens(m['content'], model) for m in messages)",
+    ),
+    wrong(
+        "ex2 content alone",
+        "check_exercise_2(lambda messages, model: sum(count_tokens(m['content'], model) for m in messages))",
+    ),
+    wrong("ex3 not normalized", "check_exercise_3(lambda text, model: count_tokens(text, model))"),
+    wrong(
+        "ex3 NFKC instead of NFC",
+        "check_exercise_3(lambda text, model: count_tokens(unicodedata.normalize('NFKC', text), model))",
+    ),
+    wrong(
+        "ex3 NFD instead of NFC",
+        "check_exercise_3(lambda text, model: count_tokens(unicodedata.normalize('NFD', text), model))",
+    ),
+    wrong(
+        "ex3 characters after NFC",
+        "check_exercise_3(lambda text, model: len(unicodedata.normalize('NFC', text)))",
+    ),
+]
+
+LESSON_05 = [
+    right("ex1 solution", "check_exercise_1(call_cost_solution)"),
+    right("ex2 solution", "check_exercise_2(monthly_budget_solution)"),
+    right("ex3 solution", "check_exercise_3(usage_usd_solution)"),
+    # product_formula is the lesson's own copy of the course notes' mistake.
+    wrong("ex1 product of the costs", "check_exercise_1(product_formula)"),
+    wrong(
+        "ex1 not divided by 1M",
+        "check_exercise_1(per_token)",
+        "def per_token(model, prompt_tokens, completion_tokens):\n"
+        "    price = PRICING[model]\n"
+        "    tier = price['long_context']\n"
+        "    in_x = out_x = 1.0\n"
+        "    if tier is not None and prompt_tokens > tier.threshold:\n"
+        "        in_x, out_x = tier.input_multiplier, tier.output_multiplier\n"
+        "    return prompt_tokens * price['input'] * in_x + completion_tokens * price['output'] * out_x",
+    ),
+    wrong(
+        "ex1 no long-context tier",
+        "check_exercise_1(untiered)",
+        "def untiered(model, prompt_tokens, completion_tokens):\n"
+        "    price = PRICING[model]\n"
+        "    return prompt_tokens / 1_000_000 * price['input'] + completion_tokens / 1_000_000 * price['output']",
+    ),
+    # Right on every case but the one at exactly 272,000 prompt tokens.
+    wrong(
+        "ex1 tier from the threshold on",
+        "check_exercise_1(at_threshold)",
+        "def at_threshold(model, prompt_tokens, completion_tokens):\n"
+        "    price = PRICING[model]\n"
+        "    tier = price['long_context']\n"
+        "    in_x = out_x = 1.0\n"
+        "    if tier is not None and prompt_tokens >= tier.threshold:\n"
+        "        in_x, out_x = tier.input_multiplier, tier.output_multiplier\n"
+        "    return prompt_tokens / 1e6 * price['input'] * in_x + completion_tokens / 1e6 * price['output'] * out_x",
+    ),
+    wrong(
+        "ex1 tier on the input only",
+        "check_exercise_1(input_tier)",
+        "def input_tier(model, prompt_tokens, completion_tokens):\n"
+        "    price = PRICING[model]\n"
+        "    tier = price['long_context']\n"
+        "    in_x = 1.0\n"
+        "    if tier is not None and prompt_tokens > tier.threshold:\n"
+        "        in_x = tier.input_multiplier\n"
+        "    return prompt_tokens / 1e6 * price['input'] * in_x + completion_tokens / 1e6 * price['output']",
+    ),
+    # The lesson warns against this one: the tier prices the whole request, not the tokens above it.
+    wrong(
+        "ex1 tier on the tokens above only",
+        "check_exercise_1(above_only)",
+        "def above_only(model, prompt_tokens, completion_tokens):\n"
+        "    price = PRICING[model]\n"
+        "    tier = price['long_context']\n"
+        "    if tier is None or prompt_tokens <= tier.threshold:\n"
+        "        return prompt_tokens / 1_000_000 * price['input'] + completion_tokens / 1_000_000 * price['output']\n"
+        "    extra = prompt_tokens - tier.threshold\n"
+        "    return (\n"
+        "        tier.threshold / 1_000_000 * price['input']\n"
+        "        + extra / 1_000_000 * price['input'] * tier.input_multiplier\n"
+        "        + completion_tokens / 1_000_000 * price['output'] * tier.output_multiplier\n"
+        "    )",
+    ),
+    wrong(
+        "ex2 one day, not a month",
+        "check_exercise_2(lambda model, p, c, calls_per_day, days=30: estimate_cost(model, p, c) * calls_per_day)",
+    ),
+    wrong(
+        "ex2 always 30 days",
+        "check_exercise_2(lambda model, p, c, calls_per_day, days=30: estimate_cost(model, p, c) * calls_per_day * 30)",
+    ),
+    wrong(
+        "ex2 product of the costs",
+        "check_exercise_2(lambda model, p, c, calls_per_day, days=30: "
+        "product_formula(model, p, c) * calls_per_day * days)",
+    ),
+    wrong(
+        "ex2 a formatted string",
+        "check_exercise_2(lambda model, p, c, calls_per_day, days=30: "
+        "f'${estimate_cost(model, p, c) * calls_per_day * days:,.2f}')",
+    ),
+    wrong(
+        "ex3 reasoning tokens counted twice",
+        "check_exercise_3(reasoning_twice)",
+        "def reasoning_twice(model, usage):\n"
+        "    price = PRICING[model]\n"
+        "    cached = usage['prompt_tokens_details']['cached_tokens']\n"
+        "    output = usage['completion_tokens'] + usage['completion_tokens_details']['reasoning_tokens']\n"
+        "    return (\n"
+        "        (usage['prompt_tokens'] - cached) / 1_000_000 * price['input']\n"
+        "        + cached / 1_000_000 * price['cached_input']\n"
+        "        + output / 1_000_000 * price['output']\n"
+        "    )",
+    ),
+    wrong(
+        "ex3 cached tokens at full price",
+        "check_exercise_3(full_price)",
+        "def full_price(model, usage):\n"
+        "    price = PRICING[model]\n"
+        "    return usage['prompt_tokens'] / 1_000_000 * price['input'] + "
+        "usage['completion_tokens'] / 1_000_000 * price['output']",
+    ),
+    wrong(
+        "ex3 cached tokens free",
+        "check_exercise_3(cached_free)",
+        "def cached_free(model, usage):\n"
+        "    price = PRICING[model]\n"
+        "    fresh = usage['prompt_tokens'] - usage['prompt_tokens_details']['cached_tokens']\n"
+        "    return fresh / 1_000_000 * price['input'] + usage['completion_tokens'] / 1_000_000 * price['output']",
+    ),
+    wrong(
+        "ex3 cached tokens billed twice",
+        "check_exercise_3(cached_twice)",
+        "def cached_twice(model, usage):\n"
+        "    price = PRICING[model]\n"
+        "    cached = usage['prompt_tokens_details']['cached_tokens']\n"
+        "    return (\n"
+        "        usage['prompt_tokens'] / 1_000_000 * price['input']\n"
+        "        + cached / 1_000_000 * price['cached_input']\n"
+        "        + usage['completion_tokens'] / 1_000_000 * price['output']\n"
+        "    )",
+    ),
+]
+
 LESSON_06 = [
     right("ex1 solution", "check_exercise_1(classify_solution)"),
     right("ex2 solution", "check_exercise_2(call_with_retries_solution)"),
@@ -332,13 +518,131 @@ LESSON_06 = [
     wrong("ex3 a string", "check_exercise_3('0.1')"),
 ]
 
+# A tool loop's first request, shared by the ex3 probes below that go wrong after it.
+FIRST_REQUEST = (
+    "def first_reply(client, question):\n"
+    "    history = [{'role': 'user', 'content': question}]\n"
+    "    reply = client.chat.completions.create(model=MODEL, messages=history, tools=TOOLS, **NO_THINKING)\n"
+    "    return history, reply.choices[0].message\n"
+)
 
+LESSON_07 = [
+    right("ex1 solution", "check_exercise_1(solution_tool_message)"),
+    right("ex2 solution", "check_exercise_2(solution_contact_schema)"),
+    right("ex3 solution", "check_exercise_3(solution_ask)"),
+    wrong(
+        "ex1 no tool_call_id",
+        "check_exercise_1(lambda call, result: {'role': 'tool', "
+        "'content': result if isinstance(result, str) else json.dumps(result)})",
+    ),
+    wrong(
+        "ex1 the function's name as the id",
+        "check_exercise_1(lambda call, result: {'role': 'tool', 'tool_call_id': call.function.name, "
+        "'content': result if isinstance(result, str) else json.dumps(result)})",
+    ),
+    # `message` is left in the kernel by section 7: its first call's id answers another call.
+    wrong(
+        "ex1 the id of the lesson's call",
+        "check_exercise_1(lambda call, result: {'role': 'tool', 'tool_call_id': message.tool_calls[0].id, "
+        "'content': result if isinstance(result, str) else json.dumps(result)})",
+    ),
+    wrong(
+        "ex1 str() of the dict",
+        "check_exercise_1(lambda call, result: {'role': 'tool', 'tool_call_id': call.id, 'content': str(result)})",
+    ),
+    wrong(
+        "ex1 the string JSON-encoded too",
+        "check_exercise_1(lambda call, result: {'role': 'tool', 'tool_call_id': call.id, "
+        "'content': json.dumps(result)})",
+    ),
+    wrong(
+        "ex1 an assistant message",
+        "check_exercise_1(lambda call, result: {'role': 'assistant', 'tool_call_id': call.id, "
+        "'content': result if isinstance(result, str) else json.dumps(result)})",
+    ),
+    wrong(
+        "ex2 additionalProperties missing",
+        "check_exercise_2({k: v for k, v in solution_contact_schema.items() if k != 'additionalProperties'})",
+    ),
+    wrong(
+        "ex2 phone not required",
+        "check_exercise_2({**solution_contact_schema, 'required': ['name', 'email']})",
+    ),
+    wrong(
+        "ex2 phone not nullable",
+        "check_exercise_2({**solution_contact_schema, 'properties': "
+        "{'name': {'type': 'string'}, 'email': {'type': 'string'}, 'phone': {'type': 'string'}}})",
+    ),
+    wrong(
+        "ex2 every field nullable",
+        "check_exercise_2({**solution_contact_schema, 'properties': "
+        "{key: {'type': ['string', 'null']} for key in ('name', 'email', 'phone')}})",
+    ),
+    wrong(
+        "ex3 stops at the tool result",
+        "check_exercise_3(stops_early)",
+        FIRST_REQUEST + "\n\n"
+        "def stops_early(client, question, max_rounds=5):\n"
+        "    history, message = first_reply(client, question)\n"
+        "    if not message.tool_calls:\n"
+        "        return message.content\n"
+        "    for call in message.tool_calls:\n"
+        "        result = FUNCTIONS[call.function.name](**json.loads(call.function.arguments))\n"
+        "    return json.dumps(result)",
+    ),
+    wrong(
+        "ex3 tools never run",
+        "check_exercise_3(lambda client, question, max_rounds=5: first_reply(client, question)[1].content)",
+        FIRST_REQUEST,
+    ),
+    wrong(
+        "ex3 crashes without tool calls",
+        "check_exercise_3(always_tools)",
+        FIRST_REQUEST + "\n\n"
+        "def always_tools(client, question, max_rounds=5):\n"
+        "    history, message = first_reply(client, question)\n"
+        "    history.append({'role': 'assistant', 'content': None, "
+        "'tool_calls': [c.model_dump() for c in message.tool_calls]})\n"
+        "    for call in message.tool_calls:\n"
+        "        result = FUNCTIONS[call.function.name](**json.loads(call.function.arguments))\n"
+        "        history.append({'role': 'tool', 'tool_call_id': call.id, 'content': json.dumps(result)})\n"
+        "    reply = client.chat.completions.create(model=MODEL, messages=history, tools=TOOLS, **NO_THINKING)\n"
+        "    return reply.choices[0].message.content",
+    ),
+    wrong(
+        "ex3 calls get_weather directly",
+        "check_exercise_3(direct)",
+        FIRST_REQUEST + "\n\n"
+        "def direct(client, question, max_rounds=5):\n"
+        "    history, message = first_reply(client, question)\n"
+        "    if not message.tool_calls:\n"
+        "        return message.content\n"
+        "    history.append({'role': 'assistant', 'content': None, "
+        "'tool_calls': [c.model_dump() for c in message.tool_calls]})\n"
+        "    for call in message.tool_calls:\n"
+        "        result = get_weather(**json.loads(call.function.arguments))\n"
+        "        history.append({'role': 'tool', 'tool_call_id': call.id, 'content': json.dumps(result)})\n"
+        "    reply = client.chat.completions.create(model=MODEL, messages=history, tools=TOOLS, **NO_THINKING)\n"
+        "    return reply.choices[0].message.content",
+    ),
+]
+
+
+# Lesson file -> (extra set-up run once after the lesson's cells, probes).
 PROBES: dict[str, tuple[str, list[Probe]]] = {
     "00_setup.ipynb": ("", LESSON_00),
     "01_basic_call.ipynb": ("", LESSON_01),
     "02_multi_turn_chat.ipynb": ("", LESSON_02),
     "03_streaming.ipynb": ("", LESSON_03),
+    "04_tokens.ipynb": ("", LESSON_04),
+    "05_cost.ipynb": ("", LESSON_05),
     "06_errors_and_retries.ipynb": ("", LESSON_06),
+    "07_structured_outputs_and_tools.ipynb": ("", LESSON_07),
+}
+
+# Lessons that have no exercises on purpose, with the reason the coverage test reports when it skips them.
+NO_EXERCISES: dict[str, str] = {
+    "08_wrap_up.ipynb": "the wrap-up page sums up the course and has no exercises to probe",
 }
 
 
@@ -418,14 +722,17 @@ def test_check_judges_the_answer(filename: str, probe: Probe):
 
 @pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.name)
 def test_every_check_is_probed(path: Path):
-    """Each check in a lesson has its solution and at least two wrong answers in PROBES;
-    a lesson not in the table yet is skipped, not forgotten."""
+    """Each check in a lesson has its solution and at least two wrong answers in PROBES. Only the
+    lessons in NO_EXERCISES may have no checks, and they are skipped with their reason."""
     sources = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
     checks = set(CHECK_DEF.findall(sources))
-    if not checks:
-        pytest.skip(f"{path.name} has no exercise checks")
-    if path.name not in PROBES:
-        pytest.skip(f"{path.name}: its exercise checks have no wrong-answer probes yet (add them to PROBES)")
+    if path.name in NO_EXERCISES:
+        assert not checks, (
+            f"{path.name} has exercise checks {sorted(checks)} now: remove it from NO_EXERCISES and add its probes"
+        )
+        pytest.skip(f"{path.name}: {NO_EXERCISES[path.name]}")
+    assert checks, f"{path.name} defines no check_exercise_N: add exercises, or name it in NO_EXERCISES with a reason"
+    assert path.name in PROBES, f"{path.name}: its exercise checks have no probes: add a LESSON_NN table to PROBES"
     probes = PROBES[path.name][1]
     for number in sorted(checks):
         mine = [p for p in probes if CHECK_CALL.search(p.verdict).group(1) == number]

@@ -407,9 +407,28 @@ def _parse(content: bytes) -> Any:
         raise ValueError(name)
 
     try:
-        return json.loads(content or b"null", parse_constant=refuse)
+        body = json.loads(content or b"null", parse_constant=refuse)
     except (ValueError, RecursionError):
         raise bad(
             "We could not parse the JSON body of your request. (HINT: This likely means you "
             "aren't using your HTTP library correctly.)"
         ) from None
+    if _depth(body) > MAX_JSON_DEPTH:  # newer Pythons parse deeper than the checks below can walk
+        raise bad("We could not parse the JSON body of your request: it is nested too deeply.")
+    return body
+
+
+MAX_JSON_DEPTH = 100
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests arrays and objects, walked without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, (dict, list)):
+            deepest = max(deepest, level)
+            if level > MAX_JSON_DEPTH:
+                break
+            stack.extend((child, level + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest

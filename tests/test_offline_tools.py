@@ -14,6 +14,7 @@ import pytest
 from openapi_schema import schemas, validate
 
 from helpers import DEFAULT_MODEL, OfflineAPI, count_message_tokens, count_tokens, model_info, offline_client
+from helpers._offline import structured as offline_structured
 from helpers._offline import tools as offline_tools
 from helpers._offline.request import Request
 from helpers._offline.request_schema import SCHEMAS
@@ -214,15 +215,26 @@ def test_malformed_bodies_are_400s(content):
     assert "x-request-id" in response.headers
 
 
-def test_a_tool_schema_nested_deeply_is_answered_not_crashed(client):
+def _nested_tool(levels):
     params = {"type": "object", "properties": {}}
     inner = params
-    for _ in range(300):
+    for _ in range(levels):
         inner["properties"]["x"] = {"type": "object", "properties": {}}
         inner = inner["properties"]["x"]
-    tool = {"type": "function", "function": {"name": "deep", "parameters": params}}
-    response = client.chat.completions.create(model="gpt-4o", messages=PLAIN, tools=[tool], tool_choice="required")
-    json.loads(response.choices[0].message.tool_calls[0].function.arguments)  # depth-limited, still JSON
+    return {"type": "function", "function": {"name": "deep", "parameters": params}}
+
+
+def test_a_tool_schema_nested_deeply_is_answered_not_crashed(client):
+    # 40 levels (about 85 levels of JSON in the body): arguments depth-limited, still JSON.
+    response = client.chat.completions.create(
+        model="gpt-4o", messages=PLAIN, tools=[_nested_tool(40)], tool_choice="required"
+    )
+    json.loads(response.choices[0].message.tool_calls[0].function.arguments)
+    # 300 levels: past the body's nesting limit (api.MAX_JSON_DEPTH), the API's 400, not a 500.
+    with pytest.raises(openai.BadRequestError, match="nested too deeply"):
+        client.chat.completions.create(
+            model="gpt-4o", messages=PLAIN, tools=[_nested_tool(300)], tool_choice="required"
+        )
 
 
 def test_an_unknown_simulate_value_is_a_400_not_a_crash(client):
@@ -446,6 +458,269 @@ def test_tool_prompt_tokens_are_within_3_of_the_recordings(item):
     request = Request(body=body, model=model, messages=messages, effort=None, prompt_tokens=0, tools=functions)
     estimate = count_message_tokens(messages, model.name) + offline_tools.prompt_tokens(request)
     assert abs(estimate - item["usage"]["prompt_tokens"]) <= 3, (estimate, item["usage"]["prompt_tokens"])
+
+
+# ---------------------------------------------------------------- arguments from the message (round 3)
+
+
+def _tool(name, description, properties, required=None):
+    return {
+        "type": "function",
+        "function": {
+            "name": name,
+            "description": description,
+            "parameters": {"type": "object", "properties": properties, "required": required or list(properties)},
+        },
+    }
+
+
+def _args(calls):
+    return [(c.function.name, json.loads(c.function.arguments)) for c in calls or []]
+
+
+def _ask(client, text, **params):
+    """(name, arguments) of the tool calls the model makes for one user message."""
+    return _args(call(client, [{"role": "user", "content": text}], **params).choices[0].message.tool_calls)
+
+
+CITY_ENUM = _tool(
+    "get_weather", "Get the current weather for a city.", {"city": {"type": "string", "enum": ["Busan", "Seoul"]}}
+)
+CITY_ENGLISH = _tool(
+    "get_weather",
+    "Get the current weather for a city.",
+    {"city": {"type": "string", "description": "City name in English, e.g. Seoul"}},
+)
+CONVERT = _tool(
+    "convert_temperature",
+    "Convert a temperature between units.",
+    {
+        "value": {"type": "number"},
+        "from_unit": {"type": "string", "enum": ["celsius", "fahrenheit", "kelvin"]},
+        "to_unit": {"type": "string", "enum": ["celsius", "fahrenheit", "kelvin"]},
+    },
+)
+RATE = _tool(
+    "get_exchange_rate",
+    "Get the exchange rate between two currencies.",
+    {"base": {"type": "string", "enum": ["KRW", "USD", "JPY"]}, "quote": {"type": "string"}},
+)
+
+
+@pytest.mark.parametrize(
+    "text,tools,expected",
+    [
+        ("오늘 서울 날씨 어때?", [WEATHER], ("get_weather", {"city": "서울"})),
+        ("오늘 서울 날씨 어때?", [CITY_ENUM], ("get_weather", {"city": "Seoul"})),
+        ("부산 날씨 알려 줘", [CITY_ENGLISH, TIME], ("get_weather", {"city": "Busan"})),
+        ("섭씨 20도를 화씨로 바꿔 줘", [TIME, CONVERT], ("convert_temperature", {"value": 20})),
+        ("원 달러 환율 좀 알려줘", [WEATHER, RATE], ("get_exchange_rate", {})),
+    ],
+)
+def test_korean_questions_call_the_tool_they_ask_for(client, text, tools, expected):
+    calls = _ask(client, text, tools=tools)
+    assert len(calls) == 1, calls
+    (name, args), (wanted_name, wanted) = calls[0], expected
+    assert name == wanted_name and args.items() >= wanted.items(), args
+    jsonschema.validate(args, next(t for t in tools if t["function"]["name"] == name)["function"]["parameters"])
+
+
+def test_korean_small_talk_calls_no_tool(client):
+    reply = call(client, [{"role": "user", "content": "안녕하세요, 반가워요!"}], tools=[WEATHER, CONVERT, RATE])
+    assert reply.choices[0].message.tool_calls is None
+
+
+def test_korean_unit_words_fill_enums_in_order_of_mention(client):
+    calls = _ask(client, "섭씨 20도를 화씨로 바꿔 줘", tools=[CONVERT])
+    assert calls == [("convert_temperature", {"value": 20, "from_unit": "celsius", "to_unit": "fahrenheit"})]
+
+
+def _extract(client, text, properties, **params):
+    schema = {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
+    response = client.chat.completions.create(
+        model=DEFAULT_MODEL,
+        messages=[{"role": "user", "content": text}],
+        response_format={"type": "json_schema", "json_schema": {"name": "x", "strict": True, "schema": schema}},
+        **params,
+    )
+    value = json.loads(response.choices[0].message.content)
+    jsonschema.validate(value, schema)
+    return value
+
+
+@pytest.mark.parametrize(
+    "text,field,expected",
+    [
+        ("부산에서 3박, 2명 묵을 방을 예약해 주세요.", "city", "부산"),
+        ("서울로 가는 기차표 두 장", "destination", "서울"),
+        ("부산 날씨 어때?", "location", "부산"),
+        ("제주도는 처음이에요", "place", "제주도"),
+        ("춘천에서 만나요", "town", "춘천"),
+        ("I'd like to book a room, please.", "city", "unknown"),
+        ("We fly from Incheon next week.", "departure_city", "Incheon"),
+    ],
+)
+def test_a_place_field_takes_a_place_never_the_canned_reply(client, text, field, expected):
+    value = _extract(client, text, {"summary": {"type": "string"}, field: {"type": "string"}})
+    assert value["summary"].startswith(MARKER)  # the first free text field still carries the reply
+    assert value[field] == expected
+
+
+def test_a_place_asked_for_in_english_is_translated(client):
+    english = {"type": "string", "description": "The city, written in English"}
+    assert _extract(client, "부산에서 3박 묵고 싶어요", {"city": english}) == {"city": "Busan"}
+    assert _extract(client, "서울에서 부산까지 가요", {"origin": english, "destination": english}) == {
+        "origin": "Seoul",
+        "destination": "Busan",
+    }
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("조식도 포함해 주세요.", True),
+        ("네", True),
+        ("예, 조식 부탁해요", True),
+        ("좋아요!", True),
+        ("아니요", False),
+        ("조식은 빼 주세요.", False),
+        ("조식은 필요 없어요.", False),
+        ("방을 예약해 주세요.", False),  # 예 inside 예약 is no "yes"
+        ("Breakfast included, yes please.", True),
+        ("No breakfast, thanks.", False),
+        ("Yes to the room, but no breakfast.", False),  # the clause about breakfast decides
+    ],
+)
+def test_yes_and_no_fill_booleans_in_korean_and_english(client, text, expected):
+    assert _extract(client, text, {"breakfast": {"type": "boolean"}}) == {"breakfast": expected}
+
+
+@pytest.mark.parametrize(
+    "text,cities",
+    [
+        ("What's the weather in Seoul and in Tokyo?", ["Seoul", "Tokyo"]),
+        ("Weather in Seoul, Busan and Jeju, please", ["Seoul", "Busan", "Jeju"]),
+        ("서울과 도쿄 날씨 알려줘", ["서울", "도쿄"]),
+        ("What's the weather in Paris, France?", ["Paris, France"]),
+        ("What's the weather in Jeju, and what is 25 Celsius in Fahrenheit?", ["Jeju"]),
+    ],
+)
+def test_one_call_per_place_mentioned(client, text, cities):
+    messages = [{"role": "user", "content": text}]
+    calls = _args(call(client, messages, tools=[WEATHER]).choices[0].message.tool_calls)
+    assert [args["city"] for _, args in calls] == cities
+    assert len({tool_call.id for tool_call in call(client, messages).choices[0].message.tool_calls}) == len(cities)
+    single = call(client, messages, parallel_tool_calls=False).choices[0].message.tool_calls
+    assert [json.loads(c.function.arguments)["city"] for c in single] == cities[:1]
+
+
+@pytest.mark.parametrize(
+    "text,from_unit,to_unit",
+    [
+        ("convert 20 celsius to fahrenheit", "celsius", "fahrenheit"),
+        ("What is 68 fahrenheit in celsius?", "fahrenheit", "celsius"),
+        ("Turn 300 kelvin into celsius", "kelvin", "celsius"),
+        ("To fahrenheit, please: 20 celsius", "celsius", "fahrenheit"),
+    ],
+)
+def test_two_enum_fields_take_the_values_by_their_roles(client, text, from_unit, to_unit):
+    props = CONVERT["function"]["parameters"]["properties"]
+    # The same tool with to_unit listed first: the fields' roles decide, not their order.
+    reordered = _tool("convert_temperature", "Convert.", {k: props[k] for k in ("to_unit", "from_unit", "value")})
+    for tool in (CONVERT, reordered):
+        ((_, args),) = _ask(client, text, tools=[tool], tool_choice="required")
+        assert (args["from_unit"], args["to_unit"]) == (from_unit, to_unit), args
+
+
+NOTE = _tool(
+    "save_note",
+    "Save a note for the user.",
+    {"title": {"type": "string"}, "body": {"type": "string"}, "tag": {"type": "string"}},
+)
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ('Save a note titled "Dentist" that says "Tuesday 3pm"', {"title": "Dentist", "body": "Tuesday 3pm"}),
+        ("Save a note. Title: Shopping list. Body: milk and eggs", {"title": "Shopping list", "body": "milk and eggs"}),
+    ],
+)
+def test_free_string_arguments_come_from_the_message(client, text, expected):
+    ((_, args),) = _ask(client, text, tools=[NOTE])
+    assert args.items() >= expected.items(), args
+    assert args["tag"] not in ("tag", "")
+
+
+def test_free_string_arguments_without_a_hint_are_not_the_field_names(client):
+    text = "Please remember to water the plants tomorrow"
+    ((_, args),) = _ask(client, text, tools=[NOTE], tool_choice="required")
+    assert args["title"] != "title" and args["title"] in text  # a phrase of the message
+    assert all(args[k] != k for k in args), args
+    contact = _extract(
+        client,
+        "Contact: Mina Park, mina@example.com, no phone.",
+        {"name": {"type": "string"}, "email": {"type": "string"}, "phone": {"type": ["string", "null"]}},
+    )
+    assert contact == {"name": "Mina Park", "email": "mina@example.com", "phone": None}
+
+
+# ---------------------------------------------------------------- refusals
+
+
+def test_a_refusal_can_be_simulated_for_structured_outputs(api, client):
+    for text in ("[refuse] Solve 8x + 7 = -23", "Solve 8x + 7 = -23"):
+        response = client.chat.completions.parse(
+            model=DEFAULT_MODEL, response_format=Solution, messages=[{"role": "user", "content": text}], **NONE
+        )
+        message = response.choices[0].message
+        if text.startswith("[refuse]"):
+            assert message.parsed is None and message.content is None
+            assert message.refusal and message.refusal.startswith("I'm sorry")
+            assert response.choices[0].finish_reason == "stop"
+        else:
+            assert message.refusal is None and isinstance(message.parsed, Solution)
+    header = client.chat.completions.with_raw_response.parse(
+        model=DEFAULT_MODEL,
+        response_format=Solution,
+        messages=[{"role": "user", "content": "Solve 8x + 7 = -23"}],
+        extra_headers={"x-offline-simulate": "refusal"},
+    ).parse()
+    assert header.choices[0].message.refusal and header.choices[0].message.parsed is None
+    korean = client.chat.completions.parse(
+        model=DEFAULT_MODEL, response_format=Solution, messages=[{"role": "user", "content": "[refuse] 풀어 줘"}]
+    )
+    assert re.search(r"[가-힣]", korean.choices[0].message.refusal)
+    api.fail_next("refusal")
+    queued = client.chat.completions.create(model=DEFAULT_MODEL, messages=PLAIN).choices[0].message
+    assert queued.refusal and queued.content is None
+    stream = client.chat.completions.create(
+        model=DEFAULT_MODEL,
+        messages=[{"role": "user", "content": "[refuse] Solve 8x + 7 = -23"}],
+        response_format={"type": "json_schema", "json_schema": {"name": "s", "schema": {"type": "object"}}},
+        stream=True,
+    )
+    deltas = [c.choices[0].delta for c in stream if c.choices]
+    assert "".join(d.refusal or "" for d in deltas) == offline_structured.REFUSALS["en"]
+    assert all(d.content in (None, "") for d in deltas)
+
+
+def test_the_refusal_marker_is_found_by_the_structured_module():
+    request = Request(
+        body={},
+        model=model_info(DEFAULT_MODEL),
+        messages=[{"role": "user", "content": "[refuse] anything"}],
+        effort="none",
+        prompt_tokens=0,
+        response_format={"type": "json_schema", "json_schema": {"name": "x", "schema": {}}},
+    )
+    assert offline_structured.refusal(request).startswith("I'm sorry")
+    request.messages = [{"role": "user", "content": "anything"}]
+    assert offline_structured.refusal(request) is None
+    assert offline_structured.refusal(request, forced=True) == offline_structured.REFUSALS["en"]
+    request.response_format = {"type": "json_object"}
+    request.messages = [{"role": "user", "content": "[refuse] json"}]
+    assert offline_structured.refusal(request) is None  # the marker works with structured outputs only
 
 
 # ---------------------------------------------------------------- JSON modes

@@ -105,7 +105,8 @@ class OfflineAPI:
         """Make the next ``times`` chat requests fail as ``kind``: invalid_api_key (401),
         insufficient_quota or rate_limit (429), server_error (500), overloaded (503), stream_error
         (a streamed reply breaks off half way) or slow ("slow:2": the answer comes after 2 s, so a
-        shorter client timeout trips). Raises ValueError for an unknown kind."""
+        shorter client timeout trips), or refusal (a 200 whose message.refusal says the model
+        declines, content null). Raises ValueError for an unknown kind."""
         simulation = parse_simulation(kind)
         with self._lock:
             self._failures.extend([simulation] * times)
@@ -253,10 +254,10 @@ class OfflineAPI:
         streamed = isinstance(body, dict) and body.get("stream") is True
         if kind == "stream_error" and not streamed:
             kind = "server_error"  # a plain request cannot break off half way
-        if kind not in ("ok", "slow", "stream_error"):
+        if kind not in ("ok", "slow", "stream_error", "refusal"):
             model = body.get("model", "the model") if isinstance(body, dict) else "the model"
             raise simulated_error(kind, str(model)[:100], request_id=request_id)
-        reply = self.complete(body, stream_error=kind == "stream_error")
+        reply = self.complete(body, stream_error=kind == "stream_error", refuse=kind == "refusal")
         if simulation and kind == "slow":
             reply.delay = simulation.seconds
         return reply
@@ -283,7 +284,7 @@ class OfflineAPI:
 
     # -- completions
 
-    def choices(self, request: Request) -> list[wire.Choice]:
+    def choices(self, request: Request, refuse: bool = False) -> list[wire.Choice]:
         """Generate the ``n`` choices for a validated request."""
         model = request.model
         enc = encoding_for(model.name)
@@ -299,7 +300,11 @@ class OfflineAPI:
                 rng = random.Random(f"{seed}:{index}") if seed is not None else random.Random()
             # With a seed, tool-call ids are pinned too, so a seeded request repeats exactly.
             ids = random.Random(f"{seed}:{index}:calls") if seed is not None and request.tools else None
-            calls = tools.calls(request, (lambda ids=ids: f"call_{ids.getrandbits(96):024x}") if ids else None)
+            calls = (
+                []
+                if refuse
+                else tools.calls(request, (lambda ids=ids: f"call_{ids.getrandbits(96):024x}") if ids else None)
+            )
             reasoning, overhead = reasoning_full, model.rules.completion_overhead
             if calls:
                 # Completion tokens of a call: its name and arguments + 3 (approximate).
@@ -308,6 +313,11 @@ class OfflineAPI:
                 ]
                 overhead += 3 * len(calls)
                 out.append(wire.Choice(index, None, tokens, reasoning, "tool_calls", overhead, calls))
+                continue
+            refused = structured.refusal(request, forced=refuse)
+            if refused:  # a refusal replaces the content: message.refusal, content null
+                tokens = enc.encode_ordinary(refused)
+                out.append(wire.Choice(index, None, tokens, reasoning, "stop", overhead, refusal=refused))
                 continue
             if results and request.messages[-1]["role"] == "tool":
                 text = tool_answer(results, lang)
@@ -341,11 +351,12 @@ class OfflineAPI:
             out.append(wire.Choice(index, text, tokens, reasoning, finish, overhead))
         return out
 
-    def complete(self, body: Any, stream_error: bool = False) -> Reply:
-        """A validated request's reply: JSON, or a stream of server-sent events."""
+    def complete(self, body: Any, stream_error: bool = False, refuse: bool = False) -> Reply:
+        """A validated request's reply: JSON, or a stream of server-sent events; ``refuse``: the
+        model declines (message.refusal), as with the "[refuse]" marker of structured outputs."""
         request = validate(body)
         model = request.model
-        choices = self.choices(request)
+        choices = self.choices(request, refuse)
         completion = sum(c.completion_tokens for c in choices)
         prompt = request.prompt_tokens
         usage = {

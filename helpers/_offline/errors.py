@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 # Failures a request can ask for with the x-offline-simulate header, OfflineAPI.fail_next,
-# OfflineAPI.script or OfflineAPI.flaky. "ok" means no failure (a scripted 200).
+# OfflineAPI.script or OfflineAPI.flaky. "ok" means no failure (a scripted 200); "refusal" is a 200
+# whose message.refusal holds a model's "I can't help with that" (content null).
 SIMULATED = (
     "invalid_api_key",
     "insufficient_quota",
@@ -17,6 +18,7 @@ SIMULATED = (
     "overloaded",
     "slow",
     "stream_error",
+    "refusal",
 )
 # Status codes OfflineAPI.script accepts in place of names: 429 is the retryable rate limit
 # (script "insufficient_quota" by name).

@@ -5,8 +5,12 @@ When it calls a tool (a small deterministic rule):
 - tool_choice "none": never; "required": always (at least one call); a named function: that one;
 - "auto" (the default): when the last message is the user's and it plainly asks for what a
   tool offers: a word of the tool's name (get_weather -> "weather") appears in the message,
-  or two of the longer words of its description do. After tool results it answers in text.
-- parallel_tool_calls (default true) lets it call every tool that matches; false, only the best.
+  or two of the longer words of its description do. Korean words count as their English ones
+  (structured.KOREAN_WORDS: 날씨 -> weather, 바꿔/변환 -> convert, 환율 -> exchange rate...), so
+  "오늘 서울 날씨 어때?" calls get_weather. After tool results it answers in text.
+- parallel_tool_calls (default true) lets it call every tool that matches, and a tool whose one
+  place-like required argument (city, location...) could take several places the message names
+  once per place ("weather in Seoul and in Tokyo": two calls); false, one call of the best tool.
 
 Arguments are a valid instance of the tool's parameters schema (structured.instance), with
 values taken from the user's message where it can."""
@@ -20,12 +24,23 @@ from typing import TYPE_CHECKING, Any
 
 from ..tokens import encoding_for
 from .errors import bad, unsupported
-from .structured import NAME, Hints, instance, strict_problem
+from .structured import (
+    NAME,
+    PLACE_WORDS,
+    Hints,
+    Place,
+    english_words,
+    find_places,
+    instance,
+    name_words,
+    strict_problem,
+)
 
 if TYPE_CHECKING:
     from .request import Request
 
 _WORD = re.compile(r"[a-z0-9가-힣]+")
+MAX_PARALLEL = 8  # calls of one tool for the places a message lists: a long list must not flood a reply
 _STOP = frozenset(
     "the a an and or of to for in on at with from this that get set make use call return "
     "returns tool function data value current".split()
@@ -231,7 +246,7 @@ def _words(text: str) -> set[str]:
 
 
 def _score(fn: dict[str, Any], text: str) -> int:
-    said = _words(text)
+    said = _words(text) | english_words(text)
     said |= {w[:-1] for w in said if w.endswith("s")}  # "secrets" asks for "secret"
     name = set(_words(re.sub(r"([a-z])([A-Z])", r"\1 \2", fn["name"]).replace("_", " ").replace("-", " ")))
     described = {w for w in _words(fn.get("description") or "") if len(w) >= 5}
@@ -261,15 +276,42 @@ def calls(request: Request, call_id: Any = None) -> list[dict[str, Any]]:
     new_id = call_id or (lambda: f"call_{uuid.uuid4().hex[:24]}")
     out = []
     for fn in chosen:
-        args = instance(fn.get("parameters") or {"type": "object", "properties": {}}, Hints(user))
-        out.append(
-            {
-                "id": new_id(),
-                "type": "function",
-                "function": {"name": fn["name"], "arguments": json.dumps(args, ensure_ascii=False)},
-            }
-        )
+        params = fn.get("parameters") or {"type": "object", "properties": {}}
+        places = _places_for(params, user) if request.parallel_tool_calls else []
+        for place in places or [None]:
+            args = instance(params, Hints(user, place=place))
+            out.append(
+                {
+                    "id": new_id(),
+                    "type": "function",
+                    "function": {"name": fn["name"], "arguments": json.dumps(args, ensure_ascii=False)},
+                }
+            )
     return out
+
+
+def _places_for(params: dict[str, Any], text: str) -> list[Place]:
+    """The places to call a tool for, one call each: the message's places when the tool has exactly
+    one place-like required argument (a string, or an enum holding them) and the message names
+    more than one; else [] (one call)."""
+    props = params.get("properties") if isinstance(params.get("properties"), dict) else {}
+    required = params.get("required") if isinstance(params.get("required"), list) else list(props)
+    fields = [
+        k
+        for k in required
+        if isinstance(k, str)
+        and isinstance(props.get(k), dict)
+        and props[k].get("type", "string") == "string"
+        and PLACE_WORDS.intersection(name_words(k))
+    ]
+    if len(fields) != 1:
+        return []
+    places = find_places(text)
+    enum = props[fields[0]].get("enum")
+    if isinstance(enum, list):  # only the places the enum holds
+        names = {str(v).lower() for v in enum}
+        places = [p for p in places if p.written.lower() in names or (p.english or "").lower() in names]
+    return places[:MAX_PARALLEL] if len(places) > 1 else []
 
 
 def results(messages: list[dict[str, Any]]) -> list[tuple[str, str]]:

@@ -26,6 +26,7 @@ class Choice:
     finish_reason: str
     overhead: int = 0  # completion tokens reported beyond reasoning + visible
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    refusal: str | None = None  # a declined request: the refusal's text (then text is None)
 
     @property
     def completion_tokens(self) -> int:
@@ -72,12 +73,13 @@ def completion(
     """The body of a plain (not streamed) response. ``top_logprobs`` None: no logprobs asked."""
     out = []
     for c in choices:
-        message: dict[str, Any] = {"role": "assistant", "content": c.text, "refusal": None, "annotations": []}
+        message: dict[str, Any] = {"role": "assistant", "content": c.text, "refusal": c.refusal, "annotations": []}
         if c.tool_calls:
             message["tool_calls"] = c.tool_calls
         lp = None
         if top_logprobs is not None:
-            lp = {"content": logprobs(enc, c.tokens, 0, top_logprobs) if c.text else None, "refusal": None}
+            tokens_lp = logprobs(enc, c.tokens, 0, top_logprobs) if c.text or c.refusal else None
+            lp = {"content": tokens_lp if c.text else None, "refusal": tokens_lp if c.refusal else None}
         out.append({"index": c.index, "logprobs": lp, "finish_reason": c.finish_reason, "message": message})
     return {**head, "object": "chat.completion", "usage": usage, "choices": out}
 
@@ -124,6 +126,8 @@ def events(
         )
         if c.tool_calls:
             parts = list(_tool_call_deltas(c.tool_calls))
+        elif c.refusal is not None:  # a refusal streams as refusal deltas, content stays null
+            parts = [({"refusal": text}, None) for text, _, _ in pieces(enc, c.tokens, per_chunk)]
         else:
             parts = [({"content": text}, (begin, end)) for text, begin, end in pieces(enc, c.tokens, per_chunk)]
         # A simulated failure breaks off half way, or at once when there is nothing to send

@@ -1,8 +1,9 @@
 """Every exercise check in a lesson fails on plausible wrong answers and passes the stored solution.
 
-Each lesson in ``PROBES`` is executed offline in a kernel (as tools/run_notebooks.py does), then
-extra cells in the same kernel hand its ``check_exercise_N`` functions wrong answers a learner
-might write, and the worked solutions. A check that says "Correct" to a wrong answer teaches the
+Each lesson in ``PROBES`` is executed offline in a kernel (as tools/run_notebooks.py does). Its worked
+solutions are markdown (so Run All never runs them): their fenced python is run next in the same kernel,
+then extra cells hand its ``check_exercise_N`` functions wrong answers a learner might write, and the
+solutions. A check that says "Correct" to a wrong answer teaches the
 wrong thing, so each wrong answer is its own test. A lesson with checks but no probes fails;
 a lesson without exercises must be named, with the reason, in ``NO_EXERCISES``.
 """
@@ -20,6 +21,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 from offline_env import apply
+from test_lesson_rules import solution_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -406,6 +408,27 @@ LESSON_05 = [
         "product_formula(model, p, c) * calls_per_day * days)",
     ),
     wrong(
+        "ex2 no long-context tier",
+        "check_exercise_2(untiered_month)",
+        "def untiered_month(model, prompt_tokens, completion_tokens, calls_per_day, days=30):\n"
+        "    price = PRICING[model]\n"
+        "    per_call = prompt_tokens / 1e6 * price['input'] + completion_tokens / 1e6 * price['output']\n"
+        "    return per_call * calls_per_day * days",
+    ),
+    wrong(
+        "ex2 tier from the threshold on",
+        "check_exercise_2(lambda model, p, c, calls_per_day, days=30: "
+        "at_threshold(model, p, c) * calls_per_day * days)",
+        # at_threshold prices a prompt of exactly 272,000 tokens in the tier, one token too early
+        "def at_threshold(model, prompt_tokens, completion_tokens):\n"
+        "    price = PRICING[model]\n"
+        "    tier = price['long_context']\n"
+        "    in_x = out_x = 1.0\n"
+        "    if tier is not None and prompt_tokens >= tier.threshold:\n"
+        "        in_x, out_x = tier.input_multiplier, tier.output_multiplier\n"
+        "    return prompt_tokens / 1e6 * price['input'] * in_x + completion_tokens / 1e6 * price['output'] * out_x",
+    ),
+    wrong(
         "ex2 a formatted string",
         "check_exercise_2(lambda model, p, c, calls_per_day, days=30: "
         "f'${estimate_cost(model, p, c) * calls_per_day * days:,.2f}')",
@@ -526,6 +549,12 @@ FIRST_REQUEST = (
     "    return history, reply.choices[0].message\n"
 )
 
+# Exercise 2's schema with another schema for name, for the ex2 probes below.
+WITH_NAME = (
+    "def with_name(name):\n"
+    "    return {**solution_contact_schema, 'properties': {**solution_contact_schema['properties'], 'name': name}}"
+)
+
 LESSON_07 = [
     right("ex1 solution", "check_exercise_1(solution_tool_message)"),
     right("ex2 solution", "check_exercise_2(solution_contact_schema)"),
@@ -577,6 +606,56 @@ LESSON_07 = [
         "ex2 every field nullable",
         "check_exercise_2({**solution_contact_schema, 'properties': "
         "{key: {'type': ['string', 'null']} for key in ('name', 'email', 'phone')}})",
+    ),
+    wrong(
+        "ex2 name an integer",
+        "check_exercise_2(with_name({'type': 'integer'}))",
+        WITH_NAME,
+    ),
+    wrong(
+        "ex2 name of any type",
+        "check_exercise_2(with_name({}))",
+        WITH_NAME,
+    ),
+    wrong(
+        "ex2 name nullable",
+        "check_exercise_2(with_name({'type': ['string', 'null']}))",
+        WITH_NAME,
+    ),
+    wrong(
+        "ex3 ignores max_rounds",
+        "check_exercise_3(unbounded)",
+        "def unbounded(client, question, max_rounds=5):\n"
+        "    history = [{'role': 'user', 'content': question}]\n"
+        "    while True:\n"
+        "        message = client.chat.completions.create(\n"
+        "            model=MODEL, messages=history, tools=TOOLS, **NO_THINKING\n"
+        "        ).choices[0].message\n"
+        "        if not message.tool_calls:\n"
+        "            return message.content\n"
+        "        history.append({'role': 'assistant', 'content': message.content, "
+        "'tool_calls': [c.model_dump() for c in message.tool_calls]})\n"
+        "        for call in message.tool_calls:\n"
+        "            result = FUNCTIONS[call.function.name](**json.loads(call.function.arguments))\n"
+        "            history.append({'role': 'tool', 'tool_call_id': call.id, 'content': json.dumps(result)})",
+    ),
+    wrong(
+        "ex3 returns None after max_rounds",
+        "check_exercise_3(quiet_limit)",
+        "def quiet_limit(client, question, max_rounds=5):\n"
+        "    history = [{'role': 'user', 'content': question}]\n"
+        "    for _ in range(max_rounds):\n"
+        "        message = client.chat.completions.create(\n"
+        "            model=MODEL, messages=history, tools=TOOLS, **NO_THINKING\n"
+        "        ).choices[0].message\n"
+        "        if not message.tool_calls:\n"
+        "            return message.content\n"
+        "        history.append({'role': 'assistant', 'content': message.content, "
+        "'tool_calls': [c.model_dump() for c in message.tool_calls]})\n"
+        "        for call in message.tool_calls:\n"
+        "            result = FUNCTIONS[call.function.name](**json.loads(call.function.arguments))\n"
+        "            history.append({'role': 'tool', 'tool_call_id': call.id, 'content': json.dumps(result)})\n"
+        "    return None",
     ),
     wrong(
         "ex3 stops at the tool result",
@@ -677,6 +756,9 @@ def run_lesson(filename: str) -> dict[str, str]:
     setup, probes = PROBES[filename]
     nb = nbformat.read(path, as_version=4)
     lesson_cells = len(nb.cells)
+    solutions = solution_blocks(nb)
+    assert solutions, f"{filename}: no ```python blocks after its Solutions heading to run"
+    nb.cells += [nbformat.v4.new_code_cell(code) for _, code in solutions]
     if setup:
         nb.cells.append(nbformat.v4.new_code_cell(setup))
     first_probe = len(nb.cells)

@@ -1,5 +1,5 @@
 """How a lesson reads and runs for a learner: pace, the way on, Run All that never waits,
-solutions that never overwrite an answer, and no test machinery in sight.
+solutions that never run under Run All nor overwrite an answer, and no test machinery in sight.
 
 Each rule is a function returning problems, so the self-tests at the bottom prove it can fail.
 """
@@ -81,26 +81,53 @@ def assigned(source: str) -> set[str]:
     return names
 
 
-def solution_problems(nb) -> list[str]:
-    """Running the solutions (Run All, or Shift+Enter past the end) never overwrites a
-    learner's answer: solution cells bind only names of their own."""
-    start = next(
-        (
-            i
-            for i, c in enumerate(nb.cells)
-            if c.cell_type == "markdown" and re.search(r"^#+ .*Solutions", c.source, re.M)
-        ),
+SOLUTIONS_HEADING = re.compile(r"^#+ .*Solutions", re.M)
+FENCED_PYTHON = re.compile(r"^```python\n(.*?)^```", re.M | re.S)
+
+
+def solutions_start(nb) -> int | None:
+    """Index of the markdown cell holding the Solutions heading, if the lesson has one."""
+    return next(
+        (i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and SOLUTIONS_HEADING.search(c.source)),
         None,
     )
+
+
+def solution_blocks(nb) -> list[tuple[int, str]]:
+    """(cell index, code) of every ```python block in the markdown after the Solutions heading."""
+    start = solutions_start(nb)
     if start is None:
         return []
+    return [
+        (i, code)
+        for i, cell in enumerate(nb.cells[start:], start)
+        if cell.cell_type == "markdown"
+        for code in FENCED_PYTHON.findall(cell.source)
+    ]
+
+
+def solution_problems(nb) -> list[str]:
+    """Run All (or Shift+Enter past the end) never runs a solution: after the Solutions heading
+    there are no code cells, only markdown with the code in ```python blocks. And a learner who
+    copies one into a cell keeps their answer: a solution binds only names of its own."""
+    start = solutions_start(nb)
+    if start is None:
+        return []
+    problems = [
+        f"cell {i}: a code cell after the Solutions heading runs under Run All; put its code in a ```python block"
+        for i, cell in enumerate(nb.cells[start:], start)
+        if cell.cell_type == "code"
+    ]
     before = set().union(*(assigned(c.source) for c in nb.cells[:start] if c.cell_type == "code"))
-    problems = []
-    for i, cell in enumerate(nb.cells[start:], start):
-        if cell.cell_type == "code":
-            clash = sorted(assigned(cell.source) & before)
-            if clash:
-                problems.append(f"cell {i}: the solution rebinds {', '.join(clash)}, overwriting the learner's own")
+    for i, code in solution_blocks(nb):
+        try:
+            ast.parse(code)
+        except SyntaxError as error:
+            problems.append(f"cell {i}: the solution code does not parse: {error}")
+            continue
+        clash = sorted(assigned(code) & before)
+        if clash:
+            problems.append(f"cell {i}: the solution rebinds {', '.join(clash)}, overwriting the learner's own")
     return problems
 
 
@@ -126,7 +153,7 @@ def test_run_all_never_waits_for_typing(path):
 
 
 @pytest.mark.parametrize("path", LESSON_PARAMS)
-def test_solutions_never_overwrite_answers(path):
+def test_solutions_never_run_or_overwrite_answers(path):
     assert solution_problems(read(path)) == []
 
 
@@ -164,14 +191,29 @@ def test_run_all_rule_catches_unguarded_input():
     assert not run_all_problems(notebook(("code", "chat_loop(conv, input_fn=scripted(['hi']))")))
 
 
-def test_solution_rule_catches_rebinding():
-    nb = notebook(("code", "answer_1 = None"), ("md", "## Solutions"), ("code", "answer_1 = 42"))
-    assert solution_problems(nb)
-    nb = notebook(
+def solution(code: str, text: str = "**Exercise 1.** Why.") -> str:
+    return f"{text}\n\n```python\n{code}\n```"
+
+
+def test_solution_rule_catches_code_cells_and_rebinding():
+    ok = notebook(
+        ("code", "answer_1 = None"),
+        ("md", "## Solutions"),
+        ("md", solution("solution_1 = 42\nprint(check_exercise_1(solution_1))")),
+        ("md", "## Next"),
+    )
+    assert solution_problems(ok) == []
+    assert solution_blocks(ok) == [(2, "solution_1 = 42\nprint(check_exercise_1(solution_1))\n")]
+    # a code cell runs under Run All, even one that binds only its own names
+    assert solution_problems(notebook(("code", "answer_1 = None"), ("md", "## Solutions"), ("code", "solution_1 = 42")))
+    rebinds = notebook(("code", "answer_1 = None"), ("md", "## Solutions"), ("md", solution("answer_1 = 42")))
+    assert solution_problems(rebinds)
+    redefines = notebook(
         ("code", "def call_cost(m):\n    return None"),
         ("md", "## Solutions"),
-        ("code", "def call_cost(m):\n    return 1"),
+        ("md", solution("def call_cost(m):\n    return 1")),
     )
-    assert solution_problems(nb)
-    ok = notebook(("code", "answer_1 = None"), ("md", "## Solutions"), ("code", "solution_1 = 42"))
-    assert solution_problems(ok) == []
+    assert solution_problems(redefines)
+    assert solution_problems(notebook(("md", "## Solutions"), ("md", solution("def broken(:"))))
+    # python blocks before the heading are lesson text, not solutions
+    assert solution_blocks(notebook(("md", solution("x = 1")), ("md", "## Solutions"))) == []

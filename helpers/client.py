@@ -734,24 +734,8 @@ def get_client(
     A one-line banner says which server you got, where the key and URL came from, and the
     limits, unless ``quiet``. Raises InvalidKeyError for a key that cannot be one.
     """
-    chosen = plan(
-        offline=offline,
-        api_key=api_key,
-        base_url=base_url,
-        allow_http=allow_http,
-        timeout=timeout,
-        max_retries=max_retries,
-    )
-    limits = {"timeout": chosen.timeout, "max_retries": chosen.max_retries}
-    if chosen.offline:
-        client = _offline(None, chosen.cap, chosen.cap_text, **limits)
-    else:
-        client = openai.OpenAI(
-            api_key=chosen.key.key, base_url=chosen.base_url, http_client=real_http_client(chosen), **limits
-        )
-    if not quiet:
-        print(chosen.banner)
-    return client
+    choices = dict(offline=offline, api_key=api_key, base_url=base_url, allow_http=allow_http)
+    return _build(False, quiet, timeout=timeout, max_retries=max_retries, **choices)
 
 
 def get_async_client(
@@ -766,21 +750,20 @@ def get_async_client(
 ) -> openai.AsyncOpenAI:
     """``get_client`` for asyncio: an ``openai.AsyncOpenAI`` under the same key rules, offline
     mode, spend meter, limits and banner."""
-    chosen = plan(
-        offline=offline,
-        api_key=api_key,
-        base_url=base_url,
-        allow_http=allow_http,
-        timeout=timeout,
-        max_retries=max_retries,
-    )
+    choices = dict(offline=offline, api_key=api_key, base_url=base_url, allow_http=allow_http)
+    return _build(True, quiet, timeout=timeout, max_retries=max_retries, **choices)
+
+
+def _build(asynchronous: bool, quiet: bool, **choices: Any) -> Any:
+    """The client ``plan(**choices)`` decides on, sync or async, and its banner unless ``quiet``."""
+    chosen = plan(**choices)
     limits = {"timeout": chosen.timeout, "max_retries": chosen.max_retries}
     if chosen.offline:
-        client = _async_offline(None, chosen.cap, chosen.cap_text, **limits)
+        make_offline = _async_offline if asynchronous else _offline
+        client = make_offline(None, chosen.cap, chosen.cap_text, **limits)
     else:
-        client = openai.AsyncOpenAI(
-            api_key=chosen.key.key, base_url=chosen.base_url, http_client=real_async_http_client(chosen), **limits
-        )
+        cls, http = (openai.AsyncOpenAI, real_async_http_client) if asynchronous else (openai.OpenAI, real_http_client)
+        client = cls(api_key=chosen.key.key, base_url=chosen.base_url, http_client=http(chosen), **limits)
     if not quiet:
         print(chosen.banner)
     return client

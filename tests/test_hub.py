@@ -14,6 +14,9 @@ environment. Then, through the hub's REST API with an admin service token:
   compares with the outputs stored in the pulled copy;
 - checks what each learner's kernel sees: its own key, never the other's, and that a
   learner's token does not open the other learner's server;
+- as the other learner, in headless Chromium (tests/test_e2e_browser.py's helpers): logs in
+  with the hub's form, follows the link to lesson 04, runs it all in JupyterLab and uses the
+  tokenizer playground widget, whose kernel says it is offline;
 - runs every lesson in one learner's server while measuring that server's memory and CPU
   (the figures in docs/workshop.md come from here; artifacts/hub/resources.json);
 - stops both servers and the hub, and checks that no process is left.
@@ -52,6 +55,9 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import psutil
 import pytest
+
+# The browser helpers of the JupyterLab end-to-end tests (tests/ is on sys.path under pytest).
+import test_e2e_browser as e2e
 
 ROOT = Path(__file__).resolve().parents[1]
 HUB_CONFIG = ROOT / "tests" / "hub" / "jupyterhub_config.py"
@@ -736,6 +742,105 @@ def test_one_learner_runs_every_lesson_within_the_stated_resources(hub: Hub):
     print("one learner, every lesson:", figures)
     assert len(kernels) == len(LESSONS)
     assert 0 < figures["peak_uss_mb"] < MAX_LEARNER_MB, figures
+
+
+# ---------------------------------------------------------------- a widget lesson in Chromium, through the hub
+
+WIDGET_LESSON = "notebooks/04_tokens.ipynb"  # the tokenizer playground
+BROWSER_BUDGET = 90  # seconds for the whole browser test
+
+
+def wait_for_hub_kernel(hub: Hub, name: str, notebook: str, timeout: float = 30) -> None:
+    """Until the page's kernel for ``notebook`` exists, is idle and has the page connected
+    (Run All before that would open a kernel dialog instead of running)."""
+
+    def ready() -> bool:
+        status, _, data = call(f"{hub.url}/user/{name}/api/sessions", hub.tokens[name], timeout=5)
+        sessions = json.loads(data) if status == 200 else []
+        return any(
+            s.get("path") == notebook
+            and (s.get("kernel") or {}).get("connections", 0) >= 1
+            and (s.get("kernel") or {}).get("execution_state") == "idle"
+            for s in sessions
+        )
+
+    wait(ready, timeout, f"the kernel of {notebook} did not start in {name}'s server", hub)
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(e2e.sync_playwright is None, reason="playwright is not installed (pip install playwright)")
+@pytest.mark.skipif(e2e.CHROMIUM is None, reason="Chromium not found (Debian/Ubuntu: apt-get install chromium)")
+def test_a_learner_runs_a_widget_lesson_in_chromium_through_the_hub(hub: Hub):
+    """As a learner in the room: the hub's login form, the nbgitpuller link to lesson 04, Run All
+    in JupyterLab, then the tokenizer playground answers clicks (its comm goes through the hub's
+    proxy) and the lesson's kernel is offline because the spawner said so."""
+    name = LEARNERS[1]  # the other learner keeps every lesson's kernel from the resources test
+    notebook = f"{REPO_NAME}/{WIDGET_LESSON}"
+    started = time.monotonic()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with e2e.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=e2e.CHROMIUM, headless=True, args=e2e.CHROMIUM_ARGS, timeout=30_000
+        )
+        try:
+            page = chromium.new_page(viewport={"width": 1400, "height": 1100})
+            page.set_default_timeout(20_000)
+            try:
+                page.goto(f"{hub.url}/hub/login")
+                page.locator("#username_input").fill(name)
+                page.locator("#password_input").fill("any")  # the dummy authenticator takes any password
+                page.locator("#login_submit").click()
+                page.wait_for_url(re.compile(rf"/(hub|user/{name})/"))
+
+                # nbgitpuller's page pulls (the learner already has a copy: it merges), then opens the lesson.
+                page.goto(hub_link.make_link(hub.url, hub.repo_url, "main", WIDGET_LESSON))
+                page.wait_for_url(f"**/user/{name}/lab/tree/{notebook}", timeout=60_000)
+                panel = e2e.notebook_panel(page, Path(WIDGET_LESSON).name)
+                wait_for_hub_kernel(hub, name, notebook)
+
+                # The pulled copy holds the stored outputs: clear them, so what is checked comes from this run.
+                page.locator(".lm-MenuBar-itemLabel", has_text="Edit").first.click()
+                page.get_by_role("menuitem", name="Clear Outputs of All Cells", exact=True).click()
+                e2e.expect(panel.locator(".jp-OutputArea-output")).to_have_count(0)
+                e2e.run_all_cells(page)
+                e2e.wait_until_all_ran(panel, timeout=45)
+
+                # The banner of get_client(): offline, and the learner's server has a key, so the
+                # only reason is COURSE_OFFLINE from the spawner's environment.
+                banner = panel.locator(".jp-OutputArea-output", has_text="COURSE_OFFLINE").first
+                e2e.expect(banner).to_contain_text(re.compile("offline", re.IGNORECASE))
+
+                # The playground renders with its Korean sentence, counted in both encodings...
+                field = panel.locator(".course-tokenizer-input textarea")
+                count = {
+                    e: panel.locator(f'.course-token-count[data-encoding="{e}"]') for e in ("cl100k_base", "o200k_base")
+                }
+                field.scroll_into_view_if_needed()
+                e2e.expect(field).to_have_value(e2e.KOREAN)
+                e2e.expect(count["cl100k_base"]).to_have_text("13")
+                e2e.expect(count["o200k_base"]).to_have_text("10")
+                # ...and answers a click: the preset goes to the kernel and the new counts come back.
+                english = panel.locator("button.course-preset", has_text="English")
+                english_text = english.get_attribute("title")
+                assert english_text
+                english.click()
+                e2e.expect(field).to_have_value(english_text)
+                for encoding, shown in count.items():
+                    expected = len(e2e.tiktoken.get_encoding(encoding).encode_ordinary(english_text))
+                    e2e.expect(shown).to_have_text(str(expected))
+                panel.locator(".course-tokenizer-output").scroll_into_view_if_needed()
+                page.screenshot(path=str(ARTIFACTS / "04-tokenizer.png"))
+            except Exception:
+                try:
+                    page.screenshot(path=str(ARTIFACTS / "04-tokenizer-failure.png"))
+                except Exception as problem:  # keep the original failure
+                    print(f"no failure screenshot: {problem}")
+                raise
+            finally:
+                page.close()
+        finally:
+            chromium.close()
+    assert time.monotonic() - started < BROWSER_BUDGET
 
 
 def test_servers_and_hub_stop_cleanly(hub: Hub):

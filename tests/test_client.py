@@ -39,6 +39,23 @@ HELLO = [{"role": "user", "content": "hi"}]
 QUICK = {"timeout": openai.Timeout(2.0, connect=2.0), "max_retries": 0}
 
 
+# What a learner's environment may carry that changes where requests go: cleared by the fixtures.
+SETTINGS_AND_PROXIES = (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "COURSE_OFFLINE",
+    "COURSE_IGNORE_DOTENV",
+    "COURSE_SPEND_CAP_USD",
+    "COURSE_ALLOW_HTTP",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+)
+
+
 class Recorder(FakeOpenAI):
     """FakeOpenAI that also keeps every Authorization header it was sent."""
 
@@ -57,20 +74,7 @@ def home(tmp_path, monkeypatch):
     Colab, .env switched on, no proxy for 127.0.0.1."""
     course = tmp_path / "course"
     course.mkdir()
-    for name in (
-        "OPENAI_API_KEY",
-        "OPENAI_BASE_URL",
-        "COURSE_OFFLINE",
-        "COURSE_IGNORE_DOTENV",
-        "COURSE_SPEND_CAP_USD",
-        "COURSE_ALLOW_HTTP",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ):
+    for name in SETTINGS_AND_PROXIES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     for name in ("google", "google.colab", "google.colab.userdata"):

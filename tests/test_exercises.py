@@ -331,6 +331,18 @@ LESSON_04 = [
     ),
 ]
 
+# A cost function that moves to the long-context tier one token too early (at, not above, 272,000).
+AT_THRESHOLD = (
+    "def at_threshold(model, prompt_tokens, completion_tokens):\n"
+    "    price = PRICING[model]\n"
+    "    tier = price['long_context']\n"
+    "    in_x = out_x = 1.0\n"
+    "    if tier is not None and prompt_tokens >= tier.threshold:\n"
+    "        in_x, out_x = tier.input_multiplier, tier.output_multiplier\n"
+    "    return prompt_tokens / 1e6 * price['input'] * in_x + completion_tokens / 1e6 * price['output'] * out_x"
+)
+
+
 LESSON_05 = [
     right("ex1 solution", "check_exercise_1(call_cost_solution)"),
     right("ex2 solution", "check_exercise_2(monthly_budget_solution)"),
@@ -359,13 +371,7 @@ LESSON_05 = [
     wrong(
         "ex1 tier from the threshold on",
         "check_exercise_1(at_threshold)",
-        "def at_threshold(model, prompt_tokens, completion_tokens):\n"
-        "    price = PRICING[model]\n"
-        "    tier = price['long_context']\n"
-        "    in_x = out_x = 1.0\n"
-        "    if tier is not None and prompt_tokens >= tier.threshold:\n"
-        "        in_x, out_x = tier.input_multiplier, tier.output_multiplier\n"
-        "    return prompt_tokens / 1e6 * price['input'] * in_x + completion_tokens / 1e6 * price['output'] * out_x",
+        AT_THRESHOLD,
     ),
     wrong(
         "ex1 tier on the input only",
@@ -420,13 +426,7 @@ LESSON_05 = [
         "check_exercise_2(lambda model, p, c, calls_per_day, days=30: "
         "at_threshold(model, p, c) * calls_per_day * days)",
         # at_threshold prices a prompt of exactly 272,000 tokens in the tier, one token too early
-        "def at_threshold(model, prompt_tokens, completion_tokens):\n"
-        "    price = PRICING[model]\n"
-        "    tier = price['long_context']\n"
-        "    in_x = out_x = 1.0\n"
-        "    if tier is not None and prompt_tokens >= tier.threshold:\n"
-        "        in_x, out_x = tier.input_multiplier, tier.output_multiplier\n"
-        "    return prompt_tokens / 1e6 * price['input'] * in_x + completion_tokens / 1e6 * price['output'] * out_x",
+        AT_THRESHOLD,
     ),
     wrong(
         "ex2 a formatted string",

@@ -23,7 +23,7 @@ import nbformat
 import openai
 import pytest
 from nbclient import NotebookClient
-from test_doctor import FakeOpenAI
+from test_client import SETTINGS_AND_PROXIES, Recorder
 
 from helpers import DEFAULT_MODEL, find_key, get_client
 from helpers import client as hc
@@ -52,35 +52,11 @@ def leaks(text: str, *keys: str) -> list[str]:
     return sorted({piece for key in keys for piece in pieces(key) | {key} if piece in text})
 
 
-class Recorder(FakeOpenAI):
-    """FakeOpenAI that also keeps every Authorization header it was sent."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key=key)
-        self.seen: list[str] = []
-
-    def answer(self, method, path, headers, body):
-        self.seen.append(headers.get("authorization", ""))
-        return super().answer(method, path, headers, body)
-
-
 @pytest.fixture
 def learner(tmp_path, monkeypatch):
     """A learner's machine: not offline, .env read (the working directory is an empty course
     folder), no proxy for 127.0.0.1."""
-    for name in (
-        "OPENAI_API_KEY",
-        "OPENAI_BASE_URL",
-        "COURSE_IGNORE_DOTENV",
-        "COURSE_SPEND_CAP_USD",
-        "COURSE_ALLOW_HTTP",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ):
+    for name in SETTINGS_AND_PROXIES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COURSE_OFFLINE", "0")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")

@@ -111,13 +111,12 @@ class _Ticket:
 
     number: int
     generation: int  # reset() starts a new generation; older tickets settle to nothing
-    amount: float
 
 
 _lock = threading.Lock()
 _charges: list[Charge] = []
 _total = 0.0
-_open: dict[int, float] = {}  # ticket number -> USD reserved by calls in flight
+_open: dict[int, _Call] = {}  # ticket number -> a call in flight, holding its reservation
 _numbers = itertools.count(1)
 _generation = 0
 # Settlements waiting for the lock: a garbage-collected stream may settle while this very
@@ -166,7 +165,12 @@ def reserved() -> float:
     """USD held for calls still in flight (sent, or streams not yet read to the end)."""
     with _lock:
         _apply_pending()
-        return sum(_open.values())
+        return _held()
+
+
+def _held() -> float:
+    """USD reserved by calls in flight. The caller holds _lock."""
+    return sum(call.held() for call in _open.values())
 
 
 def charges() -> list[Charge]:
@@ -348,9 +352,7 @@ def _countable(message: Any) -> dict[str, str]:
         elif key == "content" and isinstance(value, list):
             out[key] = "".join(
                 part["text"]
-                if isinstance(part, Mapping)
-                and part.get("type") in ("text", "input_text")
-                and isinstance(part.get("text"), str)
+                if isinstance(part, Mapping) and part.get("type") == "text" and isinstance(part.get("text"), str)
                 else _json_text(part)
                 for part in value
             )
@@ -360,13 +362,11 @@ def _countable(message: Any) -> dict[str, str]:
 
 
 def _prompt_tokens(body: Mapping[str, Any], model: str) -> int:
-    messages = body.get("messages", body.get("input"))  # Chat Completions, or the Responses API's input
-    if isinstance(messages, str):
-        messages = [{"role": "user", "content": messages}]
-    elif not isinstance(messages, list):
+    messages = body.get("messages")
+    if not isinstance(messages, list):
         messages = [] if messages is None else [messages]
     total = count_message_tokens([_countable(m) for m in messages], model, fallback=FALLBACK_ENCODING)
-    for key in ("tools", "functions", "response_format", "text", "instructions"):
+    for key in ("tools", "functions", "response_format"):
         if body.get(key) is not None:  # definitions and schemas are part of the prompt too
             value = body[key]
             total += count_tokens(
@@ -387,16 +387,37 @@ def _worst_cost(priced_as: str, prompt: int, completion: int) -> float:
     )
 
 
+def _estimate_of(content: bytes | None) -> Estimate | None:
+    """The worst case of a request body as sent, or None if it names no model or cannot be read."""
+    try:
+        body = json.loads(content or b"null")
+        if not isinstance(body, dict) or not isinstance(body.get("model"), str):
+            return None  # names no model, so generates nothing (the API answers 400)
+        return worst_case(body)
+    except Exception:  # noqa: BLE001 - counting must not break a call without a cap
+        return None
+
+
+def _hold(call: _Call, locked: bool = False) -> _Call:
+    """Give ``call`` a ticket in _open (``locked``: the caller holds _lock already)."""
+    if locked:
+        call.ticket = _Ticket(next(_numbers), _generation)
+        _open[call.ticket.number] = call
+        return call
+    with _lock:
+        call.ticket = _Ticket(next(_numbers), _generation)
+        _open[call.ticket.number] = call
+    return call
+
+
 def worst_case(body: Mapping[str, Any]) -> Estimate:
-    """The most the request ``body`` (a Chat Completions or Responses request) can cost."""
+    """The most the Chat Completions request ``body`` can cost."""
     model = body.get("model")
     if not isinstance(model, str):
         raise TypeError(f"the request names no model (model={model!r})")
     info = _row(model)
     prompt = _prompt_tokens(body, info.name if info else model)
-    limit = next(
-        (body[k] for k in ("max_completion_tokens", "max_tokens", "max_output_tokens") if body.get(k) is not None), None
-    )
+    limit = next((body[k] for k in ("max_completion_tokens", "max_tokens") if body.get(k) is not None), None)
     n = _positive_int(body.get("n")) or 1
     if info is None:
         return Estimate(model, None, prompt, _positive_int(limit) or 0, n, None, 0.0)
@@ -410,27 +431,11 @@ def worst_case(body: Mapping[str, Any]) -> Estimate:
     effort = None
     if info.reasoning:
         asked = body.get("reasoning_effort")
-        if asked is None and isinstance(body.get("reasoning"), Mapping):
-            asked = body["reasoning"].get("effort")  # the Responses API's spelling
         effort = asked if asked in EFFORTS else info.rules.default_effort
     return Estimate(model, info.name, prompt, budget, n, effort, _worst_cost(info.name, prompt, budget * n))
 
 
 # ---------------------------------------------------------------- reading what it cost
-
-
-def _chat_usage(usage: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """Usage in Chat Completions names (the Responses API says input/output tokens)."""
-    if "prompt_tokens" in usage:
-        return usage
-    if "input_tokens" in usage:
-        return {
-            "prompt_tokens": usage.get("input_tokens"),
-            "completion_tokens": usage.get("output_tokens"),
-            "prompt_tokens_details": usage.get("input_tokens_details"),
-            "completion_tokens_details": usage.get("output_tokens_details"),
-        }
-    return None
 
 
 def _priced_as(model: str, fallback: str | None = None) -> str | None:
@@ -452,10 +457,9 @@ def _priced_as(model: str, fallback: str | None = None) -> str | None:
 
 def charge_for_usage(model: str, usage: Mapping[str, Any], priced_as: str | None = None) -> Charge | None:
     """The Charge for a response's ``usage`` (None if it is not a usage object)."""
-    chat = _chat_usage(usage)
-    if chat is None:
+    if "prompt_tokens" not in usage:
         return None
-    tokens = read_usage(chat)
+    tokens = read_usage(usage)
     prompt, completion, cached, written = (int(tokens[k]) for k in ("prompt", "completion", "cached", "cache_write"))
     row = _priced_as(model, priced_as)
     cost = 0.0 if row is None else estimate_cost(row, prompt, completion, cached, written)
@@ -470,9 +474,12 @@ class _Choice:
     finish: str | None = None
 
 
+_TEXT_KEYS = ("content", "refusal", "reasoning_content", "reasoning")
+
+
 def _message_text(message: Mapping[str, Any]) -> Iterator[str]:
     """The generated text of a message or a stream delta: content, refusal, reasoning text, tool calls."""
-    for key in ("content", "refusal", "reasoning_content", "reasoning"):
+    for key in _TEXT_KEYS:
         value = message.get(key)
         if isinstance(value, str):
             yield value
@@ -488,26 +495,36 @@ def _message_text(message: Mapping[str, Any]) -> Iterator[str]:
 
 
 def _add_choices(seen: dict[int, _Choice], choices: Any, key: str) -> None:
-    for position, choice in enumerate(choices if isinstance(choices, list) else []):
+    for position, choice in enumerate(choices if isinstance(choices, list) else ()):
         if not isinstance(choice, Mapping):
             continue
-        index = choice.get("index") if isinstance(choice.get("index"), int) else position
-        entry = seen.setdefault(index, _Choice())
-        if isinstance(choice.get(key), Mapping):
-            entry.text.extend(_message_text(choice[key]))
+        index = choice.get("index")
+        entry = seen.setdefault(index if isinstance(index, int) else position, _Choice())
+        message = choice.get(key)
+        if isinstance(message, Mapping):
+            content = message.get("content")
+            if len(message) == 1 and isinstance(content, str):
+                entry.text.append(content)  # most stream deltas: one piece of content
+            else:
+                entry.text.extend(_message_text(message))
         if isinstance(choice.get("finish_reason"), str):
             entry.finish = choice["finish_reason"]
 
 
-def _sse_events(text: str) -> Iterator[Any]:
-    for line in text.splitlines():
-        if line.startswith("data:"):
-            data = line[5:].strip()
-            if data and data != "[DONE]":
-                try:
-                    yield json.loads(data)
-                except ValueError:
-                    continue
+def _sse_events(text: str) -> list[Any]:
+    """The JSON of each ``data:`` line, read in one pass when every line is JSON."""
+    data = [line[5:].strip() for line in text.splitlines() if line.startswith("data:")]
+    data = [d for d in data if d and d != "[DONE]"]
+    try:
+        return json.loads("[" + ",".join(data) + "]")
+    except ValueError:  # a broken line: read them one by one, skipping what is not JSON
+        events = []
+        for d in data:
+            try:
+                events.append(json.loads(d))
+            except ValueError:
+                continue
+        return events
 
 
 def _read(body: bytes, event_stream: bool) -> tuple[str | None, Mapping[str, Any] | None, dict[int, _Choice]]:
@@ -521,20 +538,19 @@ def _read(body: bytes, event_stream: bool) -> tuple[str | None, Mapping[str, Any
             return None, None, {}
         if not isinstance(data, dict):
             return None, None, {}
-        _add_choices(seen, data.get("choices"), "message")
         usage = data.get("usage") if isinstance(data.get("usage"), Mapping) else None
+        if usage is None:  # the choices are only read to count them when usage is missing
+            _add_choices(seen, data.get("choices"), "message")
         return (data["model"] if isinstance(data.get("model"), str) else None), usage, seen
     for event in _sse_events(text):
         if not isinstance(event, dict):
             continue
-        model = event["model"] if isinstance(event.get("model"), str) else model
+        if isinstance(event.get("model"), str):
+            model = event["model"]
         if isinstance(event.get("usage"), Mapping):
             usage = event["usage"]
-        elif isinstance(event.get("response"), Mapping) and isinstance(event["response"].get("usage"), Mapping):
-            usage = event["response"]["usage"]  # Responses API: response.completed
-        _add_choices(seen, event.get("choices"), "delta")
-        if str(event.get("type", "")).endswith(".delta") and isinstance(event.get("delta"), str):
-            seen.setdefault(0, _Choice()).text.append(event["delta"])  # Responses API text deltas
+        if event.get("choices"):
+            _add_choices(seen, event["choices"], "delta")
     return model, usage, seen
 
 
@@ -558,27 +574,46 @@ def counted_charge(estimate: Estimate, model: str, choices: Mapping[int, _Choice
     return Charge(model, row, estimate.prompt_tokens, completion, 0, cost, estimated=True)
 
 
-@dataclass
 class _Call:
-    """A request on its way: what it may cost, and the reservation it holds."""
+    """A request on its way: what it may cost, and the reservation it holds.
 
-    estimate: Estimate | None  # None: the request names no model (nothing to price)
-    ticket: _Ticket | None = None
+    Without a cap nothing waits for the estimate, so it is worked out only when asked for
+    (by ``reserved()``, a capped client's check, or a response without usage): a call
+    with its usage in the reply then never counts its prompt here."""
+
+    def __init__(self, content: bytes | None, estimate: Estimate | None = None, known: bool = False) -> None:
+        self._content = content
+        self._estimate = estimate
+        self._known = known or content is None
+        self.ticket: _Ticket | None = None
+
+    @property
+    def estimate(self) -> Estimate | None:
+        """None: the request names no model, or its cost cannot be worked out (nothing to price)."""
+        if not self._known:
+            self._estimate, self._known = _estimate_of(self._content), True
+        return self._estimate
+
+    def held(self) -> float:
+        """USD this call reserves."""
+        e = self.estimate
+        return e.cost if e is not None else 0.0
 
     def charge(self, body: bytes, event_stream: bool) -> Charge | None:
         model, usage, choices = _read(body, event_stream)
-        asked = self.estimate.model if self.estimate else None
-        model = model or asked
+        if usage is not None and model is not None and _row(model) is not None:
+            return charge_for_usage(model, usage)  # the usual case: priced from usage, nothing counted
+        estimate = self.estimate
+        model = model or (estimate.model if estimate else None)
         if model is None:
             return None
-        priced = self.estimate.priced_as if self.estimate else None
         if usage is not None:
-            return charge_for_usage(model, usage, priced)
-        if self.estimate is None or not (choices or event_stream):
+            return charge_for_usage(model, usage, estimate.priced_as if estimate else None)
+        if estimate is None or not (choices or event_stream):
             return None  # not a completion (an error page, say): nothing was generated
         # A stream the server accepted has read the prompt (and a reasoning model has started
         # thinking) even if no choice arrived before it was dropped.
-        return counted_charge(self.estimate, model, choices or {0: _Choice()})
+        return counted_charge(estimate, model, choices or {0: _Choice()})
 
     def worst_charge(self) -> Charge | None:
         """The reservation as a charge: for a response that cannot be read."""
@@ -720,6 +755,8 @@ class _Gate:
             cap = self.current_cap()
         except ValueError as error:  # a cap that cannot be read protects nothing
             return refusal(request, str(error))
+        if cap is None:
+            return _hold(_Call(request.content))  # the estimate is worked out if anyone asks
         try:
             body = json.loads(request.content or b"null")
         except (ValueError, UnicodeDecodeError):
@@ -728,25 +765,21 @@ class _Gate:
             return _Call(None)  # names no model, so generates nothing (the API answers 400)
         try:
             estimate = worst_case(body)
-        except Exception as error:  # noqa: BLE001 - counting must not break a call without a cap
-            if cap is not None:
-                return refusal(
-                    request,
-                    f"Course spend cap: this call was not sent, as its cost could not be "
-                    f"estimated ({type(error).__name__}: {error}).",
-                )
-            return _Call(None)
-        if estimate.priced_as is None and cap is not None:
+        except Exception as error:  # noqa: BLE001 - a cost that cannot be estimated cannot be capped
+            return refusal(
+                request,
+                f"Course spend cap: this call was not sent, as its cost could not be "
+                f"estimated ({type(error).__name__}: {error}).",
+            )
+        if estimate.priced_as is None:
             return refusal(request, unknown_model_message(estimate.model))
-        # Without a cap it is sent; the warning comes with a reply to meter (a typo's 404 costs nothing).
+        call = _Call(None, estimate, known=True)
         with _lock:
             _apply_pending()
-            held = sum(_open.values())
-            if cap is not None and _total + held + estimate.cost > cap:
+            held = _held()
+            if _total + held + estimate.cost > cap:
                 return refusal(request, cap_message(estimate, _total, held, cap, self.text(cap)))
-            ticket = _Ticket(next(_numbers), _generation, estimate.cost)
-            _open[ticket.number] = estimate.cost
-        return _Call(estimate, ticket)
+            return _hold(call, locked=True)
 
     @staticmethod
     def watch(
@@ -756,8 +789,13 @@ class _Gate:
         if not 200 <= response.status_code < 300:
             _settle(call.ticket, None)  # errors cost nothing
             return response
-        event_stream = "text/event-stream" in response.headers.get("content-type", "")
-        encoding = response.headers.get("content-encoding")
+        event_stream, encoding = False, None
+        for key, value in response.headers.raw:  # one pass for both (every response comes here)
+            key = key.lower()
+            if key == b"content-type":
+                event_stream = b"text/event-stream" in value
+            elif key == b"content-encoding":
+                encoding = value.decode("latin-1")
         try:
             body = response.content  # already in memory (e.g. the offline model's JSON replies)
         except httpx2.ResponseNotRead:

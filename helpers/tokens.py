@@ -7,7 +7,7 @@ tiktoken downloads its encoding files on first use. Offline, point
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from functools import cache
+from functools import cache, lru_cache
 
 import tiktoken
 
@@ -58,6 +58,17 @@ def count_tokens(text: str, model: str, fallback: str | None = None) -> int:
     return len(encoding_for(model, fallback).encode_ordinary(text))
 
 
+@lru_cache(maxsize=4096)
+def _remembered(encoding: tiktoken.Encoding, text: str) -> int:
+    return len(encoding.encode_ordinary(text))
+
+
+def _length(encoding: tiktoken.Encoding, text: str) -> int:
+    """Tokens in one message field. A chat sends its whole history again on every turn, so
+    the fields of earlier turns are remembered (short ones: long texts are not kept)."""
+    return _remembered(encoding, text) if len(text) <= 4000 else len(encoding.encode_ordinary(text))
+
+
 def content_text(content: object) -> str:
     """The text of a message's ``content``: a string, or the text parts of a list joined
     (as the API counts them). Other parts (images, audio, files) raise ValueError."""
@@ -104,7 +115,7 @@ def count_message_tokens(messages: Iterable[Mapping[str, object]], model: str, f
                 value = content_text(value)
             if not isinstance(value, str):
                 continue  # e.g. tool_calls, which this rule does not count
-            total += len(enc.encode_ordinary(value))
+            total += _length(enc, value)
             if key == "name":
                 total += rules.name_tokens
         if message.get("role") == "assistant":

@@ -5,19 +5,20 @@ order, or at a seeded random rate), and puts together the reply from the other m
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import random
 import sys
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
+import tiktoken
 
 from ..models import current_models
 from ..tokens import encoding_for
@@ -56,7 +57,7 @@ class RequestLog(list):
             del self[: len(self) - self.size]
 
 
-@dataclass
+@dataclass(slots=True)
 class Reply:
     """An HTTP answer before it is put on a transport: a JSON body or a stream of events."""
 
@@ -89,6 +90,8 @@ class OfflineAPI:
     _failures: list[Simulation] = field(default_factory=list)
     _flaky: tuple[random.Random, float, str] | None = None  # (generator, rate, kind) set by flaky()
     _recent: deque[float] = field(default_factory=deque)  # request times in the last minute
+    # Ids, and the variety of unseeded choices (a generator per choice would be seeded from the OS).
+    _fresh: random.Random = field(default_factory=random.Random, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -172,7 +175,7 @@ class OfflineAPI:
                 raise _read_timeout(wait, request)
         if reply.events is not None:
             return httpx2.Response(reply.status, headers=reply.headers, content=self._paced(reply.events))
-        return httpx2.Response(reply.status, headers=reply.headers, json=reply.body)
+        return _json_response(reply)
 
     async def handle_async(self, request: httpx2.Request) -> httpx2.Response:
         reply = self.reply(request.method, request.url.path, request.headers, request.content)
@@ -183,7 +186,7 @@ class OfflineAPI:
                 raise _read_timeout(wait, request)
         if reply.events is not None:
             return httpx2.Response(reply.status, headers=reply.headers, content=self._paced_async(reply.events))
-        return httpx2.Response(reply.status, headers=reply.headers, json=reply.body)
+        return _json_response(reply)
 
     def _paced(self, events: Iterator[tuple[bytes, bool]]) -> Iterator[bytes]:
         for data, content in events:
@@ -201,7 +204,7 @@ class OfflineAPI:
 
     def reply(self, method: str, path: str, headers: Any, content: bytes) -> Reply:
         """Answer one request; never raises: every failure is an API-shaped error."""
-        request_id = f"req_{uuid.uuid4().hex}"
+        request_id = f"req_{self._fresh.getrandbits(128):032x}"
         try:
             reply = self._route(method, path.rstrip("/"), headers, content, request_id)
         except APIError as err:
@@ -297,7 +300,8 @@ class OfflineAPI:
         for index in range(request.n):
             rng = None
             if request.temperature > 0:
-                rng = random.Random(f"{seed}:{index}") if seed is not None else random.Random()
+                # Unseeded, every choice draws from one generator; seeded, each has its own.
+                rng = random.Random(f"{seed}:{index}") if seed is not None else self._fresh
             # With a seed, tool-call ids are pinned too, so a seeded request repeats exactly.
             ids = random.Random(f"{seed}:{index}:calls") if seed is not None and request.tools else None
             calls = (
@@ -316,7 +320,7 @@ class OfflineAPI:
                 continue
             refused = structured.refusal(request, forced=refuse)
             if refused:  # a refusal replaces the content: message.refusal, content null
-                tokens = enc.encode_ordinary(refused)
+                tokens = reply_tokens(enc, refused)
                 out.append(wire.Choice(index, None, tokens, reasoning, "stop", overhead, refusal=refused))
                 continue
             if results and request.messages[-1]["role"] == "tool":
@@ -338,7 +342,7 @@ class OfflineAPI:
             # Reasoning models think before they answer; those hidden tokens count
             # against max_completion_tokens and bill as output. A finished reply also
             # reports the family's few extra completion tokens (recorded traffic).
-            tokens = enc.encode_ordinary(text)
+            tokens = reply_tokens(enc, text)
             limit = request.limit
             if limit is not None and reasoning + len(tokens) + overhead > limit:
                 reasoning = min(reasoning, limit)
@@ -372,7 +376,7 @@ class OfflineAPI:
             },
         }
         head = {
-            "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+            "id": f"chatcmpl-{self._fresh.getrandbits(96):024x}",
             "created": int(time.time()),
             "model": body["model"],
             "service_tier": "default",
@@ -390,6 +394,21 @@ class OfflineAPI:
             )
             return Reply(200, {**headers, "content-type": "text/event-stream"}, events=events)
         return Reply(200, headers, wire.completion(head, choices, usage, enc, top))
+
+
+@functools.lru_cache(maxsize=512)
+def reply_tokens(enc: tiktoken.Encoding, text: str) -> tuple[int, ...]:
+    """The tokens of a reply, kept: the offline model's replies come from a few templates."""
+    return tuple(enc.encode_ordinary(text))
+
+
+def _json_response(reply: Reply) -> httpx2.Response:
+    """A JSON reply as httpx2 would encode ``json=``, with the headers given as bytes, which
+    httpx2 takes without normalising each one again (this runs on every request)."""
+    data = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    headers = [(k.encode(), v.encode()) for k, v in reply.headers.items()]
+    headers += [(b"content-length", str(len(data)).encode()), (b"content-type", b"application/json")]
+    return httpx2.Response(reply.status, headers=headers, content=data)
 
 
 def _within_timeout(delay: float, request: httpx2.Request) -> tuple[float, bool]:
@@ -411,20 +430,26 @@ def _read_timeout(waited: float, request: httpx2.Request) -> httpx2.ReadTimeout:
     )
 
 
+def _refuse(name: str) -> Any:
+    raise ValueError(name)
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse)  # built once: json.loads(..., hook) builds one per call
+
+
 def _parse(content: bytes) -> Any:
     """The JSON body, or the API's 400 (NaN and Infinity are not JSON)."""
-
-    def refuse(name: str) -> Any:
-        raise ValueError(name)
-
+    raw = content or b"null"
     try:
-        body = json.loads(content or b"null", parse_constant=refuse)
-    except (ValueError, RecursionError):
+        body = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise bad(
             "We could not parse the JSON body of your request. (HINT: This likely means you "
             "aren't using your HTTP library correctly.)"
         ) from None
-    if _depth(body) > MAX_JSON_DEPTH:  # newer Pythons parse deeper than the checks below can walk
+    # Newer Pythons parse deeper than the checks below can walk. Fewer brackets than the
+    # limit cannot nest past it, so the walk is only needed for bodies with many.
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and _depth(body) > MAX_JSON_DEPTH:
         raise bad("We could not parse the JSON body of your request: it is nested too deeply.")
     return body
 

@@ -17,6 +17,8 @@ NAME_INTRO = [
     re.compile(r"(?:^|[\s,.!])(?:나는|저는|난|전|나) ([가-힣]{1,5}?)(?:이라고|라고) (?:해요|합니다|해|불러)"),
     re.compile(r"(?:^|[\s,.!])(?:나는|저는|난|전|나) ([가-힣]{1,5}?)(?:이야|야|입니다|이에요|예요)(?:[\s.,!~]|$)"),
 ]
+# Every pattern above needs one of these (a quick test before the five above).
+NAME_HINT = re.compile(r"name|\bi\b|\bi['’]?m\b|call me|[가-힣]", re.I)
 # Capitalised words that follow "I'm" but are no name, and Korean nouns that follow "저는".
 NOT_NAMES = frozenset(
     "Korean English American British Canadian Chinese Japanese German French Spanish Italian Indian "
@@ -44,6 +46,9 @@ NOT_NAMES = frozenset(
     "여기",
     "처음",
 }
+SENTENCE_END = re.compile(r"(?<=[.!?다])\s+")
+LONG = re.compile(r"\blong\b|긴 |길게|긴응답")  # not "belong" or "along"
+HELLO = re.compile(r"\b(hello|hi|hey)\b|안녕")
 NAME_QUESTION = re.compile(
     r"what(?:['’]s| is) my name|who am i\b|do you (?:know|remember) my name|"
     r"remember (?:my|who)|내 이름|제 이름|나 누구|내가 누구",
@@ -151,6 +156,8 @@ def language(messages: list[dict[str, str]]) -> str:
 def find_name(text: str) -> str | None:
     """The name a message introduces ("My name's Bob", "I'm Alice", "저는 김민수라고 해요",
     "나 민지야"), or None; words such as "Korean" or "fine" after "I'm" are no name."""
+    if not NAME_HINT.search(text):  # most messages introduce no one: one search rules them out
+        return None
     for pattern in NAME_INTRO:
         for match in pattern.finditer(text):
             name = match.group(1)
@@ -160,8 +167,8 @@ def find_name(text: str) -> str | None:
     return None
 
 
-def _topic(text: str) -> tuple[tuple[str, ...], tuple[str, str]] | None:
-    low = text.lower()
+def _topic(low: str) -> tuple[tuple[str, ...], tuple[str, str]] | None:
+    """The topic a lower-cased message mentions first, with its answers."""
     hits = [(low.find(w), keys) for keys in TOPICS for w in keys if w in low]
     if not hits:
         return None
@@ -194,24 +201,25 @@ def compose_reply(
     last = users[-1].strip() if users else ""
     low = last.lower()
     closer = ""
+    introduced = find_name(last)
 
-    if NAME_QUESTION.search(last) and find_name(last) is None:
+    if introduced is None and NAME_QUESTION.search(last):
         names = [n for n in map(find_name, users[:-1]) if n]
         # With earlier turns sent, the learner's code is right: do not claim they were not sent.
         body = t["recall"].format(name=names[-1]) if names else t["unheard_name" if users[:-1] else "unknown_name"]
-    elif find_name(last):
-        body = t["meet"].format(name=find_name(last))
+    elif introduced:
+        body = t["meet"].format(name=introduced)
     elif any(w in low for w in ("summarize", "summarise", "summary", "요약")):
         source = max((m["content"] for m in messages if m["role"] == "user"), key=len)
-        sentences = re.split(r"(?<=[.!?다])\s+", source.strip())
+        sentences = SENTENCE_END.split(source.strip())
         body = t["summary"].format(text=" ".join(s for s in sentences[:2] if s)[:300])
-    elif re.search(r"\blong\b|긴 |길게|긴응답", low):  # not "belong" or "along"
+    elif LONG.search(low):
         body = t["long"] + " ".join(TOPICS[k][lang == "ko"] for k in TOPICS)
-    elif (found := _topic(last)) is not None:
+    elif (found := _topic(low)) is not None:
         keys, answers = found
         body = answers[lang == "ko"]
         closer = t["more"].format(topic=keys[lang == "ko" and len(keys) > 1])
-    elif re.search(r"\b(hello|hi|hey)\b|안녕", low):
+    elif HELLO.search(low):
         body = t["hello"]
     else:
         body = t["echo"].format(text=last[:80] + ("..." if len(last) > 80 else ""))

@@ -29,7 +29,7 @@ KNOWN_PARAMS = frozenset(
 FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
-@dataclass
+@dataclass(slots=True)
 class Request:
     """A validated request: what the offline model needs to answer it."""
 

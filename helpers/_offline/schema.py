@@ -4,7 +4,11 @@
 
 Only the keywords the request schema uses are implemented (type, enum, minimum/maximum,
 min/maxItems, maxLength, required, properties, items, anyOf/oneOf/allOf, $ref). A union of
-objects is resolved by its `role` or `type` field, as the API does with its discriminator."""
+objects is resolved by its `role` or `type` field, as the API does with its discriminator.
+
+Each schema is read once into a ``_Node`` with its keywords looked up in advance, and a path
+such as ``messages[0].content`` is only spelled out when an error names it: the check runs on
+every request, so it stays a small fraction of one (benchmarks/bench_helpers.py)."""
 
 from __future__ import annotations
 
@@ -24,7 +28,31 @@ _KINDS = {
     "object": "an object",
     "null": "null",
 }
+# The Python types json.loads makes for each JSON type (a float must also be finite).
+_PYTHON = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+    "null": (type(None),),
+}
+_EXACT = frozenset(t for types in _PYTHON.values() for t in types)
 _DISCRIMINATORS = ("role", "type")
+
+# Where a value sits: None for the body, else (parent, key); spelled out by _text on error.
+Path = tuple[Any, str | int] | None
+
+
+def _text(path: Path) -> str:
+    if path is None:
+        return ""
+    parent, key = path
+    head = _text(parent)
+    if isinstance(key, int):
+        return f"{head}[{key}]"
+    return f"{head}.{key}" if head else key
 
 
 def _resolve(schema: dict) -> dict:
@@ -72,24 +100,38 @@ def _kinds(schema: dict) -> list[str]:
     return list(_KINDS)
 
 
+class _Types:
+    """A test for a list of JSON types: exact Python types first, the slow way for others."""
+
+    __slots__ = ("kinds", "python", "finite")
+
+    def __init__(self, names: list[str]) -> None:
+        self.kinds = names
+        self.python = frozenset(t for name in names for t in _PYTHON[name])
+        self.finite = "number" in names
+
+    def fit(self, value: Any) -> bool:
+        kind = type(value)
+        if kind not in _EXACT:  # a subclass (an IntEnum, an OrderedDict): ask each type
+            return any(_is(value, name) for name in self.kinds)
+        if kind is float:
+            return self.finite and math.isfinite(value)
+        return kind in self.python
+
+
 def _expected(types: list[str]) -> str:
     shown = [t for t in types if t != "null"] or types
     names = [_KINDS[t] for t in dict.fromkeys("number" if t == "integer" and "number" in shown else t for t in shown)]
     return names[0] if len(names) == 1 else "one of " + ", ".join(names[:-1]) + " or " + names[-1]
 
 
-def _type_error(path: str, types: list[str], value: Any) -> APIError:
+def _type_error(path: Path, types: list[str], value: Any) -> APIError:
+    where = _text(path)
     return bad(
-        f"Invalid type for '{path}': expected {_expected(types)}, but got {json_type(value)} instead.",
-        path,
+        f"Invalid type for '{where}': expected {_expected(types)}, but got {json_type(value)} instead.",
+        where,
         "invalid_type",
     )
-
-
-def _child(path: str, key: str | int) -> str:
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    return f"{path}.{key}" if path else key
 
 
 _DISCRIMINATED: dict[tuple[int, ...], tuple[str, dict[str, dict]] | None] = {}
@@ -115,139 +157,183 @@ def _discriminator(branches: list[dict]) -> tuple[str, dict[str, dict]] | None:
     return _DISCRIMINATED[key]
 
 
-def _discriminate(value: dict, branches: list[dict], path: str) -> dict | None:
+def _discriminated(value: dict, options: tuple[str, dict[str, _Node]], path: Path) -> _Node:
     """The branch of a union of objects that ``value``'s role/type selects."""
-    found = _discriminator(branches)
-    if found is None:
-        return None
-    field, options = found
+    field, nodes = options
+    where = (path, field)
     if field not in value:
-        raise bad(
-            f"Missing required parameter: '{_child(path, field)}'.", _child(path, field), "missing_required_parameter"
-        )
+        raise bad(f"Missing required parameter: '{_text(where)}'.", _text(where), "missing_required_parameter")
     chosen = value[field]
     if not isinstance(chosen, str):
-        raise _type_error(_child(path, field), ["string"], chosen)
-    if chosen not in options:
+        raise _type_error(where, ["string"], chosen)
+    node = nodes.get(chosen)
+    if node is None:
         raise bad(
-            f"Invalid value: '{chosen[:80]}'. Supported values are: {listed(list(options))}.",
-            _child(path, field),
+            f"Invalid value: '{chosen[:80]}'. Supported values are: {listed(list(nodes))}.",
+            _text(where),
             "invalid_value",
         )
-    return options[chosen]
+    return node
 
 
-def check(value: Any, schema: dict, path: str = "") -> None:
-    """Raise the API's 400 for the first way ``value`` breaks ``schema``."""
+_NODES: dict[int, _Node] = {}
+
+
+def _node(schema: dict) -> _Node:
+    """The node of ``schema``, built once (registered before its children, so a cycle ends)."""
     schema = _resolve(schema)
-    for part in schema.get("allOf", ()):
-        check(value, part, path)
-    branches = schema.get("anyOf") or schema.get("oneOf")
-    if branches:
-        _check_union(value, branches, path)
-    types = kinds(schema) if "type" in schema else None
-    if types is not None and not any(_is(value, t) for t in types):
-        raise _type_error(path, types, value)
-    if value is None:
-        return
-    if "enum" in schema and value not in schema["enum"]:
-        shown = value if isinstance(value, str) else str(value)
-        raise bad(
-            f"Invalid value: '{shown[:80]}'. Supported values are: "
-            f"{listed([str(v) for v in schema['enum'] if v is not None])}.",
-            path,
-            "invalid_value",
-        )
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        _check_range(
-            value, schema, path, "integer" if types == ["integer"] or types == ["integer", "null"] else "decimal"
-        )
-    if isinstance(value, str) and "maxLength" in schema and len(value) > schema["maxLength"]:
-        raise bad(
-            f"Invalid '{path}': string too long. Expected a string with maximum length "
-            f"{schema['maxLength']}, but got a string with length {len(value)} instead.",
-            path,
-            "string_above_max_length",
-        )
-    if isinstance(value, list):
-        _check_array(value, schema, path)
-    if isinstance(value, dict) and "properties" in schema:
-        for name in schema.get("required", ()):
-            if name not in value:
-                raise bad(
-                    f"Missing required parameter: '{_child(path, name)}'.",
-                    _child(path, name),
-                    "missing_required_parameter",
-                )
-        props = schema["properties"]
-        for name in value:  # only what was sent: a body names a few of the many properties
-            if name in props:
-                check(value[name], props[name], _child(path, name))
+    found = _NODES.get(id(schema))
+    if found is None:
+        found = _NODES[id(schema)] = _Node.__new__(_Node)
+        found.build(schema)
+    return found
 
 
-def _check_union(value: Any, branches: list[dict], path: str) -> None:
-    fitting = [b for b in branches if any(_is(value, t) for t in kinds(b))]
-    if not fitting:
-        raise _type_error(path, [k for b in branches for k in kinds(b)], value)
-    if isinstance(value, dict) and len(fitting) > 1:
-        chosen = _discriminate(value, fitting, path)
-        if chosen is not None:
-            check(value, chosen, path)
+class _Node:
+    """One schema with its keywords read in advance."""
+
+    def build(self, schema: dict) -> None:
+        self.parts = [_node(p) for p in schema.get("allOf", ())]
+        branches = schema.get("anyOf") or schema.get("oneOf")
+        self.branches = [(b, _node(b), _Types(kinds(b))) for b in branches] if branches else None
+        self.plans: dict[type, tuple[list[_Node], tuple[str, dict[str, _Node]] | None]] = {}
+        self.types = _Types(kinds(schema)) if "type" in schema else None
+        self.enum = schema.get("enum")
+        self.low, self.high = schema.get("minimum"), schema.get("maximum")
+        names = self.types.kinds if self.types else None
+        self.number_kind = "integer" if names in (["integer"], ["integer", "null"]) else "decimal"
+        self.max_length = schema.get("maxLength")
+        self.min_items, self.max_items = schema.get("minItems"), schema.get("maxItems")
+        self.items = _node(schema["items"]) if "items" in schema else None
+        self.array = self.items is not None or self.min_items is not None or self.max_items is not None
+        self.required = tuple(schema.get("required", ())) if "properties" in schema else ()
+        self.props = {k: _node(v) for k, v in schema["properties"].items()} if "properties" in schema else None
+
+    def check(self, value: Any, path: Path) -> None:
+        """Raise the API's 400 for the first way ``value`` breaks this schema."""
+        for part in self.parts:
+            part.check(value, path)
+        if self.branches is not None:
+            self._union(value, path)
+        if self.types is not None and not self.types.fit(value):
+            raise _type_error(path, self.types.kinds, value)
+        if value is None:
             return
-    first_error = None
-    for branch in fitting:
-        try:
-            check(value, branch, path)
-            return
-        except APIError as err:
-            first_error = first_error or err
-    raise first_error  # type: ignore[misc]
-
-
-def _check_range(value: float, schema: dict, path: str, kind: str) -> None:
-    low, high = schema.get("minimum"), schema.get("maximum")
-    if low is not None and value < low:
-        raise bad(
-            f"Invalid '{path}': {kind} below minimum value. Expected a value >= {low:g}, but got {value} instead.",
-            path,
-            f"{kind}_below_min_value",
-        )
-    if high is not None and value > high:
-        raise bad(
-            f"Invalid '{path}': {kind} above maximum value. Expected a value <= {high:g}, but got {value} instead.",
-            path,
-            f"{kind}_above_max_value",
-        )
-
-
-def _check_array(value: list, schema: dict, path: str) -> None:
-    low, high = schema.get("minItems"), schema.get("maxItems")
-    if low is not None and len(value) < low:
-        if not value:
+        if self.enum is not None and value not in self.enum:
+            shown = value if isinstance(value, str) else str(value)
             raise bad(
-                f"Invalid '{path}': empty array. Expected an array with minimum length {low}, "
-                "but got an empty array instead.",
-                path,
-                "empty_array",
+                f"Invalid value: '{shown[:80]}'. Supported values are: "
+                f"{listed([str(v) for v in self.enum if v is not None])}.",
+                _text(path),
+                "invalid_value",
             )
-        raise bad(
-            f"Invalid '{path}': array too short. Expected an array with minimum length {low}, "
-            f"but got an array with length {len(value)} instead.",
-            path,
-            "array_below_min_length",
-        )
-    if high is not None and len(value) > high:
-        raise bad(
-            f"Invalid '{path}': array too long. Expected an array with maximum length {high}, "
-            f"but got an array with length {len(value)} instead.",
-            path,
-            "array_above_max_length",
-        )
-    if "items" in schema:
-        for i, item in enumerate(value):
-            check(item, schema["items"], _child(path, i))
+        if (self.low is not None or self.high is not None) and isinstance(value, (int, float)):
+            if not isinstance(value, bool):
+                self._range(value, path)
+        if self.max_length is not None and isinstance(value, str) and len(value) > self.max_length:
+            where = _text(path)
+            raise bad(
+                f"Invalid '{where}': string too long. Expected a string with maximum length "
+                f"{self.max_length}, but got a string with length {len(value)} instead.",
+                where,
+                "string_above_max_length",
+            )
+        if self.array and isinstance(value, list):
+            self._array(value, path)
+        if self.props is not None and isinstance(value, dict):
+            for name in self.required:
+                if name not in value:
+                    where = _text((path, name))
+                    raise bad(f"Missing required parameter: '{where}'.", where, "missing_required_parameter")
+            props = self.props
+            for name, item in value.items():  # only what was sent: a body names a few of many properties
+                node = props.get(name)
+                if node is not None:
+                    node.check(item, (path, name))
+
+    def _union(self, value: Any, path: Path) -> None:
+        assert self.branches is not None
+        kind = type(value)
+        plan = self.plans.get(kind)
+        if plan is None:
+            plan = self._plan(value)
+            if kind in _EXACT and kind is not float:  # a float may be NaN: never the same plan
+                self.plans[kind] = plan
+        fitting, options = plan
+        if not fitting:
+            raise _type_error(path, [k for _, _, types in self.branches for k in types.kinds], value)
+        if options is not None:
+            _discriminated(value, options, path).check(value, path)
+            return
+        first_error = None
+        for node in fitting:
+            try:
+                node.check(value, path)
+                return
+            except APIError as err:
+                first_error = first_error or err
+        raise first_error  # type: ignore[misc]
+
+    def _plan(self, value: Any) -> tuple[list[_Node], tuple[str, dict[str, _Node]] | None]:
+        """The branches a value of this type fits, and for an object the field choosing among them."""
+        assert self.branches is not None
+        fitting = [(schema, node) for schema, node, types in self.branches if types.fit(value)]
+        options = None
+        if isinstance(value, dict) and len(fitting) > 1:
+            found = _discriminator([schema for schema, _ in fitting])
+            if found is not None:
+                options = (found[0], {v: _node(branch) for v, branch in found[1].items()})
+        return [node for _, node in fitting], options
+
+    def _range(self, value: float, path: Path) -> None:
+        kind, low, high = self.number_kind, self.low, self.high
+        if low is not None and value < low:
+            where = _text(path)
+            raise bad(
+                f"Invalid '{where}': {kind} below minimum value. Expected a value >= {low:g}, but got {value} instead.",
+                where,
+                f"{kind}_below_min_value",
+            )
+        if high is not None and value > high:
+            where = _text(path)
+            raise bad(
+                f"Invalid '{where}': {kind} above maximum value. Expected a value <= {high:g}, "
+                f"but got {value} instead.",
+                where,
+                f"{kind}_above_max_value",
+            )
+
+    def _array(self, value: list, path: Path) -> None:
+        low, high = self.min_items, self.max_items
+        if low is not None and len(value) < low:
+            where = _text(path)
+            if not value:
+                raise bad(
+                    f"Invalid '{where}': empty array. Expected an array with minimum length {low}, "
+                    "but got an empty array instead.",
+                    where,
+                    "empty_array",
+                )
+            raise bad(
+                f"Invalid '{where}': array too short. Expected an array with minimum length {low}, "
+                f"but got an array with length {len(value)} instead.",
+                where,
+                "array_below_min_length",
+            )
+        if high is not None and len(value) > high:
+            where = _text(path)
+            raise bad(
+                f"Invalid '{where}': array too long. Expected an array with maximum length {high}, "
+                f"but got an array with length {len(value)} instead.",
+                where,
+                "array_above_max_length",
+            )
+        if self.items is not None:
+            items = self.items
+            for i, item in enumerate(value):
+                items.check(item, (path, i))
 
 
 def check_request(body: dict) -> None:
     """The whole body against CreateChatCompletionRequest."""
-    check(body, SCHEMAS["CreateChatCompletionRequest"])
+    _node(SCHEMAS["CreateChatCompletionRequest"]).check(body, None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import codecs
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,11 +17,11 @@ import tiktoken
 from .errors import simulated_error
 
 
-@dataclass
+@dataclass(slots=True)
 class Choice:
     index: int
     text: str | None  # visible content; None when the choice calls tools
-    tokens: list[int]  # the visible reply's tokens (for tool calls: the calls' tokens)
+    tokens: Sequence[int]  # the visible reply's tokens (for tool calls: the calls' tokens)
     reasoning_tokens: int
     finish_reason: str
     overhead: int = 0  # completion tokens reported beyond reasoning + visible
@@ -43,7 +43,7 @@ def _entry(enc: tiktoken.Encoding, token: int, logprob: float) -> dict[str, Any]
     return {"token": raw.decode("utf-8", errors="replace"), "logprob": logprob, "bytes": list(raw)}
 
 
-def logprobs(enc: tiktoken.Encoding, tokens: list[int], start: int, top: int) -> list[dict[str, Any]]:
+def logprobs(enc: tiktoken.Encoding, tokens: Sequence[int], start: int, top: int) -> list[dict[str, Any]]:
     """The logprobs entries of ``tokens`` (positions from ``start``), each with ``top`` alternatives:
     the chosen token first, then other tokens with lower, decreasing log-probabilities."""
     out = []
@@ -84,7 +84,7 @@ def completion(
     return {**head, "object": "chat.completion", "usage": usage, "choices": out}
 
 
-def pieces(enc: tiktoken.Encoding, tokens: list[int], per_chunk: int) -> Iterator[tuple[str, int, int]]:
+def pieces(enc: tiktoken.Encoding, tokens: Sequence[int], per_chunk: int) -> Iterator[tuple[str, int, int]]:
     """(text, first token, end token) pieces of a few tokens, never splitting a UTF-8 character:
     a piece that would end inside a character waits for the next tokens."""
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -109,15 +109,13 @@ def events(
     """The server-sent events of a streamed response, ending with ``data: [DONE]``, each with
     whether it carries content (the caller paces those)."""
     extra = {"usage": None} if usage is not None else {}
+    # What every chunk repeats is encoded once: `data: {"id": ..., "choices": [` + the choice + `]}`.
+    fixed = json.dumps({**head, "object": "chat.completion.chunk", **extra}, ensure_ascii=False)
+    prefix = "data: " + fixed[:-1] + ', "choices": ['
 
     def chunk(index: int, delta: dict[str, Any], finish: str | None = None, lp: Any = None) -> bytes:
-        data = {
-            **head,
-            "object": "chat.completion.chunk",
-            **extra,
-            "choices": [{"index": index, "delta": delta, "logprobs": lp, "finish_reason": finish}],
-        }
-        return f"data: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+        choice = {"index": index, "delta": delta, "logprobs": lp, "finish_reason": finish}
+        return (prefix + json.dumps(choice, ensure_ascii=False) + "]}\n\n").encode()
 
     for c in choices:
         yield (

@@ -1,13 +1,8 @@
 """pytest set-up shared by the unit tests and nbval: everything runs offline."""
 
 import os
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-from offline_env import apply  # noqa: E402
+from tools.offline_env import apply
 
 
 def pytest_configure(config):

@@ -11,8 +11,8 @@
     python3 course.py --help     # this text
 
 Windows: use `py course.py ...`. Extra arguments after `test` go to pytest (after
-`test --live`, to tools/live_check.py; after `doctor`, to tools/doctor.py; after `serve`,
-to `python -m helpers._offline serve`; after `hub-link`, to tools/hub_link.py).
+`test --live`, to `python -m tools.live_check`; after `doctor`, to `python -m tools.doctor`; after
+`serve`, to `python -m helpers._offline serve`; after `hub-link`, to `python -m tools.hub_link`).
 
 The first run creates .venv and installs the course's packages (usually 1-3 minutes, with
 pip's progress shown); later runs only check them. A half-made .venv (no Python, no pip, or
@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 SUPPORTED = ((3, 10), (3, 13))
-# Filled by `python tools/prefetch_encodings.py`; used when TIKTOKEN_CACHE_DIR is not set.
+# Filled by `python -m tools.prefetch_encodings`; used when TIKTOKEN_CACHE_DIR is not set.
 TIKTOKEN_CACHE = ROOT / ".tiktoken-cache"
 FIRST_LESSON = "notebooks/00_setup.ipynb"
 # The HTTP server for the offline model needs starlette and uvicorn (listed with the course's packages).
@@ -236,16 +236,16 @@ def main(argv: list[str]) -> int:
             run(*lab_command(python, as_root=as_root))
         elif command == "doctor":
             python = setup("requirements.txt")
-            run(python, ROOT / "tools" / "doctor.py", *argv[1:])
+            run(python, "-m", "tools.doctor", *argv[1:])
         elif command == "test" and "--live" in argv[1:]:
             python = setup("requirements-dev.txt")
-            run(python, ROOT / "tools" / "live_check.py", *[a for a in argv[1:] if a != "--live"])
+            run(python, "-m", "tools.live_check", *[a for a in argv[1:] if a != "--live"])
         elif command == "test":
             python = setup("requirements-dev.txt")
             run(python, "-m", "pytest", *argv[1:])
         elif command == "notebooks":
             python = setup("requirements-dev.txt")
-            run(python, ROOT / "tools" / "run_notebooks.py", *argv[1:])
+            run(python, "-m", "tools.run_notebooks", *argv[1:])
         elif command == "serve":
             python = setup(SERVE_REQUIREMENTS)
             run(python, "-m", "helpers._offline", "serve", *argv[1:])
@@ -259,7 +259,7 @@ def main(argv: list[str]) -> int:
                 )
                 return 2
             python = setup("requirements.txt")
-            run(python, script, *argv[1:])
+            run(python, "-m", "tools.hub_link", *argv[1:])
         else:
             print(f"Unknown command {command!r}.\n{__doc__}", file=sys.stderr)
             return 2

@@ -1,6 +1,6 @@
 """How fast the helpers are: offline request latency and token counting overhead.
 
-    TIKTOKEN_CACHE_DIR=... python benchmarks/bench_helpers.py [--requests 200]
+    TIKTOKEN_CACHE_DIR=... python -m benchmarks.bench_helpers [--requests 200]
 
 Each figure is printed beside its target; with --check the exit status is 1 when a
 target is missed. Not collected by pytest (it is not named test_*).
@@ -20,6 +20,7 @@ import openai
 import tiktoken
 
 from helpers import DEFAULT_MODEL, OfflineAPI, count_tokens, get_client, model_info, offline_client
+from tools import face_size
 
 MODEL = DEFAULT_MODEL  # a reasoning model: each reply also reports its hidden reasoning tokens
 TURN = "Tell me about tokens"
@@ -181,6 +182,9 @@ def main() -> int:
             f"({len(TEXT) / ours_s / 1e6:.1f} M chars/s)"
         )
         report(f"{model}: count_tokens / raw", ours_s / raw_s, "x", COUNT_TARGET_RATIO)
+
+    print("\nThe face of helpers (what a learner reads), in reading order:")
+    print(face_size.report())
 
     if missed:
         print(f"\nMissed: {', '.join(missed)}")

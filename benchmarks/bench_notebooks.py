@@ -1,9 +1,9 @@
 """How long each lesson notebook takes to execute offline, against its target.
 
-    python benchmarks/bench_notebooks.py              # every notebook in notebooks/
-    python benchmarks/bench_notebooks.py 03 04        # those whose name contains "03" or "04"
-    python benchmarks/bench_notebooks.py --repeat 3   # best of 3 runs each: less noise
-    python benchmarks/bench_notebooks.py --strict     # exit 1 if a notebook is over its target too
+    python -m benchmarks.bench_notebooks              # every notebook in notebooks/
+    python -m benchmarks.bench_notebooks 03 04        # those whose name contains "03" or "04"
+    python -m benchmarks.bench_notebooks --repeat 3   # best of 3 runs each: less noise
+    python -m benchmarks.bench_notebooks --strict     # exit 1 if a notebook is over its target too
 
 Notebooks run exactly as tools/run_notebooks.py runs them (offline, in their own folder, a
 fresh kernel each, kernel start-up included in the time) and nothing is written. A notebook
@@ -19,9 +19,9 @@ import re
 import sys
 from pathlib import Path
 
+from tools.run_notebooks import apply, execute, notebooks
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-from run_notebooks import apply, execute, notebooks  # noqa: E402
 
 TARGET_SECONDS = 3.0  # per notebook: a learner's "Run all" offline should feel instant
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # colours in the traceback nbclient reports

@@ -126,6 +126,22 @@ def usage_cost(model: str, usage: Any) -> float:
     return estimate_cost(model, u["prompt"], u["completion"], u["cached"], u["cache_write"])
 
 
+def money(value: float, symbol: str = "$", decimals: int = 2) -> str:
+    """``value`` with at least ``decimals`` decimals, more for small amounts (3 significant
+    digits): $13.50, $0.000450; money(15223, "₩", 0) is ₩15,223."""
+    if value == 0:
+        return f"{symbol}{0:.{decimals}f}"
+    sign, value = ("-", -value) if value < 0 else ("", value)
+    while decimals < 8 and value < 10 ** (2 - decimals):
+        decimals += 1
+    return f"{sign}{symbol}{value:,.{decimals}f}"
+
+
+def usd(value: float) -> str:
+    """Dollars with cents, and more decimals for small amounts: $13.50, $0.000450."""
+    return money(value)
+
+
 def monthly_cost(cost_per_call: float, calls_per_day: float, days: int = 30) -> float:
     """Projection of a per-call cost over a month of traffic."""
     for name, value in (("cost_per_call", cost_per_call), ("calls_per_day", calls_per_day), ("days", days)):

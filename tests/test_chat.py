@@ -19,9 +19,9 @@ from helpers import (
     offline_client,
     scripted,
 )
+from helpers._offline import MARKER
 from helpers.chat import ChatError
 from helpers.models import lesson_models
-from helpers.offline import MARKER
 
 SYSTEM = "You are a helpful tutor."
 LONG = "Give me a long answer please"

@@ -19,16 +19,15 @@ import openai
 import pytest
 from test_doctor import FakeOpenAI
 
-from helpers import DEFAULT_MODEL, OfflineAPI, find_key, get_client, offline_client, spend
-from helpers import client as hc
+from helpers import DEFAULT_MODEL, OfflineAPI, _connect, _settings, find_key, get_client, offline_client
+from helpers import _spend as spend
+from helpers._keys import mask, mask_url
 from helpers.client import (
     BaseURLError,
     InvalidKeyError,
     KeySourceError,
     MissingKeyError,
     get_async_client,
-    mask,
-    mask_url,
 )
 
 KEY = "sk-test-" + "a1B2c3D4e5" * 4  # fake, 48 characters
@@ -79,7 +78,7 @@ def home(tmp_path, monkeypatch):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     for name in ("google", "google.colab", "google.colab.userdata"):
         monkeypatch.delitem(sys.modules, name, raising=False)
-    monkeypatch.setattr(hc, "course_folder", lambda: course)
+    monkeypatch.setattr(_settings, "course_folder", lambda: course)
     monkeypatch.chdir(course)
     spend.reset()
     yield course
@@ -205,7 +204,7 @@ def test_dotenv_is_found_from_a_subfolder_of_the_course(home, monkeypatch):
 def test_a_dotenv_above_the_course_folder_is_never_read(home, monkeypatch):
     dotenv(home.parent, OPENAI_API_KEY=KEY, OPENAI_BASE_URL="http://127.0.0.1:9/v1", COURSE_SPEND_CAP_USD="99")
     assert find_key().key is None
-    assert hc.setting("OPENAI_BASE_URL") is None and hc.spend_cap() is None
+    assert _settings.setting("OPENAI_BASE_URL") is None and _settings.setting("COURSE_SPEND_CAP_USD") is None
     assert is_offline(get_client(quiet=True))
 
 
@@ -221,12 +220,12 @@ def test_outside_the_course_folder_only_the_working_directory_counts(home, monke
 
 
 def test_the_course_folder_is_the_project_or_nothing(monkeypatch, tmp_path):
-    assert (hc.course_folder() / "pyproject.toml").is_file()
-    assert (hc.course_folder() / "helpers" / "client.py").is_file()
+    assert (_settings.course_folder() / "pyproject.toml").is_file()
+    assert (_settings.course_folder() / "helpers" / "_settings.py").is_file()
     installed = tmp_path / "site-packages" / "helpers"
     installed.mkdir(parents=True)
-    monkeypatch.setattr(hc, "__file__", str(installed / "client.py"))  # pip-installed, as in Colab
-    assert hc.course_folder() is None
+    monkeypatch.setattr(_settings, "__file__", str(installed / "_settings.py"))  # pip-installed, as in Colab
+    assert _settings.course_folder() is None
 
 
 def test_the_test_settings_keep_a_developers_dotenv_out(home, monkeypatch):
@@ -546,8 +545,8 @@ def test_a_server_that_never_answers_times_out_soon_and_says_where(home, monkeyp
 
 def test_settings_are_read_once_per_client_not_per_request(home, monkeypatch):
     reads = []
-    real = hc.dotenv_values
-    monkeypatch.setattr(hc, "dotenv_values", lambda path: reads.append(path) or real(path))
+    real = _settings.dotenv_values
+    monkeypatch.setattr(_settings, "dotenv_values", lambda path: reads.append(path) or real(path))
     dotenv(home, COURSE_SPEND_CAP_USD="5")
     client = get_client(offline=True, quiet=True)
     assert len(reads) == 1
@@ -596,12 +595,6 @@ def test_async_offline_client_is_metered_and_capped(home, monkeypatch, capsys):
         asyncio.run(get_async_client(quiet=True).chat.completions.create(model=DEFAULT_MODEL, messages=HELLO))
 
 
-def test_async_offline_says_clearly_when_it_is_not_available(home, monkeypatch):
-    monkeypatch.delattr(OfflineAPI, "async_transport", raising=False)
-    with pytest.raises(NotImplementedError, match="async_transport"):
-        get_async_client(offline=True)
-
-
 # ---------------------------------------------------------------- the key stays secret
 
 
@@ -610,7 +603,7 @@ def test_key_never_shown(home, monkeypatch, capsys):
     get_client()
     get_client(api_key=KEY, base_url="http://localhost:8000/v1")
     found = find_key()
-    chosen = hc.plan()
+    chosen = _connect.plan()
     shown = capsys.readouterr().out + repr(found) + str(found) + repr(chosen)
     assert KEY not in shown and KEY[8:] not in shown
     assert mask(KEY) in repr(found)
@@ -628,3 +621,44 @@ def test_misnamed_key_in_dotenv_is_not_echoed(home, capsys):
 @pytest.mark.parametrize("key,shown", [(KEY, "sk-..." + KEY[-2:]), ("sk-short", "***"), (None, "None"), ("", "None")])
 def test_mask(key, shown):
     assert mask(key) == shown
+
+
+# ---------------------------------------------------------------- every route: proxies too
+
+
+class Proxy(Recorder):
+    """A plain HTTP proxy in front of the fake API: it is sent absolute URLs, keeps them, answers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def answer(self, method, path, headers, body):
+        self.urls.append(path)
+        return super().answer(method, "/" + path.split("/", 3)[3], headers, body)
+
+
+def test_a_call_through_a_proxy_is_metered(home, monkeypatch):
+    """httpx2 picks a proxy transport from HTTP_PROXY by itself; the meter sits in the client's
+    send, which every route passes, so the call is charged like any other."""
+    with Proxy() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server.server_address[1]}")
+        monkeypatch.setenv("NO_PROXY", "")
+        client = get_client(api_key=ROOM, base_url="http://api.room.test/v1", allow_http=True, quiet=True, **QUICK)
+        client.chat.completions.create(model=DEFAULT_MODEL, messages=HELLO)
+    assert proxy.urls == ["http://api.room.test/v1/chat/completions"]
+    assert proxy.seen == [f"Bearer {ROOM}"]
+    (charge,) = spend.charges()
+    assert charge.priced_as == DEFAULT_MODEL and charge.cost > 0 and not charge.estimated
+
+
+def test_a_dead_proxy_names_the_address_and_costs_nothing(home, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("NO_PROXY", "")
+    client = get_client(api_key=ROOM, base_url="http://api.room.test/v1", allow_http=True, quiet=True, **QUICK)
+    with pytest.raises(openai.APIConnectionError) as info:
+        client.chat.completions.create(model=DEFAULT_MODEL, messages=HELLO)
+    assert "could not reach http://api.room.test/v1 (from the base_url= argument of get_client())" in str(
+        info.value.__cause__
+    )
+    assert spend.charges() == [] and spend.reserved() == 0

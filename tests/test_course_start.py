@@ -96,7 +96,7 @@ def test_hub_link_runs_the_link_tool_in_the_courses_venv(monkeypatch, tmp_path):
     assert course.main(["hub-link", "--hub", "https://hub.example.org"]) == 0
     assert calls == [
         ("setup", "requirements.txt"),
-        ("run", "PY", tmp_path / "tools" / "hub_link.py", "--hub", "https://hub.example.org"),
+        ("run", "PY", "-m", "tools.hub_link", "--hub", "https://hub.example.org"),
     ]
 
 

@@ -4,7 +4,7 @@ injected day, and the promise that the key never shows in its output.
 
 The server (FakeOpenAI) runs on 127.0.0.1 in a thread of this process; it answers
 GET /v1/models and POST /v1/chat/completions through the offline model's own HTTP handler
-(helpers.offline.OfflineAPI), and 401 for any other key. tests/test_live_check.py uses it too.
+(helpers._offline.OfflineAPI), and 401 for any other key. tests/test_live_check.py uses it too.
 """
 
 from __future__ import annotations
@@ -27,11 +27,8 @@ from helpers import OfflineAPI
 from helpers.models import DEFAULT_MODEL, MODELS
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-sys.path.insert(0, str(ROOT))
-import doctor  # noqa: E402
-
 import course  # noqa: E402
+from tools import doctor  # noqa: E402
 
 GOOD_KEY = "sk-proj-doctorTEST" + "Zq7Wx" * 8  # made up, long like a real one
 WRONG_KEY = "sk-proj-wrongTEST" + "Mn4Rt" * 8
@@ -172,7 +169,7 @@ def test_a_working_key_and_its_models_without_ever_showing_the_key(real_api, mon
     assert "key works: the server listed" in text
     assert "course models: all" in text
     assert f"base URL: {server.base_url}" in text
-    assert "spend cap: $0.2500" in text
+    assert "spend cap: $0.250 per kernel" in text
     assert "ready for the real API" in text
     assert "from environment" in text and "sk-...Wx" in text  # masked: prefix and last two characters
     assert GOOD_KEY not in text and GOOD_KEY[8:20] not in text
@@ -194,7 +191,7 @@ def test_course_models_the_key_cannot_use(real_api):
 
 def run_doctor(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "doctor.py"), *args],
+        [sys.executable, "-m", "tools.doctor", *args],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -266,7 +263,7 @@ def test_missing_encodings_fail_with_the_fix(tmp_path):
     done = run_doctor("--timeout", "10", env=env)
     assert done.returncode == 1, done.stdout + done.stderr
     line = next(line for line in done.stdout.splitlines() if "tiktoken encoding" in line)
-    assert line.startswith("✗") and "prefetch_encodings.py" in line and "TIKTOKEN_CACHE_DIR" in line
+    assert line.startswith("✗") and "python -m tools.prefetch_encodings" in line and "TIKTOKEN_CACHE_DIR" in line
 
 
 def test_base_urls_and_messages_are_shown_without_secrets():
@@ -283,5 +280,5 @@ def test_course_py_doctor_runs_the_doctor_in_the_courses_venv(monkeypatch):
     assert course.main(["doctor", "--today", "2027-03-20"]) == 0
     assert calls == [
         ("setup", "requirements.txt"),
-        ("run", "PY", course.ROOT / "tools" / "doctor.py", "--today", "2027-03-20"),
+        ("run", "PY", "-m", "tools.doctor", "--today", "2027-03-20"),
     ]

@@ -43,11 +43,11 @@ from pathlib import Path
 
 import pytest
 import tiktoken
-from offline_env import apply
 
 from helpers.models import DEFAULT_MODEL, lesson_models
 from helpers.pricing import estimate_cost, monthly_cost
 from helpers.widgets import KRW_RATE, format_krw
+from tools.offline_env import apply
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"

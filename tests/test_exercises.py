@@ -20,8 +20,9 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from offline_env import apply
 from test_lesson_rules import solution_blocks
+
+from tools.offline_env import apply
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"

@@ -174,7 +174,7 @@ def test_the_hub_image_from_binder_has_what_the_room_needs():
         "binder/requirements.txt must install nbgitpuller: the hub's link "
         "(python3 course.py hub-link) needs it in the single-user image"
     )
-    stored = re.search(r'prefetch_encodings\.py "([^"]+)"', (binder / "postBuild").read_text())
+    stored = re.search(r'tools\.prefetch_encodings "([^"]+)"', (binder / "postBuild").read_text())
     used = re.search(r'TIKTOKEN_CACHE_DIR="([^"]+)"', (binder / "start").read_text())
     assert stored and used and stored.group(1) == used.group(1), "postBuild and start must agree on the cache"
 

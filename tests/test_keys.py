@@ -25,8 +25,7 @@ import pytest
 from nbclient import NotebookClient
 from test_client import SETTINGS_AND_PROXIES, Recorder
 
-from helpers import DEFAULT_MODEL, find_key, get_client
-from helpers import client as hc
+from helpers import DEFAULT_MODEL, _settings, find_key, get_client
 from helpers.client import (
     BaseURLError,
     InvalidKeyError,
@@ -60,7 +59,7 @@ def learner(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COURSE_OFFLINE", "0")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setattr(hc, "course_folder", lambda: tmp_path)
+    monkeypatch.setattr(_settings, "course_folder", lambda: tmp_path)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -264,3 +263,14 @@ def test_no_error_of_the_client_helpers_shows_the_key(learner, monkeypatch, caps
         assert leaks(text, *SECRETS) == [], name
         checked += 1
     assert checked == len(BROKEN) * 6 + len(NOT_OPENAI) * 4 + 13
+
+
+def test_a_reading_of_the_settings_never_shows_the_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.delenv("COURSE_IGNORE_DOTENV", raising=False)
+    monkeypatch.setattr(_settings, "course_folder", lambda: tmp_path)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text(f"OPENAI_API_KEY={KEY}\n")
+    settings = _settings.Settings.read()
+    assert settings.get("OPENAI_API_KEY") == KEY  # it holds the key...
+    assert not pieces(KEY) & pieces(repr(settings) + str(settings))  # ...and never shows it

@@ -13,12 +13,10 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-sys.path.insert(0, str(ROOT))
-import live_check  # noqa: E402
 from test_doctor import GOOD_KEY, FakeOpenAI  # noqa: E402
 
 import course  # noqa: E402
+from tools import live_check  # noqa: E402
 
 
 def stdout(text: str):
@@ -117,7 +115,7 @@ def test_course_py_test_live_runs_the_live_check_and_leaves_other_args_to_pytest
     assert course.main(["test", "-q", "tests/test_chat.py"]) == 0
     assert calls == [
         ("setup", "requirements-dev.txt"),
-        ("run", "PY", course.ROOT / "tools" / "live_check.py", "--cap", "0.10", "03"),
+        ("run", "PY", "-m", "tools.live_check", "--cap", "0.10", "03"),
         ("setup", "requirements-dev.txt"),
         ("run", "PY", "-m", "pytest", "-q", "tests/test_chat.py"),
     ]
@@ -174,7 +172,7 @@ def test_a_live_run_against_an_openai_compatible_server(tmp_path):
             PYTHONIOENCODING="utf-8",
         )
         done = subprocess.run(
-            [sys.executable, str(ROOT / "tools" / "live_check.py"), str(lesson), "--cap", "0.20", "--timeout", "30"],
+            [sys.executable, "-m", "tools.live_check", str(lesson), "--cap", "0.20", "--timeout", "30"],
             env=env,
             cwd=ROOT,
             capture_output=True,
@@ -190,7 +188,7 @@ def test_a_live_run_against_an_openai_compatible_server(tmp_path):
     assert len(differences) == 1, text
     assert differences[0].startswith('  cell 4 `old = client.chat.completions.create(model="o4-mini"')
     assert "[error NotFoundError] live" in differences[0] and "deprecated" in differences[0]
-    assert "Spent about $0.0" in text and "of the $0.2000 cap" in text
+    assert "Spent about $0.0" in text and "of the $0.200 cap" in text
     assert GOOD_KEY not in text
     assert lesson.read_bytes() == before  # never written
     posts = [r for r in server.requests if r == ("POST", "/v1/chat/completions")]

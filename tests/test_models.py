@@ -9,8 +9,8 @@ import openai.types.shared.chat_model as chat_model
 import pytest
 import tiktoken
 
-from helpers import DEFAULT_MODEL, MODELS, UnknownModelError, model_info
-from helpers.models import AS_OF, EFFORTS, HORIZON, current_models, lesson_models
+from helpers import DEFAULT_MODEL, MODELS, model_info
+from helpers.models import AS_OF, EFFORTS, HORIZON, UnknownModelError, current_models, lesson_models
 
 ROOT = Path(__file__).resolve().parents[1]
 SDK_NAMES = set(chat_model.ChatModel.__args__)

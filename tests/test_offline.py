@@ -7,12 +7,12 @@ import time
 import httpx2
 import openai
 import pytest
-from openapi_schema import validate
 
 import helpers._offline.api
 from helpers import DEFAULT_MODEL, MODELS, OfflineAPI, count_message_tokens, count_tokens, encoding_for, offline_client
+from helpers._offline import HANGUL, MARKER, compose_reply
 from helpers.models import EFFORTS, current_models
-from helpers.offline import HANGUL, MARKER, compose_reply
+from tools.openapi_schema import validate
 
 URL = "https://offline.test/v1/chat/completions"
 REQUEST = "CreateChatCompletionRequest"
@@ -899,10 +899,10 @@ def test_chunk_delay_paces_the_stream_the_sdk_reads():
 def test_settings_from_the_environment(monkeypatch):
     monkeypatch.setenv("COURSE_OFFLINE_SEED", "5")
     monkeypatch.setenv("COURSE_OFFLINE_DELAY", "0.01")
-    assert (OfflineAPI.from_env().seed, OfflineAPI.from_env().chunk_delay) == (5, 0.01)
+    assert (OfflineAPI.from_settings().seed, OfflineAPI.from_settings().chunk_delay) == (5, 0.01)
     monkeypatch.delenv("COURSE_OFFLINE_SEED")
     monkeypatch.delenv("COURSE_OFFLINE_DELAY")
-    assert (OfflineAPI.from_env().seed, OfflineAPI.from_env().chunk_delay) == (None, 0)
+    assert (OfflineAPI.from_settings().seed, OfflineAPI.from_settings().chunk_delay) == (None, 0)
 
 
 def test_a_long_reply_is_asked_for_by_the_word_long_not_by_words_containing_it():

@@ -17,8 +17,8 @@ import openai._base_client
 import pytest
 
 from helpers import DEFAULT_MODEL, OfflineAPI, offline_client
-from helpers.client import OFFLINE_KEY
-from helpers.offline import MARKER
+from helpers._connect import OFFLINE_KEY
+from helpers._offline import MARKER
 
 HELLO = [{"role": "user", "content": "Hello"}]
 QUOTA_MESSAGE = (

@@ -1,4 +1,4 @@
-"""`python -m helpers.offline serve`: the offline model as a real HTTP server on 127.0.0.1,
+"""`python -m helpers._offline serve`: the offline model as a real HTTP server on 127.0.0.1,
 called with the real SDK (plain and streamed), then stopped. Bounded in time."""
 
 import os
@@ -16,7 +16,7 @@ pytest.importorskip("uvicorn", reason="pip install -r requirements-dev.txt")
 pytest.importorskip("starlette", reason="pip install -r requirements-dev.txt")
 
 from helpers import DEFAULT_MODEL  # noqa: E402
-from helpers.offline import MARKER  # noqa: E402
+from helpers._offline import MARKER  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,7 +32,7 @@ def server():
     port = free_port()
     env = {**os.environ, "COURSE_OFFLINE_SEED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "helpers.offline", "serve", "--port", str(port)],
+        [sys.executable, "-m", "helpers._offline", "serve", "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -97,7 +97,7 @@ def test_it_binds_only_the_loopback_address_by_default(server):
 
 def test_serve_help_names_the_default_host():
     out = subprocess.run(
-        [sys.executable, "-m", "helpers.offline", "serve", "--help"],
+        [sys.executable, "-m", "helpers._offline", "serve", "--help"],
         cwd=ROOT,
         capture_output=True,
         text=True,

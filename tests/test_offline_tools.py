@@ -11,15 +11,15 @@ import jsonschema
 import openai
 import pydantic
 import pytest
-from openapi_schema import schemas, validate
 
 from helpers import DEFAULT_MODEL, OfflineAPI, count_message_tokens, count_tokens, model_info, offline_client
+from helpers._offline import LOG_SIZE, MARKER, find_name
 from helpers._offline import structured as offline_structured
 from helpers._offline import tools as offline_tools
 from helpers._offline.request import Request
 from helpers._offline.request_schema import SCHEMAS
 from helpers._offline.schema import kinds
-from helpers.offline import LOG_SIZE, MARKER, find_name
+from tools.openapi_schema import schemas, validate
 
 URL = "https://offline.test/v1/chat/completions"
 NONE = {"reasoning_effort": "none"}  # gpt-6-luna calls functions only at this effort

@@ -2,10 +2,11 @@
 
 import copy
 
-import openapi_schema
 import pytest
 from jsonschema import Draft202012Validator, ValidationError
-from openapi_schema import errors, validate
+
+from tools import openapi_schema
+from tools.openapi_schema import errors, validate
 
 RESPONSE = "CreateChatCompletionResponse"
 CHUNK = "CreateChatCompletionStreamResponse"

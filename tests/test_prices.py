@@ -14,8 +14,8 @@ import pytest
 genai_prices = pytest.importorskip("genai_prices", reason="genai-prices 0.2.3 needs Python 3.11 or newer")
 from genai_prices import Usage, calc_price  # noqa: E402
 
-from helpers import MODELS, UnknownModelError, estimate_cost, model_info, usage_cost  # noqa: E402
-from helpers.models import AS_OF  # noqa: E402
+from helpers import MODELS, estimate_cost, model_info, usage_cost  # noqa: E402
+from helpers.models import AS_OF, UnknownModelError  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE_DAY = datetime.datetime.fromisoformat(AS_OF).replace(tzinfo=datetime.timezone.utc)

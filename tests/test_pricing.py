@@ -8,13 +8,15 @@ from helpers import (
     MODELS,
     PRICING,
     OfflineAPI,
-    UnknownModelError,
     cost_breakdown,
     estimate_cost,
     monthly_cost,
     offline_client,
     usage_cost,
+    usd,
 )
+from helpers.models import UnknownModelError
+from helpers.pricing import money
 
 M = 1_000_000
 
@@ -191,3 +193,25 @@ def test_bad_amounts_are_refused_with_a_specific_error(bad, error):
 def test_usage_cost_of_a_missing_usage_says_why():
     with pytest.raises(ValueError, match="include_usage"):
         usage_cost("gpt-6-luna", None)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (0, "$0.00"),
+        (13.5, "$13.50"),
+        (1234.567, "$1,234.57"),
+        (0.00045, "$0.000450"),
+        (0.0123, "$0.0123"),
+        (0.5, "$0.500"),
+        (1.0, "$1.00"),
+        (0.0000178, "$0.0000178"),
+        (-2.5, "-$2.50"),
+    ],
+)
+def test_usd_is_the_one_money_format(value, shown):
+    assert usd(value) == shown
+
+
+def test_money_in_won_has_no_decimals_but_for_small_amounts():
+    assert [money(v, "₩", 0) for v in (15_223.4, 50.7, 0.508, 0)] == ["₩15,223", "₩50.7", "₩0.508", "₩0"]

@@ -22,11 +22,11 @@ import httpx2
 import openai
 import pytest
 
-from helpers import spend
+from helpers import _spend as spend
+from helpers._offline import REASONING_TOKENS, OfflineAPI
 from helpers.client import get_client, offline_client
 from helpers.models import DEFAULT_MODEL, MODELS
-from helpers.offline import REASONING_TOKENS, OfflineAPI
-from helpers.pricing import estimate_cost, usage_cost
+from helpers.pricing import estimate_cost, usage_cost, usd
 from helpers.tokens import count_message_tokens, count_tokens
 
 CAP = spend.CAP_VARIABLE
@@ -367,7 +367,7 @@ def test_a_call_that_could_pass_the_cap_is_refused_and_told_what_fits():
         ask(client, max_completion_tokens=1000)  # spent + this worst case would pass the cap
     assert len(api.requests) == 1
     message = caught.value.body["message"]
-    assert spend.usd(room) in message and spend.usd(spend.spent()) in message
+    assert usd(room) in message and usd(spend.spent()) in message
     assert "1,000 completion tokens" in message and f"{CAP}=" in message
     fits = int(message.split("max_completion_tokens=")[1].split(" ")[0].replace(",", ""))
     assert 0 < fits < 1000

@@ -16,27 +16,46 @@ import openai
 import pytest
 
 import helpers
-from helpers import widgets as hw
+from helpers import _spend as spend
 from helpers.chat import Conversation
 from helpers.models import DEFAULT_MODEL, lesson_models, model_info
+from helpers.pricing import usd
+from helpers.widgets import chat as wchat
 from helpers.widgets import chat_widget, cost_calculator, tokenizer_playground
+from helpers.widgets import cost as wcost
+from helpers.widgets import tokenizer as wtok
+from helpers.widgets._html import REPR_LIMIT, fit
 
 KOREAN = "아버지가 방에 들어가신다."
-ENGLISH = hw.PRESETS["English"]
+ENGLISH = wtok.PRESETS["English"]
 SAMPLES = [KOREAN, ENGLISH, "Hello, world! 👋🏽", "line one\nline two\ttabbed", "  spaces  ", "", "é" * 5]
 FIXTURE = Path(__file__).parent / "e2e" / "widgets_demo.ipynb"
 ADDRESS = re.compile(r"0x[0-9a-fA-F]{4,}|object at|<ipywidgets|model_id|[0-9a-f]{32}")
 
 
 def numbers_in(html_text: str) -> list[int]:
-    """The token numbers a column shows, in order."""
-    return [int(n) for n in re.findall(r'<span style="font-size:0.7em;opacity:0.7">(\d+)</span>', html_text)]
+    """The token numbers a column shows, in order (each token's data-token-index says the same)."""
+    shown = [int(n) for n in re.findall(r'class="course-token-number"[^>]*>(\d+)<', html_text)]
+    assert shown == [int(n) for n in re.findall(r'data-token-index="(\d+)"', html_text)]
+    return shown
 
 
 def shown_count(html_text: str, encoding: str) -> int:
-    match = re.search(rf'class="course-token-count" data-encoding="{encoding}">(\d+)<', html_text)
+    match = re.search(rf'class="course-token-count" data-encoding="{encoding}"[^>]*>(\d+)<', html_text)
     assert match, f"no count for {encoding}"
     return int(match.group(1))
+
+
+def a_model_using(encoding: str) -> str:
+    """A model to pass to helpers.count_tokens for ``encoding``."""
+    return wtok.models_using(encoding)[0]
+
+
+def cost_cell(html_text: str, row: str) -> str:
+    """The figure the calculator shows in ``row`` (per-call, per-month, per-month-in-won ...)."""
+    match = re.search(rf'class="course-cost" data-row="{row}"[^>]*>([^<]*)<', html_text)
+    assert match, f"no {row} row"
+    return match.group(1)
 
 
 @pytest.fixture
@@ -54,54 +73,53 @@ def chat(api):
 # ---------------------------------------------------------------- tokenizer
 
 
-@pytest.mark.parametrize("encoding", hw.ENCODINGS)
+@pytest.mark.parametrize("encoding", wtok.ENCODINGS)
 @pytest.mark.parametrize("text", SAMPLES)
 def test_tokenize_covers_the_text_and_numbers_from_one(text, encoding):
-    pieces = hw.tokenize(text, encoding)
+    pieces = wtok.tokenize(text, encoding)
     assert [p.number for p in pieces] == list(range(1, len(pieces) + 1))
     assert b"".join(p.data for p in pieces) == text.encode("utf-8")
-    model = hw.token_count_model(encoding)
-    assert len(pieces) == helpers.count_tokens(text, model) == hw.token_counts(text)[encoding]
+    model = a_model_using(encoding)
+    assert len(pieces) == helpers.count_tokens(text, model) == wtok.token_counts(text)[encoding]
     for p in pieces:
         if not p.partial:
             assert p.data.decode("utf-8") == p.text
 
 
 def test_korean_counts_and_the_split_character():
-    assert hw.token_counts(KOREAN) == {"cl100k_base": 13, "o200k_base": 10}
+    assert wtok.token_counts(KOREAN) == {"cl100k_base": 13, "o200k_base": 10}
     assert helpers.count_tokens(KOREAN, "gpt-3.5-turbo") == 13  # cl100k_base (a retired model's)
     assert helpers.count_tokens(KOREAN, DEFAULT_MODEL) == 10  # o200k_base
-    pieces = hw.tokenize(KOREAN, "cl100k_base")
+    pieces = wtok.tokenize(KOREAN, "cl100k_base")
     partial = [p for p in pieces if p.partial]
     # '들' is split across two tokens: both show the whole character, dashed.
     assert [(p.number, p.text) for p in partial] == [(7, " 들"), (8, "들")]
-    assert not any(p.partial for p in hw.tokenize(KOREAN, "o200k_base"))
-    assert [p.text for p in hw.tokenize(KOREAN, "o200k_base")][:3] == ["아", "버", "지가"]
+    assert not any(p.partial for p in wtok.tokenize(KOREAN, "o200k_base"))
+    assert [p.text for p in wtok.tokenize(KOREAN, "o200k_base")][:3] == ["아", "버", "지가"]
 
 
 def test_models_using_each_encoding():
-    assert hw.models_using("cl100k_base") == ["gpt-3.5-turbo"]
-    assert DEFAULT_MODEL in hw.models_using("o200k_base") and "gpt-5.4-mini" in hw.models_using("o200k_base")
-    assert hw.token_count_model("cl100k_base") == "gpt-3.5-turbo"
-    assert hw.token_count_model("p50k_base") is None
+    assert wtok.models_using("cl100k_base") == ["gpt-3.5-turbo"]
+    assert DEFAULT_MODEL in wtok.models_using("o200k_base") and "gpt-5.4-mini" in wtok.models_using("o200k_base")
+    assert wtok.models_using("p50k_base") == []
 
 
 def test_used_by_names_served_models_first_and_says_what_is_assumed():
-    o200k = hw.used_by_text("o200k_base")
-    served = [m for m in hw.models_using("o200k_base") if not model_info(m).retired]
+    o200k = wtok.used_by_text("o200k_base")
+    served = [m for m in wtok.models_using("o200k_base") if not model_info(m).retired]
     assert o200k.startswith("used by " + ", ".join(served[:6]) + f" and {len(served) - 6} more")
     assert "assumed for the gpt-6 models" in o200k
     assert "o4-mini" not in o200k and "gpt-4.1-nano" not in o200k  # retired: not listed
-    assert hw.used_by_text("cl100k_base") == "used by no current model; retired: gpt-3.5-turbo"
-    assert hw.used_by_text("p50k_base") == "not used by the course's models"
-    assert o200k in hw.tokens_html("hi", "o200k_base")
+    assert wtok.used_by_text("cl100k_base") == "used by no current model; retired: gpt-3.5-turbo"
+    assert wtok.used_by_text("p50k_base") == "not used by the course's models"
+    assert o200k in wtok.tokens_html("hi", "o200k_base")
 
 
-@pytest.mark.parametrize("encoding", hw.ENCODINGS)
+@pytest.mark.parametrize("encoding", wtok.ENCODINGS)
 @pytest.mark.parametrize("text", SAMPLES)
 def test_tokens_html_numbers_every_token_and_shows_the_count(text, encoding):
-    page = hw.tokens_html(text, encoding)
-    n = helpers.count_tokens(text, hw.token_count_model(encoding))
+    page = wtok.tokens_html(text, encoding)
+    n = helpers.count_tokens(text, a_model_using(encoding))
     assert numbers_in(page) == list(range(1, n + 1))
     assert shown_count(page, encoding) == n
     assert f"{len(text)} characters" in page
@@ -109,32 +127,35 @@ def test_tokens_html_numbers_every_token_and_shows_the_count(text, encoding):
 
 
 def test_tokens_html_colours_neighbours_differently_and_dashes_partial_tokens():
-    page = hw.tokens_html(KOREAN, "cl100k_base")
-    colours = re.findall(r"background:(rgba\([^)]*\))", page)
-    assert len(colours) == 13
+    page = wtok.tokens_html(KOREAN, "cl100k_base")
+    colours = [int(c) for c in re.findall(r'data-colour="(\d+)"', page)]
+    assert len(colours) == 13 and len(set(wtok.TOKEN_COLOURS)) == len(wtok.TOKEN_COLOURS) > 1
     assert all(a != b for a, b in zip(colours, colours[1:], strict=False))
-    assert page.count("1px dashed") == 2  # tokens 7 and 8
+    assert re.findall(r'data-token-index="(\d+)"[^>]*\bdata-partial\b', page) == ["7", "8"]  # shown dashed
     assert "only part of &#x27;들&#x27;" in page  # in the tooltip
 
 
 def test_tokens_html_makes_whitespace_visible():
-    page = hw.tokens_html("a\nb\tc", "o200k_base")
+    page = wtok.tokens_html("a\nb\tc", "o200k_base")
     assert "↵" in page and "⇥" in page
-    assert "flex-basis:100%" in page  # a newline starts a new row
+    assert re.search(
+        r'↵</span><span class="course-token-number"[^>]*>\d+</span></span><span class="course-token-break"', page
+    )
+    assert page.count('class="course-token-break"') == 1  # the newline starts a new row, the tab does not
 
 
-@pytest.mark.parametrize("encoding", hw.ENCODINGS)
+@pytest.mark.parametrize("encoding", wtok.ENCODINGS)
 def test_tokens_html_escapes_user_text(encoding):
     text = "<script>alert(\"x\")</script> & <evil onclick='y'>"
-    page = hw.tokens_html(text, encoding)
+    page = wtok.tokens_html(text, encoding)
     assert "<script" not in page and "<evil" not in page and '"x"' not in page and "'y'" not in page
     assert "&lt;" in page and "&amp;" in page and "&quot;" in page
-    assert "".join(html.unescape(p) for p in re.findall(r'font-family:monospace">([^<]*)<', page)) == text
+    assert "".join(html.unescape(p) for p in re.findall(r'class="course-token-text"[^>]*>([^<]*)<', page)) == text
 
 
 def test_playground_html_puts_the_encodings_side_by_side():
-    page = hw.playground_html(KOREAN)
-    assert page.startswith('<div style="display:flex;flex-wrap:wrap')
+    page = wtok.playground_html(KOREAN)
+    assert page.startswith('<div class="course-playground"') and page.count('class="course-tokens"') == 2
     assert shown_count(page, "cl100k_base") == 13 and shown_count(page, "o200k_base") == 10
     assert page.index('data-encoding="cl100k_base"') < page.index('data-encoding="o200k_base"')
 
@@ -161,93 +182,72 @@ def test_playground_widget_follows_the_text_and_the_presets():
     ("tokens_in", "tokens_out", "calls"), [(1000, 500, 1000), (0, 0, 0), (123_456, 7, 3), (300_000, 2_000, 5)]
 )
 def test_estimate_equals_the_pricing_functions(model, tokens_in, tokens_out, calls):
-    est = hw.estimate(model, tokens_in, tokens_out, calls)
+    est = wcost.estimate(model, tokens_in, tokens_out, calls)
     per_call = helpers.estimate_cost(model, tokens_in, tokens_out)
     assert est.per_call == per_call
     assert est.long_context == helpers.cost_breakdown(model, tokens_in, tokens_out).long_context
     assert est.per_month == helpers.monthly_cost(per_call, calls)
     assert est.per_day == pytest.approx(per_call * calls)
     assert est.input_cost + est.output_cost == pytest.approx(per_call)
-    assert hw.estimate(model, tokens_in, tokens_out, calls, days=7).per_month == helpers.monthly_cost(
+    assert wcost.estimate(model, tokens_in, tokens_out, calls, days=7).per_month == helpers.monthly_cost(
         per_call, calls, 7
     )
 
 
 def test_estimate_known_numbers():
-    est = hw.estimate("gpt-6-luna", 1000, 500, 1000)
+    est = wcost.estimate("gpt-6-luna", 1000, 500, 1000)
     # 1000 x $0.10/1M + 500 x $0.50/1M = $0.00035 per call; x 1000 calls x 30 days = $10.50.
     assert est.per_call == pytest.approx(0.00035)
     assert est.per_month == pytest.approx(10.5)
     assert not est.long_context
     # Above 272,000 prompt tokens the whole request bills at the long-context tier (x2 in, x1.5 out).
-    long = hw.estimate("gpt-6-luna", 300_000, 1000, 1)
+    long = wcost.estimate("gpt-6-luna", 300_000, 1000, 1)
     assert long.long_context and long.per_call == pytest.approx(300_000 * 0.2e-6 + 1000 * 0.75e-6)
 
 
 def test_estimate_rejects_negative_numbers():
     with pytest.raises(ValueError):
-        hw.estimate(DEFAULT_MODEL, -1, 0, 1)
+        wcost.estimate(DEFAULT_MODEL, -1, 0, 1)
     with pytest.raises(ValueError):
-        hw.estimate(DEFAULT_MODEL, 1, 1, -1)
-
-
-@pytest.mark.parametrize(
-    ("value", "shown"),
-    [
-        (0, "$0.00"),
-        (13.5, "$13.50"),
-        (1234.567, "$1,234.57"),
-        (0.00045, "$0.000450"),
-        (0.0123, "$0.0123"),
-        (0.5, "$0.500"),
-        (1.0, "$1.00"),
-        (0.0000178, "$0.0000178"),
-        (-2.5, "-$2.50"),
-    ],
-)
-def test_format_usd(value, shown):
-    assert hw.format_usd(value) == shown
+        wcost.estimate(DEFAULT_MODEL, 1, 1, -1)
 
 
 def test_cost_html_shows_each_number():
-    est = hw.estimate("gpt-6-luna", 1000, 500, 1000)
-    page = hw.cost_html(est)
+    est = wcost.estimate("gpt-6-luna", 1000, 500, 1000)
+    page = wcost.cost_html(est)
     for row, value in [("per-call", est.per_call), ("per-day", est.per_day), ("per-month", est.per_month)]:
-        assert (
-            f'data-row="{row}" style="padding:2px 0;text-align:right;font-family:monospace;white-space:nowrap">'
-            f"{hw.format_usd(value)}<" in page
-        )
+        assert cost_cell(page, row) == usd(value)
     assert "$0.1 / 1M<" in page and "$0.5 / 1M<" in page and "2026-11-25" in page
     assert "reasoning tokens" in page and "long-context" not in page
-    assert "reasoning" not in hw.cost_html(hw.estimate("gpt-4.1-mini", 10, 10, 1))  # not a reasoning model
+    assert "reasoning" not in wcost.cost_html(wcost.estimate("gpt-4.1-mini", 10, 10, 1))  # not a reasoning model
 
 
 def test_cost_html_shows_the_long_context_tier():
-    at_threshold = hw.cost_html(hw.estimate("gpt-6-luna", 272_000, 10, 1))
+    at_threshold = wcost.cost_html(wcost.estimate("gpt-6-luna", 272_000, 10, 1))
     assert "long-context" not in at_threshold and "$0.1 / 1M<" in at_threshold
-    page = hw.cost_html(hw.estimate("gpt-6-luna", 272_001, 10, 1))
+    page = wcost.cost_html(wcost.estimate("gpt-6-luna", 272_001, 10, 1))
     assert "$0.1 / 1M × 2<" in page and "$0.5 / 1M × 1.5<" in page and "272,000 tokens" in page
-    assert "long-context" not in hw.cost_html(hw.estimate("gpt-5.4-mini", 390_000, 10, 1))  # no tier
+    assert "long-context" not in wcost.cost_html(wcost.estimate("gpt-5.4-mini", 390_000, 10, 1))  # no tier
 
 
 def test_cost_widget_recomputes_and_counts_a_text():
     w = cost_calculator()
-    assert w.estimate() == hw.estimate(DEFAULT_MODEL, 1000, 500, 1000)
+    assert w.estimate() == wcost.estimate(DEFAULT_MODEL, 1000, 500, 1000)
     assert list(w.model_dropdown.options) == lesson_models()  # no retired or soon shut-down model
     w.model_dropdown.value = "gpt-5.4-mini"
     w.input_tokens.value = 2000
     w.output_tokens.value = 100
     w.calls_per_day.value = 50
-    est = hw.estimate("gpt-5.4-mini", 2000, 100, 50)
-    assert hw.format_usd(est.per_month) in w.result.value
+    est = wcost.estimate("gpt-5.4-mini", 2000, 100, 50)
+    assert usd(est.per_month) in w.result.value
     assert w.estimate().per_month == helpers.monthly_cost(helpers.estimate_cost("gpt-5.4-mini", 2000, 100), 50)
 
     w.text.value = KOREAN
     assert w.input_tokens.value == helpers.count_tokens(KOREAN, "gpt-5.4-mini") == 10
     assert repr(w) == (
         "Cost calculator: gpt-5.4-mini, 10 in + 100 out tokens: "
-        f"{hw.format_usd(helpers.estimate_cost('gpt-5.4-mini', 10, 100))}/call, "
-        f"{hw.format_usd(hw.estimate('gpt-5.4-mini', 10, 100, 50).per_month)}/month at 50 calls/day"
+        f"{usd(helpers.estimate_cost('gpt-5.4-mini', 10, 100))}/call, "
+        f"{usd(wcost.estimate('gpt-5.4-mini', 10, 100, 50).per_month)}/month at 50 calls/day"
     )
 
 
@@ -262,7 +262,7 @@ def test_cost_widget_counts_the_text_again_for_another_tokenizer():
 
 def test_cost_calculator_arguments():
     w = cost_calculator("gpt-6-astra", 10, 20, 30, days=7, text="")
-    assert w.estimate() == hw.estimate("gpt-6-astra", 10, 20, 30, days=7)
+    assert w.estimate() == wcost.estimate("gpt-6-astra", 10, 20, 30, days=7)
     assert cost_calculator(text="hello world").input_tokens.value == helpers.count_tokens("hello world", DEFAULT_MODEL)
 
 
@@ -281,42 +281,39 @@ def test_cost_calculator_arguments():
     ],
 )
 def test_format_krw(value, shown):
-    assert hw.format_krw(value) == shown
+    assert wcost.format_krw(value) == shown
 
 
 def test_the_exchange_rate_is_dated_sourced_and_checked():
-    assert hw.KRW_RATE.krw_per_usd > 0 and re.fullmatch(r"\d{4}-\d{2}-\d{2}", hw.KRW_RATE.date)
-    assert "Reuters" in hw.KRW_RATE.source and hw.KRW_RATE.date <= "2026-11-25"
-    assert hw.KRW_RATE.krw(2.0) == pytest.approx(2 * hw.KRW_RATE.krw_per_usd)
+    assert wcost.KRW_RATE.krw_per_usd > 0 and re.fullmatch(r"\d{4}-\d{2}-\d{2}", wcost.KRW_RATE.date)
+    assert "Reuters" in wcost.KRW_RATE.source and wcost.KRW_RATE.date <= "2026-11-25"
+    assert wcost.KRW_RATE.krw(2.0) == pytest.approx(2 * wcost.KRW_RATE.krw_per_usd)
     for bad in (0, -1400.0):
         with pytest.raises(ValueError, match="won per dollar"):
-            hw.ExchangeRate(bad, "2026-11-25", "nowhere")
+            wcost.ExchangeRate(bad, "2026-11-25", "nowhere")
 
 
 def test_cost_html_shows_the_month_in_won_with_the_rates_date():
-    est = hw.estimate("gpt-6-luna", 1000, 500, 1000)  # $10.50 a month
-    assert "per-month-krw" not in hw.cost_html(est)
-    page = hw.cost_html(est, hw.KRW_RATE)
-    won = hw.format_krw(10.5 * hw.KRW_RATE.krw_per_usd)
-    assert (
-        f'data-row="per-month-in-won" style="padding:2px 0;text-align:right;font-family:monospace;'
-        f'white-space:nowrap">{won}<' in page
-    )
+    est = wcost.estimate("gpt-6-luna", 1000, 500, 1000)  # $10.50 a month
+    assert 'data-row="per-month-in-won"' not in wcost.cost_html(est)
+    page = wcost.cost_html(est, wcost.KRW_RATE)
+    won = wcost.format_krw(10.5 * wcost.KRW_RATE.krw_per_usd)
+    assert cost_cell(page, "per-month-in-won") == won
     assert won == "₩15,223"  # 10.50 x 1,449.8
-    assert hw.KRW_RATE.date in page and "Reuters" in page
+    assert wcost.KRW_RATE.date in page and "Reuters" in page
     assert "not on 2026-11-25" in page  # an older rate says so
-    today = hw.ExchangeRate(1400.0, "2026-11-25", "my bank")
-    mine = hw.cost_html(est, today)
-    assert "₩14,700<" in mine and "not on" not in mine and "my bank" in mine
+    today = wcost.ExchangeRate(1400.0, "2026-11-25", "my bank")
+    mine = wcost.cost_html(est, today)
+    assert cost_cell(mine, "per-month-in-won") == "₩14,700" and "not on" not in mine and "my bank" in mine
 
 
 def test_cost_calculator_shows_won_unless_told_not_to():
     w = cost_calculator()
-    assert w.exchange is hw.KRW_RATE and 'data-row="per-month-in-won"' in w.result.value
+    assert w.exchange is wcost.KRW_RATE and 'data-row="per-month-in-won"' in w.result.value
     w.calls_per_day.value = 2000  # follows the inputs
-    assert hw.format_krw(hw.KRW_RATE.krw(w.estimate().per_month)) in w.result.value
+    assert wcost.format_krw(wcost.KRW_RATE.krw(w.estimate().per_month)) in w.result.value
     assert "in won" not in cost_calculator(exchange=None).result.value
-    assert "₩0<" in cost_calculator(input_tokens=0, output_tokens=0).result.value
+    assert cost_cell(cost_calculator(input_tokens=0, output_tokens=0).result.value, "per-month-in-won") == "₩0"
 
 
 # ---------------------------------------------------------------- chat logic
@@ -325,22 +322,22 @@ def test_cost_calculator_shows_won_unless_told_not_to():
 def test_chat_params_follow_each_models_sampling_rule():
     # Reasoning models that take a temperature only with reasoning_effort="none" get both.
     for model in ("gpt-6-luna", "gpt-6-sol", "gpt-6.1-terra", "gpt-5.6-luna", "gpt-5.4-mini", "gpt-5.1"):
-        assert hw.temperature_rule(model) == "effort_none"
-        assert hw.chat_params(model, 0.7) == {"reasoning_effort": "none", "temperature": 0.7}
-    assert hw.chat_params(DEFAULT_MODEL, 0.30000000000000004) == {"reasoning_effort": "none", "temperature": 0.3}
+        assert wchat.temperature_rule(model) == "effort_none"
+        assert wchat.chat_params(model, 0.7) == {"reasoning_effort": "none", "temperature": 0.7}
+    assert wchat.chat_params(DEFAULT_MODEL, 0.30000000000000004) == {"reasoning_effort": "none", "temperature": 0.3}
     # Those with no "none" effort (and the older reasoning models) never take one.
     for model in ("gpt-6-astra", "gpt-6.1-sol", "gpt-6.2-sol", "o3", "gpt-5", "gpt-5-mini"):
-        assert hw.temperature_rule(model) == "never" and hw.chat_params(model, 0.2) == {}
+        assert wchat.temperature_rule(model) == "never" and wchat.chat_params(model, 0.2) == {}
     # Not reasoning models: the temperature alone.
-    assert hw.chat_params("gpt-4.1-mini", 0.7) == {"temperature": 0.7}
-    assert hw.chat_params("my-local-model", 0.5) == {"temperature": 0.5}  # unknown: not a reasoning model
+    assert wchat.chat_params("gpt-4.1-mini", 0.7) == {"temperature": 0.7}
+    assert wchat.chat_params("my-local-model", 0.5) == {"temperature": 0.5}  # unknown: not a reasoning model
 
 
 @pytest.mark.parametrize("model", lesson_models())
 @pytest.mark.parametrize("temperature", [0.0, 1.3])
 def test_chat_params_are_accepted_by_every_lesson_model(api, model, temperature):
     client = helpers.offline_client(api, max_retries=0)
-    params = hw.chat_params(model, temperature)
+    params = wchat.chat_params(model, temperature)
     assert ("temperature" in params) == model_info(model).accepts_sampling(params.get("reasoning_effort"))
     client.chat.completions.create(model=model, messages=[{"role": "user", "content": "Hi"}], **params)
     if "reasoning_effort" in params and model_info(model).rules.default_effort != "none":
@@ -354,10 +351,10 @@ def test_client_mode():
         def __init__(self, url):
             self.base_url = url
 
-    assert hw.client_mode(helpers.offline_client()) == "offline"
-    assert hw.client_mode(Fake("https://api.openai.com/v1/")) == "OpenAI API"
-    assert hw.client_mode(Fake("http://localhost:11434/v1")) == "http://localhost:11434/v1"
-    assert hw.client_mode(openai.OpenAI(api_key="sk-test", base_url="http://localhost:8000/v1")) == "localhost"
+    assert wchat.client_mode(helpers.offline_client()) == "offline"
+    assert wchat.client_mode(Fake("https://api.openai.com/v1/")) == "OpenAI API"
+    assert wchat.client_mode(Fake("http://localhost:11434/v1")) == "http://localhost:11434/v1"
+    assert wchat.client_mode(openai.OpenAI(api_key="sk-test", base_url="http://localhost:8000/v1")) == "localhost"
 
 
 def test_history_html_escapes_and_labels_roles():
@@ -366,40 +363,89 @@ def test_history_html_escapes_and_labels_roles():
         {"role": "user", "content": "<script>x</script>"},
         {"role": "assistant", "content": "a & b"},
     ]
-    page = hw.history_html(messages)
+    page = wchat.history_html(messages)
     assert "<script" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
     assert "Be &lt;brief&gt;" in page and "a &amp; b" in page
-    assert page.index("course-msg-system") < page.index("course-msg-user") < page.index("course-msg-assistant")
-    assert "No messages yet" not in page
-    assert "No messages yet" in hw.history_html([]) and "No messages yet" in hw.history_html(messages[:1])
-    pending = hw.history_html(messages, "next <q>", "part")
-    assert pending.count("course-msg-user") == 2 and "next &lt;q&gt;" in pending and "part" in pending
+    assert re.findall(r'data-role="(\w+)"', page) == ["system", "user", "assistant"]
+    assert "data-pending" not in page and 'class="course-chat-empty"' not in page
+    assert "No messages yet" in wchat.history_html([]) and "No messages yet" in wchat.history_html(messages[:1])
+    pending = wchat.history_html(messages, "next <q>", "part")
+    assert re.findall(r'data-role="(\w+)"', pending) == ["system", "user", "assistant", "user", "assistant"]
+    assert pending.count("data-pending") == 1 and "next &lt;q&gt;" in pending and "part" in pending
 
 
-def test_usage_totals_use_usage_cost(api):
+def test_usage_totals_are_the_spend_meters_charges(api):
     conv = Conversation(helpers.offline_client(api))
     conv.send("Hello")
     conv.model = "gpt-5.4-mini"
     conv.send("What is a token?")
-    billed = [(DEFAULT_MODEL, conv.usages[0]), ("gpt-5.4-mini", conv.usages[1])]
-    totals = hw.usage_totals(billed)
+    charges = wchat.usage_charges(DEFAULT_MODEL, conv.usages[:1]) + wchat.usage_charges("gpt-5.4-mini", conv.usages[1:])
+    assert charges == spend.charges()[-2:]  # what the meter recorded for these two calls
+    assert wchat.usage_charges(DEFAULT_MODEL, [conv.usages[0].to_dict(), {}]) == charges[:1]  # a dict reads the same
+    totals = wchat.usage_totals(charges)
     assert totals.calls == 2
     assert totals.prompt_tokens == sum(u.prompt_tokens for u in conv.usages)
     assert totals.completion_tokens == sum(u.completion_tokens for u in conv.usages)
     assert totals.cost == pytest.approx(
         helpers.usage_cost(DEFAULT_MODEL, conv.usages[0]) + helpers.usage_cost("gpt-5.4-mini", conv.usages[1])
     )
-    text = hw.usage_text(totals, "offline")
+    text = wchat.usage_text(totals, "offline")
     assert text.startswith(f"2 calls · {totals.total_tokens:,} tokens") and "nothing is billed" in text
-    assert "billed" not in hw.usage_text(totals, "OpenAI API")
-    assert hw.usage_text(hw.usage_totals([])) == "No calls yet: 0 tokens · $0.00"
-    assert hw.usage_totals([("mystery-model", {"prompt_tokens": 1, "completion_tokens": 2})]).cost is None
+    assert "billed" not in wchat.usage_text(totals, "OpenAI API")
+    assert wchat.usage_text(wchat.usage_totals([])) == "No calls yet: 0 tokens · $0.00"
+    assert totals.estimated == 0 and totals.unpriced == ()
+
+
+def local_model_client(model: str) -> openai.OpenAI:
+    """A real SDK client behind the spend meter, on a server that streams a short reply (with its
+    usage) from ``model``: a model the course has no price for, such as a local one."""
+
+    def handle(request):
+        assert json.loads(request.content)["model"] == model
+        usage = {"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17}
+        last = {"id": "chatcmpl-x", "object": "chat.completion.chunk", "created": 1, "model": model, "choices": []}
+        body = (
+            _chunk({"role": "assistant", "content": "Hello from a local model"}, model=model)
+            + _chunk({}, "stop", model=model)
+            + f"data: {json.dumps({**last, 'usage': usage})}\n\n".encode()
+            + b"data: [DONE]\n\n"
+        )
+        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+
+    http = openai.DefaultHttpx2Client(transport=spend.SpendTransport(httpx2.MockTransport(handle)))
+    return openai.OpenAI(api_key="sk-test", base_url="http://127.0.0.1:9/v1", http_client=http, max_retries=0)
+
+
+def test_a_model_without_a_price_is_shown_as_the_spend_meter_records_it():
+    """The meter records a call of a model missing from helpers/models.py at $0 (with a warning):
+    the chat shows the same $0, and says why, instead of a figure of its own."""
+    w = chat_widget(local_model_client("my-local-model"), model="my-local-model")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", spend.SpendWarning)  # the meter's warning, said once per model
+        assert w.submit("Hello").ok
+    recorded = spend.charges()[-1]
+    assert recorded.model == "my-local-model" and recorded.priced_as is None and recorded.cost == 0
+    assert w.charges == [recorded]
+    totals = wchat.usage_totals(w.charges)
+    assert (totals.calls, totals.total_tokens, totals.cost, totals.unpriced) == (1, 17, 0, ("my-local-model",))
+    status = html.unescape(w.status.value)
+    assert "1 call · 17 tokens (12 in + 5 out) · $0.00 (no price for my-local-model in helpers/models.py" in status
+    assert "as the meter does" in status and "nothing is billed" not in status  # a real server bills
+
+    # A stopped stream of it is counted as the meter counts one: $0 too, and said so.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", spend.SpendWarning)
+        stopped = wchat.stopped_charge("my-local-model", [{"role": "user", "content": "Hi"}], {}, "Hello from")
+    assert stopped.priced_as is None and stopped.cost == 0 and stopped.estimated and stopped.completion_tokens > 0
+    assert "$0.00 (no price for my-local-model" in wchat.stopped_text(stopped, "127.0.0.1")
 
 
 def test_run_turn_streams_pieces_and_reports_errors(api):
     conv = Conversation(helpers.offline_client(api))
     seen: list[str] = []
-    result = hw.run_turn(conv, "Tell me about streaming", {"reasoning_effort": "none", "temperature": 0}, seen.append)
+    result = wchat.run_turn(
+        conv, "Tell me about streaming", {"reasoning_effort": "none", "temperature": 0}, seen.append
+    )
     assert result.ok and result.reply.startswith("[offline]")
     assert len(seen) > 2 and seen[-1] == result.reply
     assert all(seen[i + 1].startswith(seen[i]) and len(seen[i + 1]) > len(seen[i]) for i in range(len(seen) - 1))
@@ -407,7 +453,7 @@ def test_run_turn_streams_pieces_and_reports_errors(api):
 
     before = list(conv.messages)
     api.fail_next("stream_error")
-    failed = hw.run_turn(conv, "Tell me about tokens")
+    failed = wchat.run_turn(conv, "Tell me about tokens")
     assert not failed.ok and failed.reply  # part of the reply had arrived
     assert "Traceback" not in failed.error and "not kept" in failed.error
     assert conv.messages == before
@@ -419,7 +465,7 @@ def test_run_turn_rolls_back_when_the_view_fails(api):
     def broken(_reply):
         raise RuntimeError("view broke")
 
-    result = hw.run_turn(conv, "Hello", on_piece=broken)
+    result = wchat.run_turn(conv, "Hello", on_piece=broken)
     assert result.error.startswith("RuntimeError: view broke")
     assert conv.messages == []
 
@@ -438,14 +484,14 @@ def test_chat_send_button_streams_the_reply_into_the_history(chat, api):
     assert reply["role"] == "assistant" and reply["content"].startswith("[offline]")
     assert "Hello &lt;script&gt;alert(1)&lt;/script&gt;" in chat.history.value
     assert "<script>" not in chat.history.value
-    assert hw._escape(reply["content"]) in chat.history.value
+    assert html.escape(reply["content"]) in chat.history.value
     assert chat.text.value == "" and chat.error.value == ""
     # The reply appeared piece by piece: the history was repainted with a growing reply.
-    partial = [p for p in painted if "▌" in p]
+    partial = [p for p in painted if "data-pending" in p]
     assert len(partial) >= 3
     for page in partial:  # the question once, the reply growing below it
-        assert page.count("course-msg-user") == 1 and page.count("course-msg-assistant") == 1
-    assert "▌" not in chat.history.value
+        assert re.findall(r'data-role="(\w+)"', page) == ["user", "assistant"] and "▌" in page
+    assert "data-pending" not in chat.history.value and "▌" not in chat.history.value
     # Controls are enabled again once the reply is in.
     assert not chat.send_button.disabled and not chat.text.disabled
     assert api.requests[-1]["stream"] is True and api.requests[-1]["temperature"] == 1.0
@@ -463,12 +509,13 @@ def test_chat_keeps_the_history_and_counts_tokens_and_cost(chat):
     chat.submit("What is my name?")
     assert chat.conversation.turns == 2
     assert "Mina" in chat.conversation.messages[-1]["content"]  # the history was sent
-    totals = hw.usage_totals(chat.billed)
+    assert chat.charges == spend.charges()[-2:]  # the meter's own figures
+    totals = wchat.usage_totals(chat.charges)
     assert totals.calls == 2
     assert totals.total_tokens == sum(u.total_tokens for u in chat.conversation.usages)
     assert totals.cost == pytest.approx(sum(helpers.usage_cost(DEFAULT_MODEL, u) for u in chat.conversation.usages))
     assert f"{totals.total_tokens:,} tokens" in chat.status.value
-    assert hw.format_usd(totals.cost) in chat.status.value
+    assert usd(totals.cost) in chat.status.value
 
 
 def test_chat_api_error_is_a_message_and_the_history_is_unchanged(chat, api):
@@ -527,7 +574,7 @@ def test_chat_temperature_follows_the_models_sampling_rule(chat, api):
     assert (api.requests[-1]["temperature"], api.requests[-1]["reasoning_effort"]) == (0.3, "none")
     assert chat.last_error is None
     # Each call is priced at the model it used.
-    assert [m for m, _ in chat.billed] == [DEFAULT_MODEL, "gpt-6-astra", "gpt-5.4-mini"]
+    assert [c.model for c in chat.charges] == [DEFAULT_MODEL, "gpt-6-astra", "gpt-5.4-mini"]
 
 
 def test_chat_sends_a_plain_temperature_to_a_model_without_reasoning(api):
@@ -546,7 +593,7 @@ def test_chat_clear_empties_the_history_and_keeps_the_system_prompt(api):
     assert w.conversation.turns == 1
     w.clear_button.click()
     assert w.conversation.messages == [{"role": "system", "content": "Answer in one <short> sentence."}]
-    assert "No messages yet" in w.history.value and "course-msg-user" not in w.history.value
+    assert "No messages yet" in w.history.value and 'data-role="user"' not in w.history.value
     assert "1 call" in w.status.value  # the spending so far is still counted
 
     plain = chat_widget(helpers.offline_client(api))
@@ -607,7 +654,7 @@ def test_text_plain_is_a_stable_readable_summary(api):
         ),
     }
     for text in shown.values():
-        assert len(text) <= hw.REPR_LIMIT and not ADDRESS.search(text)
+        assert len(text) <= REPR_LIMIT and not ADDRESS.search(text)
         assert "press" not in text and "type" not in text.lower()  # a static page cannot be typed into
     # The same for a second instance: nothing per-object in it.
     assert text_plain(tokenizer_playground()) == shown["playground"]
@@ -621,7 +668,7 @@ def test_text_plain_follows_the_state(chat):
     assert repr(tokenizer_playground("x" * 10**5)) == (
         "Tokenizer playground: 12,500 tokens (cl100k_base), 12,500 tokens (o200k_base) for 100,000 characters."
     )
-    assert hw._fit("y" * 200) == "y" * 109 + "…"
+    assert fit("y" * 200) == "y" * 109 + "…"
 
 
 def test_fixture_notebook_text_plain_is_stable():
@@ -659,12 +706,12 @@ def test_fixture_notebook_text_plain_is_stable():
 # ---------------------------------------------------------------- chat widget: broken servers
 
 
-def _chunk(delta, finish=None):
+def _chunk(delta, finish=None, model=DEFAULT_MODEL):
     data = {
         "id": "chatcmpl-x",
         "object": "chat.completion.chunk",
         "created": 1,
-        "model": DEFAULT_MODEL,
+        "model": model,
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
     }
     return f"data: {json.dumps(data)}\n\n".encode()
@@ -719,7 +766,11 @@ def test_chat_widget_survives_broken_streams_with_one_line_and_the_history_intac
         assert w.conversation.messages == before, kind
         assert w.history.value == shown, kind  # the failed turn is not shown, nor an empty reply
         assert says in w.last_error and "not kept" in w.last_error, kind
-        assert "\n" not in w.last_error and "Traceback" not in w.last_error and w.error.value.count("⚠") == 1
+        assert (
+            "\n" not in w.last_error
+            and "Traceback" not in w.last_error
+            and w.error.value.count('data-kind="error"') == 1
+        )
         assert w.text.value == kind and not w.send_button.disabled  # given back, to send again
     assert w.submit("What is my name?").ok
     assert [m["content"] for m in w.conversation.messages if m["role"] == "user"] == [
@@ -731,7 +782,7 @@ def test_chat_widget_survives_broken_streams_with_one_line_and_the_history_intac
 
 def test_run_turn_shows_a_refused_parameter_without_raising(api):
     conv = Conversation(helpers.offline_client(api))
-    result = hw.run_turn(conv, "Hello", {"stream": True})
+    result = wchat.run_turn(conv, "Hello", {"stream": True})
     assert result.error.startswith("ValueError") and "conversation.stream" in result.error
     assert conv.messages == [] and api.requests == []
 
@@ -760,7 +811,7 @@ def test_run_turn_stops_at_the_next_piece_and_the_turn_is_rolled_back(api):
         if len(seen) == 3:
             stop.set()  # as the Stop button does, from the page
 
-    result = hw.run_turn(conv, LONG, {"reasoning_effort": "none"}, view, stop=stop)
+    result = wchat.run_turn(conv, LONG, {"reasoning_effort": "none"}, view, stop=stop)
     assert result.stopped and not result.ok and result.error is None
     assert result.reply.startswith(seen[-1]) and len(result.reply) > len(seen[-1])  # one more piece arrived
     assert len(seen) == 3  # ... and was not shown
@@ -769,26 +820,25 @@ def test_run_turn_stops_at_the_next_piece_and_the_turn_is_rolled_back(api):
     assert len(conv.usages) == 1  # the stopped stream never got its usage chunk
 
 
-def test_stopped_usage_is_what_the_spend_meter_charges(api):
-    """The widget's estimate for a stopped stream and helpers.spend's charge agree: the prompt,
+def test_stopped_charge_is_what_the_spend_meter_charges(api):
+    """The widget's estimate for a stopped stream and helpers._spend's charge agree: the prompt,
     the reply tokens that arrived and, for a reasoning model, its hidden-token estimate."""
-    from helpers import spend
-
     for model, params in [(DEFAULT_MODEL, {"reasoning_effort": "none"}), ("gpt-6-astra", {})]:
         conv = Conversation(helpers.offline_client(api), model=model, system="Be brief.")
         stop = threading.Event()
         sent = [*conv.messages, {"role": "user", "content": LONG}]
-        result = hw.run_turn(conv, LONG, params, lambda _reply, stop=stop: stop.set(), stop=stop)
+        result = wchat.run_turn(conv, LONG, params, lambda _reply, stop=stop: stop.set(), stop=stop)
         assert result.stopped
-        charge = spend.charges()[-1]
-        usage = hw.stopped_usage(model, sent, params, result.reply)
-        assert (usage["prompt_tokens"], usage["completion_tokens"]) == (charge.prompt_tokens, charge.completion_tokens)
-        assert helpers.usage_cost(model, usage) == pytest.approx(charge.cost)
+        charge = wchat.stopped_charge(model, sent, params, result.reply)
+        assert charge == spend.charges()[-1] and charge.estimated
+        assert charge.cost == pytest.approx(
+            helpers.estimate_cost(model, charge.prompt_tokens, charge.completion_tokens)
+        )
         visible = helpers.count_tokens(result.reply, model)
-        hidden = usage["completion_tokens"] - visible
+        hidden = charge.completion_tokens - visible
         assert hidden == (192 if model == "gpt-6-astra" else 0)  # astra thinks at its default effort, medium
         full = conv.send(LONG, **params)  # the whole reply costs more than what arrived
-        assert conv.usages[-1].completion_tokens > usage["completion_tokens"] and len(full) > len(result.reply)
+        assert conv.usages[-1].completion_tokens > charge.completion_tokens and len(full) > len(result.reply)
 
 
 def test_stop_button_stops_a_streaming_reply_at_once(api):
@@ -807,23 +857,27 @@ def test_stop_button_stops_a_streaming_reply_at_once(api):
     w.history.observe(lambda change: painted.append(change["new"]), names="value")
     w.stop_button.click()
     stopped_at = time.monotonic()
-    assert "▌" not in w.history.value and w.history.value.count("course-msg-user") == 1  # dropped at once
+    assert "data-pending" not in w.history.value and w.history.value.count('data-role="user"') == 1  # dropped at once
     result = w.wait(timeout=5)
     assert time.monotonic() - stopped_at < 0.5  # closed at the next piece, not at the end of the reply
 
     assert result is not None and result.stopped and result.reply.startswith("[offline]")
     assert w.conversation.messages == before  # the partial reply is kept out of the history ...
     assert w.conversation.interrupted[-1].partial_reply == result.reply  # ... and kept here instead
-    assert not any("▌" in page for page in painted)  # no piece was painted after Stop
-    assert hw._escape(result.reply) not in w.history.value
+    assert not any("data-pending" in page for page in painted)  # no piece was painted after Stop
+    assert html.escape(result.reply) not in w.history.value
     assert w.text.value == LONG and not w.send_button.disabled and w.stop_button.disabled
     assert "Stopped" in w.error.value and "interrupted" in w.error.value and w.last_error is None
 
     # Billed: what arrived, estimated, and counted in the running total as such.
-    usage = w.billed[-1][1]
-    assert usage["completion_tokens"] == helpers.count_tokens(result.reply, DEFAULT_MODEL)  # effort "none"
-    assert f"{usage['prompt_tokens']:,} prompt + {usage['completion_tokens']:,} completion tokens" in w.error.value
-    assert hw.format_usd(helpers.usage_cost(DEFAULT_MODEL, usage)) in w.error.value
+    charge = w.charges[-1]
+    assert charge.estimated and charge == spend.charges()[-1]  # the meter's own count of the stopped stream
+    assert charge.completion_tokens == helpers.count_tokens(result.reply, DEFAULT_MODEL)  # effort "none"
+    assert f"{charge.prompt_tokens:,} prompt + {charge.completion_tokens:,} completion tokens" in w.error.value
+    assert charge.cost == pytest.approx(
+        helpers.estimate_cost(DEFAULT_MODEL, charge.prompt_tokens, charge.completion_tokens)
+    )
+    assert usd(charge.cost) in w.error.value and 'data-kind="notice"' in w.error.value
     assert "2 calls (1 stopped, estimated)" in w.status.value
     assert api.requests[-1]["messages"][-1]["content"] == LONG
 
@@ -856,8 +910,7 @@ def test_rows_wrap_instead_of_squeezing_their_controls(chat):
 
 def reply_on_page(w) -> str:
     """The assistant text the chat shows while a reply streams in."""
-    page = w.history.value
-    if "▌" not in page:
-        return ""
-    before_cursor = page[: page.index('<span style="opacity:0.6">▌')]
-    return html.unescape(before_cursor.rsplit('course-msg-text" style="white-space:pre-wrap">', 1)[-1])
+    pending = re.search(
+        r'data-pending[^>]*>.*?class="course-msg-text"[^>]*>(.*?)<span class="course-msg-cursor"', w.history.value
+    )
+    return html.unescape(pending.group(1)) if pending else ""

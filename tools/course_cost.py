@@ -1,9 +1,9 @@
 """What one full run of the course costs with a real key: run every lesson offline with
 the spend meter on and add up what the same calls would cost on the real API.
 
-    python tools/course_cost.py            # print the table and the summary
-    python tools/course_cost.py 04         # only the lessons whose name contains "04"
-    python tools/course_cost.py --write    # also update the figure in docs/workshop.md
+    python -m tools.course_cost            # print the table and the summary
+    python -m tools.course_cost 04         # only the lessons whose name contains "04"
+    python -m tools.course_cost --write    # also update the figure in docs/workshop.md
 
 The offline model counts prompt tokens with the course's rule (helpers.tokens, checked
 against recorded API traffic) and bills reasoning tokens per effort, so the prompt side is
@@ -27,13 +27,11 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-from offline_env import apply  # noqa: E402
+from helpers.models import AS_OF, DEFAULT_MODEL, HORIZON, MODELS, lesson_models
+from helpers.pricing import estimate_cost
+from tools.offline_env import apply
 
-sys.path.insert(0, str(ROOT))
-from helpers.models import AS_OF, DEFAULT_MODEL, HORIZON, MODELS, lesson_models  # noqa: E402
-from helpers.pricing import estimate_cost  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 DOC = ROOT / "docs" / "workshop.md"
 START, END = "<!-- course-cost:start -->", "<!-- course-cost:end -->"
@@ -42,9 +40,7 @@ OUTPUT_FACTOR = 5  # real replies are longer than the offline model's: a rough u
 # Current models the whole run is priced on for comparison: the lesson model and others
 # (helpers/models.py, as of AS_OF). Each must be in lesson_models(); main() checks it.
 COMPARE = (DEFAULT_MODEL, "gpt-5.4-nano", "gpt-6.1-terra", "gpt-6-sol")
-REPORT_CELL = (
-    f"import json as _json\nfrom helpers import spend as _spend\nprint({MARK!r} + _json.dumps(_spend.summary()))\n"
-)
+REPORT_CELL = f"import json as _json\nfrom helpers import _spend\nprint({MARK!r} + _json.dumps(_spend.summary()))\n"
 
 
 def lessons(folder: Path, patterns: list[str] | None = None) -> list[Path]:
@@ -121,7 +117,7 @@ def markdown(s: dict) -> str:
         f"**{usd}{s['default_cost']:.4f}** (on other current models: {others}). Real replies are longer than the "
         f"offline model's: with five times the output tokens, at most about **{usd}{s['cost_bound']:.4f}** "
         f"(`{DEFAULT_MODEL}` only: {usd}{s['default_bound']:.4f}). Prices from `helpers/models.py`, "
-        f"checked {dates}; computed by `python tools/course_cost.py`."
+        f"checked {dates}; computed by `python -m tools.course_cost`."
     )
 
 

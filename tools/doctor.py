@@ -1,7 +1,7 @@
 """A preflight for a learner or a workshop host: is this machine ready for the course?
 
     python3 course.py doctor                      # sets up .venv, then runs this file in it
-    python tools/doctor.py --today 2027-03-20     # pretend it is another day (the date checks)
+    python -m tools.doctor --today 2027-03-20     # pretend it is another day (the date checks)
 
 One short line per check, marked ✓ (fine), ! (worth knowing) or ✗ (must be fixed):
 Python, packages, tiktoken's encodings, where the key comes from (masked), whether the key
@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import course  # the supported Python versions (run from the course folder: python -m tools.doctor)
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-import course  # noqa: E402 - the supported Python versions
 
 OK, NOTE, FAIL = "ok", "note", "fail"
 MARKS = {OK: "✓", NOTE: "!", FAIL: "✗"}
@@ -66,7 +66,7 @@ def redact(text: str, key: str | None) -> str:
     """``text`` with every appearance of ``key`` (and of its longer pieces) replaced by its mask."""
     if not key or len(key) < 4:
         return text
-    from helpers.client import mask
+    from helpers._keys import mask
 
     text = text.replace(key, mask(key))
     # An error message may quote part of the key: hide any 12-character run of it too.
@@ -167,7 +167,7 @@ def check_encodings(names: tuple[str, ...] = ENCODINGS, timeout: float = TIMEOUT
         except Exception as error:  # noqa: BLE001 - any failure means: not usable offline
             return fail(
                 f"tiktoken encoding {name} does not load ({type(error).__name__}: {short(error, 80)}): "
-                "run `python tools/prefetch_encodings.py` while online, or set TIKTOKEN_CACHE_DIR "
+                "run `python -m tools.prefetch_encodings` while online, or set TIKTOKEN_CACHE_DIR "
                 "to a folder that has the encodings"
             )
     return ok(f"tiktoken encodings {', '.join(names)} load ({where})")
@@ -197,7 +197,8 @@ def check_base_url(base_url: str | None, key: str | None = None) -> Line:
 
 
 def check_cap(text: str | None, offline: bool) -> Line:
-    from helpers import spend
+    from helpers import _spend as spend
+    from helpers.pricing import usd
 
     try:
         cap = spend.parse_cap(text)
@@ -207,7 +208,7 @@ def check_cap(text: str | None, offline: bool) -> Line:
         if offline:
             return ok(f"spend cap: none set (offline calls cost nothing; {spend.CAP_VARIABLE} caps real calls)")
         return note(f"spend cap: none: put {spend.CAP_VARIABLE}=0.50 in .env to stop a kernel at $0.50")
-    return ok(f"spend cap: {spend.usd(cap)} per kernel ({spend.CAP_VARIABLE}={text})")
+    return ok(f"spend cap: {usd(cap)} per kernel ({spend.CAP_VARIABLE}={text})")
 
 
 def course_models() -> list[str]:
@@ -330,7 +331,9 @@ def run_checks(today: datetime.date | None = None, timeout: float = TIMEOUT) -> 
     today = today or datetime.date.today()
     lines = [check_python(), check_packages(), check_encodings(timeout=timeout)]
     try:
-        from helpers.client import TRUE, KeyLookup, mask, plan, setting
+        from helpers._connect import plan
+        from helpers._keys import KeyLookup, mask
+        from helpers._settings import TRUE, setting
     except Exception as error:  # noqa: BLE001 - e.g. openai missing
         lines.append(fail(f"cannot import the course's helpers: {type(error).__name__}: {short(error, 100)}"))
         return lines, None

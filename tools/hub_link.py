@@ -2,7 +2,7 @@
 """Print the nbgitpuller link that opens the course on a JupyterHub.
 
     python3 course.py hub-link --hub https://hub.example.org
-    python tools/hub_link.py --hub https://hub.example.org [--repo URL] [--branch main]
+    python -m tools.hub_link --hub https://hub.example.org [--repo URL] [--branch main]
                              [--path notebooks/00_setup.ipynb] [--app lab]
 
 A learner who follows the link logs in to the hub, gets their server started, and

@@ -2,8 +2,8 @@
 
     python3 course.py test --live              # every lesson, at most $0.25 in all
     python3 course.py test --live --cap 0.20   # another spend cap (USD, for the whole run)
-    python tools/live_check.py 03 04           # lessons whose name contains 03 or 04
-    python tools/live_check.py path/to/x.ipynb # any notebook
+    python -m tools.live_check 03 04           # lessons whose name contains 03 or 04
+    python -m tools.live_check path/to/x.ipynb # any notebook
 
 The stored outputs of a lesson come from the offline model; real replies are worded
 differently, so comparing text would flag every cell. This compares shapes instead, cell by
@@ -37,8 +37,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tools"))
 
 DEFAULT_CAP = 0.25  # the cap reserves each call's worst case before it is sent
 CELL_TIMEOUT = 180  # seconds per cell: a reasoning model at high effort can take a while
@@ -46,7 +44,7 @@ SPENT_MARK = "live-check-spent:"
 # A cell tagged so shows what a key changes (e.g. "with a key, get_client(offline=False) works"):
 # its live outputs are expected to differ, and it is not compared.
 SKIP_TAG = "live-differs"
-CAP_REFUSAL = "spend cap reached"  # in helpers.spend's refusal: the cell was not sent
+CAP_REFUSAL = "spend cap reached"  # in helpers._spend's refusal: the cell was not sent
 # A line that starts with a label such as "finish_reason:", "input tokens =" or "   user:".
 LABEL = re.compile(r"^\s*([A-Za-z_][\w .()/'-]{0,30}?)\s*[:=](?:\s|$)")
 NO_KEY = (
@@ -204,7 +202,9 @@ def run_live(path: Path, env: dict[str, str], timeout: int = CELL_TIMEOUT) -> Re
     live = copy.deepcopy(stored)
     live.metadata.pop("widgets", None)
     # One more cell, in this copy only: what the kernel's spend meter counted.
-    live.cells.append(nbformat.v4.new_code_cell(f"import helpers.spend\nprint({SPENT_MARK!r}, helpers.spend.spent())"))
+    live.cells.append(
+        nbformat.v4.new_code_cell(f"import helpers._spend\nprint({SPENT_MARK!r}, helpers._spend.spent())")
+    )
     result = Result(path, cells=sum(c.cell_type == "code" for c in stored.cells))
     client = NotebookClient(
         live,
@@ -249,8 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.cap <= 0:
         parser.error("--cap must be more than 0")
 
-    from helpers.client import MissingKeyError, mask, plan
-    from helpers.spend import usd
+    from helpers._connect import plan
+    from helpers._keys import MissingKeyError, mask
+    from helpers.pricing import usd
 
     # The same decision get_client makes: a key goes only to the server it came with.
     try:
@@ -267,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no notebook matched {' '.join(args.notebooks)}", file=sys.stderr)
         return 2
     base_url = None if chosen.url_source == "default" else chosen.base_url
-    from doctor import mask_url, redact
+    from tools.doctor import mask_url, redact
 
     target = f"the server at {mask_url(base_url, found.key)}" if base_url else "the OpenAI API"
     print(

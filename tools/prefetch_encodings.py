@@ -1,8 +1,8 @@
 """Put tiktoken's encoding files in a folder, so token counting works without internet.
 
-    python tools/prefetch_encodings.py            # into .tiktoken-cache/ in the course folder
-    python tools/prefetch_encodings.py DIR        # into DIR (e.g. a USB stick for a workshop)
-    python tools/prefetch_encodings.py DIR --from OTHER_DIR   # copy from another cache, no download
+    python -m tools.prefetch_encodings            # into .tiktoken-cache/ in the course folder
+    python -m tools.prefetch_encodings DIR        # into DIR (e.g. a USB stick for a workshop)
+    python -m tools.prefetch_encodings DIR --from OTHER_DIR   # copy from another cache, no download
 
 Run it once while online. Then point TIKTOKEN_CACHE_DIR at the folder (the script says
 how); `python3 course.py` does that by itself for the default folder.

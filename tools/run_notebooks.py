@@ -1,8 +1,8 @@
 """Re-execute the lesson notebooks offline and store their outputs.
 
-    python tools/run_notebooks.py            # every notebook in notebooks/
-    python tools/run_notebooks.py 03         # those whose name contains "03"
-    python tools/run_notebooks.py --dry-run  # execute and time, write nothing
+    python -m tools.run_notebooks            # every notebook in notebooks/
+    python -m tools.run_notebooks 03         # those whose name contains "03"
+    python -m tools.run_notebooks --dry-run  # execute and time, write nothing
 
 Run it after changing a lesson, then commit the notebooks: nbval compares the stored
 outputs with a fresh run. It uses the same offline settings as the test suite.
@@ -19,9 +19,9 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from tools.offline_env import apply
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-from offline_env import apply  # noqa: E402
 
 
 def notebooks(patterns: list[str]) -> list[Path]:

@@ -1,5 +1,4 @@
-"""``python -m helpers._offline serve``: the same as ``python -m helpers.offline serve``, without
-runpy's warning that helpers.offline was already imported by the helpers package."""
+"""``python -m helpers._offline serve [--port 8787]``: the offline model over HTTP."""
 
 import sys
 

@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-import os
 import random
-import sys
 import threading
 import time
 from collections import deque
@@ -20,6 +18,7 @@ from typing import Any
 import httpx2
 import tiktoken
 
+from .._settings import Settings, in_kernel
 from ..models import current_models
 from ..tokens import encoding_for
 from . import structured, tools, wire
@@ -71,13 +70,6 @@ class Reply:
 DEMO_DELAY = 0.02  # seconds between streamed chunks in a notebook when COURSE_OFFLINE_DELAY is unset
 
 
-def _in_kernel() -> bool:
-    """True inside a Jupyter kernel (IPython with a kernel attached), not in a plain script."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
-    return getattr(shell, "kernel", None) is not None
-
-
 @dataclass
 class OfflineAPI:
     """The offline Chat Completions service. One instance keeps its own settings, the queue
@@ -95,13 +87,15 @@ class OfflineAPI:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def from_env(cls) -> OfflineAPI:
-        """Settings from COURSE_OFFLINE_SEED and COURSE_OFFLINE_DELAY (seconds per chunk). Unset,
-        the delay is DEMO_DELAY inside a notebook kernel, so a lesson's stream is seen arriving,
-        and 0 elsewhere (scripts, benchmarks; the tests set it to 0)."""
-        seed = os.environ.get("COURSE_OFFLINE_SEED")
-        delay = os.environ.get("COURSE_OFFLINE_DELAY")
-        chunk_delay = float(delay) if delay else (DEMO_DELAY if _in_kernel() else 0.0)
+    def from_settings(cls, settings: Settings | None = None) -> OfflineAPI:
+        """An OfflineAPI set by COURSE_OFFLINE_SEED and COURSE_OFFLINE_DELAY (seconds per chunk),
+        read from ``settings`` (a new reading if None). Unset, the delay is DEMO_DELAY inside a
+        notebook kernel, so a lesson's stream is seen arriving, and 0 elsewhere (scripts,
+        benchmarks; the tests set it to 0)."""
+        settings = settings or Settings.read()
+        seed = settings.get("COURSE_OFFLINE_SEED")
+        delay = settings.get("COURSE_OFFLINE_DELAY")
+        chunk_delay = float(delay) if delay else (DEMO_DELAY if in_kernel() else 0.0)
         return cls(seed=int(seed) if seed else None, chunk_delay=chunk_delay)
 
     def fail_next(self, kind: str, times: int = 1) -> None:

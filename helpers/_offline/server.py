@@ -1,6 +1,6 @@
 """The offline model over HTTP, for curl, JavaScript, other languages or a classroom's JupyterHub:
 
-    python -m helpers.offline serve [--host 127.0.0.1] [--port 8787]
+    python -m helpers._offline serve [--host 127.0.0.1] [--port 8787]
     export OPENAI_BASE_URL=http://127.0.0.1:8787/v1 OPENAI_API_KEY=offline
 
 It needs starlette and uvicorn (requirements-dev.txt). It binds 127.0.0.1 unless told
@@ -19,7 +19,7 @@ DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8787
 
 
 def app(api: OfflineAPI | None = None) -> Any:
-    """An ASGI app answering every path with ``api`` (OfflineAPI.from_env() by default)."""
+    """An ASGI app answering every path with ``api`` (OfflineAPI.from_settings() by default)."""
     try:
         from starlette.applications import Starlette
         from starlette.requests import Request
@@ -30,7 +30,7 @@ def app(api: OfflineAPI | None = None) -> Any:
             "Serving the offline model needs starlette and uvicorn: "
             "pip install -r requirements-dev.txt (or: pip install starlette uvicorn)"
         ) from err
-    api = api or OfflineAPI.from_env()
+    api = api or OfflineAPI.from_settings()
 
     async def answer(request: Request) -> Response:
         content = await request.body()
@@ -60,7 +60,7 @@ def app(api: OfflineAPI | None = None) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m helpers.offline", description="Serve the course's offline model over HTTP."
+        prog="python -m helpers._offline", description="Serve the course's offline model over HTTP."
     )
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve POST /v1/chat/completions and GET /v1/models")

@@ -57,100 +57,111 @@ NEUTRAL = "unknown"  # a free string the message gives nothing for
 
 # ---------------------------------------------------------------- Korean
 
+
+def _pairs(table: str) -> list[tuple[str, str]]:
+    """The "key: value" lines of a table written as text (a key may hold a space: "몇 시")."""
+    return [tuple(part.strip() for part in line.split(":", 1)) for line in table.strip().splitlines()]  # type: ignore[misc]
+
+
 # English words for common Korean ones, so that a Korean question finds a tool named or described
 # in English (tools.py scores tools with them) and names an enum value ("화씨로" -> "fahrenheit").
 # A key matches anywhere in the text: Korean glues particles and endings to words ("날씨는", "바꿔 줘").
 # Extend it when a lesson's tool needs a word it lacks.
 KOREAN_WORDS: dict[str, tuple[str, ...]] = {
-    "날씨": ("weather", "forecast"),
-    "기온": ("temperature", "weather"),
-    "온도": ("temperature",),
-    "예보": ("forecast", "weather"),
-    "변환": ("convert", "conversion"),
-    "바꿔": ("convert",),
-    "바꾸": ("convert",),
-    "환산": ("convert",),
-    "섭씨": ("celsius",),
-    "화씨": ("fahrenheit",),
-    "환율": ("exchange", "rate", "currency"),
-    "달러": ("usd", "dollar"),
-    "원화": ("krw", "won"),
-    "엔화": ("jpy", "yen"),
-    "시간": ("time",),
-    "몇 시": ("time",),
-    "시각": ("time",),
-    "시차": ("timezone", "time"),
-    "날짜": ("date",),
-    "검색": ("search",),
-    "찾아": ("search", "find"),
-    "번역": ("translate", "translation"),
-    "계산": ("calculate", "calculator"),
-    "예약": ("book", "booking", "reservation", "reserve"),
-    "취소": ("cancel",),
-    "주문": ("order",),
-    "환불": ("refund",),
-    "배송": ("shipping", "delivery"),
-    "주가": ("stock", "price"),
-    "주식": ("stock",),
-    "가격": ("price",),
-    "뉴스": ("news",),
-    "메일": ("email", "mail"),
-    "보내": ("send",),
-    "일정": ("schedule", "calendar", "event"),
-    "알림": ("reminder", "notification"),
-    "메모": ("note",),
-    "호텔": ("hotel",),
-    "항공": ("flight",),
-    "비행기": ("flight",),
-    "식당": ("restaurant",),
-    "맛집": ("restaurant",),
-    "조식": ("breakfast",),
-    "아침": ("breakfast", "morning"),
-    "주차": ("parking",),
+    key: tuple(value.split())
+    for key, value in _pairs("""
+날씨: weather forecast
+기온: temperature weather
+온도: temperature
+예보: forecast weather
+변환: convert conversion
+바꿔: convert
+바꾸: convert
+환산: convert
+섭씨: celsius
+화씨: fahrenheit
+환율: exchange rate currency
+달러: usd dollar
+원화: krw won
+엔화: jpy yen
+시간: time
+몇 시: time
+시각: time
+시차: timezone time
+날짜: date
+검색: search
+찾아: search find
+번역: translate translation
+계산: calculate calculator
+예약: book booking reservation reserve
+취소: cancel
+주문: order
+환불: refund
+배송: shipping delivery
+주가: stock price
+주식: stock
+가격: price
+뉴스: news
+메일: email mail
+보내: send
+일정: schedule calendar event
+알림: reminder notification
+메모: note
+호텔: hotel
+항공: flight
+비행기: flight
+식당: restaurant
+맛집: restaurant
+조식: breakfast
+아침: breakfast morning
+주차: parking
+""")
 }
 # Korean place names, with the English name a schema may ask for ("City name in English").
-KOREAN_PLACES: dict[str, str] = {
-    "서울": "Seoul",
-    "부산": "Busan",
-    "제주": "Jeju",
-    "제주도": "Jeju",
-    "인천": "Incheon",
-    "대구": "Daegu",
-    "대전": "Daejeon",
-    "광주": "Gwangju",
-    "울산": "Ulsan",
-    "수원": "Suwon",
-    "경주": "Gyeongju",
-    "강릉": "Gangneung",
-    "전주": "Jeonju",
-    "여수": "Yeosu",
-    "속초": "Sokcho",
-    "춘천": "Chuncheon",
-    "포항": "Pohang",
-    "도쿄": "Tokyo",
-    "오사카": "Osaka",
-    "교토": "Kyoto",
-    "후쿠오카": "Fukuoka",
-    "베이징": "Beijing",
-    "상하이": "Shanghai",
-    "홍콩": "Hong Kong",
-    "타이베이": "Taipei",
-    "방콕": "Bangkok",
-    "싱가포르": "Singapore",
-    "하노이": "Hanoi",
-    "파리": "Paris",
-    "런던": "London",
-    "뉴욕": "New York",
-    "로마": "Rome",
-    "베를린": "Berlin",
-    "시드니": "Sydney",
-    "한국": "Korea",
-    "일본": "Japan",
-    "중국": "China",
-    "미국": "United States",
-    "영국": "United Kingdom",
-    "프랑스": "France",
-}
+KOREAN_PLACES: dict[str, str] = dict(
+    _pairs("""
+서울: Seoul
+부산: Busan
+제주: Jeju
+제주도: Jeju
+인천: Incheon
+대구: Daegu
+대전: Daejeon
+광주: Gwangju
+울산: Ulsan
+수원: Suwon
+경주: Gyeongju
+강릉: Gangneung
+전주: Jeonju
+여수: Yeosu
+속초: Sokcho
+춘천: Chuncheon
+포항: Pohang
+도쿄: Tokyo
+오사카: Osaka
+교토: Kyoto
+후쿠오카: Fukuoka
+베이징: Beijing
+상하이: Shanghai
+홍콩: Hong Kong
+타이베이: Taipei
+방콕: Bangkok
+싱가포르: Singapore
+하노이: Hanoi
+파리: Paris
+런던: London
+뉴욕: New York
+로마: Rome
+베를린: Berlin
+시드니: Sydney
+한국: Korea
+일본: Japan
+중국: China
+미국: United States
+영국: United Kingdom
+프랑스: France
+""")
+)
 # Particles stripped from a Korean word to find its stem ("부산에서" -> "부산"); longest first.
 _PARTICLES = sorted(
     "에서부터 에서 으로 까지 부터 이랑 하고 에 로 은 는 이 가 을 를 의 도 와 과 랑".split(), key=len, reverse=True

@@ -20,8 +20,8 @@ from nbclient import NotebookClient
 
 HERE = Path(__file__).resolve().parent
 PATH = HERE / "widgets_demo.ipynb"
-sys.path.insert(0, str(HERE.parent))
-from offline_env import apply  # noqa: E402
+sys.path.insert(0, str(HERE.parents[1]))  # the course folder, for tools/
+from tools.offline_env import apply  # noqa: E402
 
 CELLS = [
     (

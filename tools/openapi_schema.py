@@ -4,7 +4,7 @@ The schemas live in tests/data/openai_chat_schemas.json, a subset of the
 openai/openai-openapi spec (MIT, see tests/data/OPENAI_OPENAPI_LICENSE).
 Regenerate it with:
 
-    python tests/openapi_schema.py --extract /path/to/openapi.json
+    python -m tools.openapi_schema --extract /path/to/openapi.json
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from jsonschema.exceptions import best_match
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-DATA_DIR = Path(__file__).with_name("data")
+DATA_DIR = Path(__file__).resolve().parents[1] / "tests" / "data"
 DATA = DATA_DIR / "openai_chat_schemas.json"
 LICENSE = DATA_DIR / "OPENAI_OPENAPI_LICENSE"
 ROOTS = (

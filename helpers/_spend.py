@@ -25,7 +25,7 @@ When the response is done the reservation is replaced by what the call really co
 * without ``usage`` (a stream without include_usage, a server that omits it) the tokens
   are counted here: the prompt, each choice's visible text, and for a reasoning model its
   hidden tokens, which no response shows. For those the meter charges the family's
-  ``completion_overhead`` per finished choice plus ``helpers.offline.REASONING_TOKENS`` at
+  ``completion_overhead`` per finished choice plus ``helpers._offline.REASONING_TOKENS`` at
   the request's effort (the offline model's figures: a plausible middle, not a bound),
   and never more than the choice's budget. A choice cut by ``finish_reason="length"``
   used its whole budget, so it is charged exactly that. Why not the whole reservation:
@@ -51,18 +51,17 @@ import difflib
 import itertools
 import json
 import math
-import os
 import threading
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import httpx2
 
+from ._offline import REASONING_TOKENS
 from .models import EFFORTS, MODELS, ModelInfo, UnknownModelError, model_info
-from .offline import REASONING_TOKENS
-from .pricing import estimate_cost, read_usage
+from .pricing import estimate_cost, read_usage, usd
 from .tokens import count_message_tokens, count_tokens
 
 CAP_VARIABLE = "COURSE_SPEND_CAP_USD"
@@ -214,11 +213,6 @@ def summary() -> dict[str, Any]:
     }
 
 
-def usd(amount: float) -> str:
-    """$0.0123 for cents, more digits for tiny amounts."""
-    return f"${amount:.4f}" if amount == 0 or amount >= 0.001 else f"${amount:.6f}"
-
-
 # ---------------------------------------------------------------- the cap
 
 
@@ -236,10 +230,6 @@ def parse_cap(text: str | None) -> float | None:
             "Fix it or unset it, then restart the kernel."
         )
     return value
-
-
-def cap_from_env(environ: Mapping[str, str] = os.environ) -> float | None:
-    return parse_cap(environ.get(CAP_VARIABLE))
 
 
 def _check_cap(cap: object) -> float | None:
@@ -448,16 +438,16 @@ def _priced_as(model: str, fallback: str | None = None) -> str | None:
         return fallback
     _warn_once(
         f"model:{model}",
-        f"helpers.spend: no price for model {model!r} in helpers/models.py, so its "
+        f"Spend meter: no price for model {model!r} in helpers/models.py, so its "
         f"calls are recorded at $0. With {CAP_VARIABLE} set they are refused; to price them, add a row "
         "for the model to helpers/models.py.",
     )
     return None
 
 
-def charge_for_usage(model: str, usage: Mapping[str, Any], priced_as: str | None = None) -> Charge | None:
-    """The Charge for a response's ``usage`` (None if it is not a usage object)."""
-    if "prompt_tokens" not in usage:
+def charge_for_usage(model: str, usage: Any, priced_as: str | None = None) -> Charge | None:
+    """The Charge for a response's ``usage``, a dict or the SDK's object (None if it is not one)."""
+    if (usage.get("prompt_tokens") if isinstance(usage, Mapping) else getattr(usage, "prompt_tokens", None)) is None:
         return None
     tokens = read_usage(usage)
     prompt, completion, cached, written = (int(tokens[k]) for k in ("prompt", "completion", "cached", "cache_write"))
@@ -574,6 +564,12 @@ def counted_charge(estimate: Estimate, model: str, choices: Mapping[int, _Choice
     return Charge(model, row, estimate.prompt_tokens, completion, 0, cost, estimated=True)
 
 
+def stream_charge(body: Mapping[str, Any], text: str) -> Charge:
+    """What a stream of the request ``body`` that delivered ``text`` and no usage is charged (one
+    stopped early, say): the prompt, the text, and a reasoning model's hidden tokens."""
+    return counted_charge(worst_case(body), str(body["model"]), {0: _Choice(text=[text])})
+
+
 class _Call:
     """A request on its way: what it may cost, and the reservation it holds.
 
@@ -630,7 +626,7 @@ class _Call:
                 charge = self.worst_charge()
                 _warn_once(
                     "truncated",
-                    "helpers.spend: a response too large to read was charged its reservation (the most it could cost).",
+                    "Spend meter: a response too large to read was charged its reservation (the most it could cost).",
                 )
             else:
                 body = raw
@@ -642,7 +638,7 @@ class _Call:
             charge = self.worst_charge()
             _warn_once(
                 f"error:{type(error).__name__}",
-                f"helpers.spend: could not read the cost of a response "
+                f"Spend meter: could not read the cost of a response "
                 f"({type(error).__name__}: {error}); it is charged its reservation.",
             )
         finally:
@@ -734,7 +730,7 @@ class _AsyncMeteredStream(httpx2.AsyncByteStream):
             pass
 
 
-class _Gate:
+class Gate:
     """The cap check and the metering shared by the sync and async transports."""
 
     def __init__(self, cap: CapSetting, cap_text: CapText) -> None:
@@ -806,6 +802,38 @@ class _Gate:
         return response
 
 
+def send_metered(
+    gate: Gate, request: httpx2.Request, send: Callable[[httpx2.Request], httpx2.Response]
+) -> httpx2.Response:
+    """``send(request)`` under ``gate``: answered with the cap's refusal, or sent and metered."""
+    request.read()
+    call = gate.admit(request)
+    if isinstance(call, httpx2.Response):
+        return call
+    try:
+        response = send(request)
+    except BaseException:
+        _settle(call.ticket, None)  # never sent, or no answer: nothing to charge
+        raise
+    return gate.watch(response, call, _MeteredStream)
+
+
+async def send_metered_async(
+    gate: Gate, request: httpx2.Request, send: Callable[[httpx2.Request], Awaitable[httpx2.Response]]
+) -> httpx2.Response:
+    """``send_metered`` for ``httpx2.AsyncClient``."""
+    await request.aread()
+    call = gate.admit(request)
+    if isinstance(call, httpx2.Response):
+        return call
+    try:
+        response = await send(request)
+    except BaseException:  # also a cancelled task
+        _settle(call.ticket, None)
+        raise
+    return gate.watch(response, call, _AsyncMeteredStream)
+
+
 class SpendTransport(httpx2.BaseTransport):
     """Meters every response of ``inner`` and refuses requests that could pass the cap.
 
@@ -816,21 +844,12 @@ class SpendTransport(httpx2.BaseTransport):
 
     def __init__(self, inner: httpx2.BaseTransport, cap: CapSetting = None, cap_text: CapText = None) -> None:
         self.inner = inner
-        self._gate = _Gate(cap, cap_text)
+        self.gate = Gate(cap, cap_text)
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         if request.method != "POST":  # listing models and the like costs nothing
             return self.inner.handle_request(request)
-        request.read()
-        call = self._gate.admit(request)
-        if isinstance(call, httpx2.Response):
-            return call
-        try:
-            response = self.inner.handle_request(request)
-        except BaseException:
-            _settle(call.ticket, None)  # never sent, or no answer: nothing to charge
-            raise
-        return self._gate.watch(response, call, _MeteredStream)
+        return send_metered(self.gate, request, self.inner.handle_request)
 
     def close(self) -> None:
         self.inner.close()
@@ -841,26 +860,12 @@ class AsyncSpendTransport(httpx2.AsyncBaseTransport):
 
     def __init__(self, inner: httpx2.AsyncBaseTransport, cap: CapSetting = None, cap_text: CapText = None) -> None:
         self.inner = inner
-        self._gate = _Gate(cap, cap_text)
+        self.gate = Gate(cap, cap_text)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         if request.method != "POST":
             return await self.inner.handle_async_request(request)
-        await request.aread()
-        call = self._gate.admit(request)
-        if isinstance(call, httpx2.Response):
-            return call
-        try:
-            response = await self.inner.handle_async_request(request)
-        except BaseException:  # also a cancelled task
-            _settle(call.ticket, None)
-            raise
-        return self._gate.watch(response, call, _AsyncMeteredStream)
+        return await send_metered_async(self.gate, request, self.inner.handle_async_request)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
-
-
-def metered(transport: httpx2.BaseTransport, **kwargs: Any) -> SpendTransport:
-    """``transport`` behind the spend meter (see SpendTransport for the options)."""
-    return SpendTransport(transport, **kwargs)

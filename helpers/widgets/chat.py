@@ -1,0 +1,553 @@
+"""Lessons 02 and 03's chat box: a helpers.Conversation behind a text box, each reply streamed
+in with a Stop button, and every call's tokens and cost as the spend meter charges them.
+
+    from helpers.widgets import chat_widget
+    chat_widget(client, system="You are a friendly tutor.")
+
+The logic is in plain functions: ``run_turn`` streams one turn, ``history_html`` draws the
+history, ``usage_totals`` and ``usage_text`` sum the calls; ``ChatWidget`` wires them to the
+controls. In a notebook a reply streams in a background thread, so the kernel stays free to
+hear the Stop button (Kernel > Interrupt cannot reach a widget's callback).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+import ipywidgets as widgets
+
+from .. import _spend
+from .._offline import OFFLINE_URL
+from .._settings import in_kernel
+from ..chat import Conversation, describe_error
+from ..models import DEFAULT_MODEL, UnknownModelError, model_info
+from ..pricing import usd
+from ._html import LABEL, error_html, fit, model_options, note_html, notice_html, plural, row
+
+# ---------------------------------------------------------------- what is sent
+
+
+def temperature_rule(model: str) -> str:
+    """How the chat widget sends its temperature to ``model`` (helpers.models rules):
+
+    - "always": not a reasoning model (or one the course does not know): sent as it is;
+    - "effort_none": a reasoning model that takes sampling parameters only with
+      reasoning_effort="none" (gpt-5.1 to gpt-5.6, gpt-6-luna, gpt-6-sol): sent with that effort;
+    - "never": a reasoning model that takes only the default temperature (o3, gpt-5,
+      gpt-6-astra): not sent, and the slider is disabled."""
+    try:
+        info = model_info(model)
+    except UnknownModelError:
+        return "always"
+    if not info.reasoning or info.rules.sampling == "always":
+        return "always"
+    return "effort_none" if info.accepts_sampling("none") else "never"
+
+
+TEMPERATURE_NOTES = {
+    "always": "",
+    "effort_none": 'reasoning model: sent with reasoning_effort="none"',
+    "never": "this model takes no temperature: not sent",
+}
+
+
+def chat_params(model: str, temperature: float) -> dict[str, Any]:
+    """Parameters for one call with the slider at ``temperature``: see temperature_rule."""
+    rule = temperature_rule(model)
+    if rule == "never":
+        return {}
+    params: dict[str, Any] = {"temperature": round(float(temperature), 2)}
+    if rule == "effort_none":
+        params = {"reasoning_effort": "none", **params}
+    return params
+
+
+def client_mode(client: Any) -> str:
+    """ "offline", "OpenAI API", or the host of another OpenAI-compatible server."""
+    base_url = getattr(client, "base_url", None)
+    url = str(base_url or "")
+    if url.rstrip("/") == OFFLINE_URL:
+        return "offline"
+    if not url or "api.openai.com" in url:
+        return "OpenAI API"
+    return str(getattr(base_url, "host", "") or url)
+
+
+# ---------------------------------------------------------------- the history
+
+# Who says it, and how it looks.
+ROLES = {
+    "user": ("You", "margin-left:15%;background:rgba(39,121,234,0.15)"),
+    "assistant": ("Assistant", "margin-right:15%;background:rgba(128,128,128,0.15)"),
+    "system": ("System", "font-size:0.85em;opacity:0.75;border:1px dashed rgba(128,128,128,0.6)"),
+    "developer": ("Developer", "font-size:0.85em;opacity:0.75;border:1px dashed rgba(128,128,128,0.6)"),
+}
+
+
+def message_html(role: str, content: str, *, pending: bool = False) -> str:
+    """One message; ``pending``: a reply still streaming in, with a cursor after it."""
+    who, style = ROLES.get(role, (role.title(), "background:rgba(128,128,128,0.1)"))
+    cursor = ' <span class="course-msg-cursor" style="opacity:0.6">▌</span>' if pending else ""
+    return (
+        f'<div class="course-msg course-msg-{escape(role)}" data-role="{escape(role)}"'
+        f'{" data-pending" if pending else ""} style="{style};border-radius:8px;padding:4px 8px;margin:4px 0">'
+        f'<div class="course-msg-who" style="font-size:0.75em;opacity:0.7">{escape(who)}</div>'
+        f'<div class="course-msg-text" style="white-space:pre-wrap">{escape(content)}{cursor}</div></div>'
+    )
+
+
+def history_html(
+    messages: Iterable[Mapping[str, Any]], pending_user: str | None = None, pending_reply: str | None = None
+) -> str:
+    """The conversation as HTML (every text escaped), with the turn being streamed."""
+    messages = list(messages)
+    parts = [message_html(str(m.get("role", "")), str(m.get("content") or "")) for m in messages]
+    if pending_user is not None:
+        parts.append(message_html("user", pending_user))
+        parts.append(message_html("assistant", pending_reply or "", pending=True))
+    elif not any(m.get("role") in ("user", "assistant") for m in messages):
+        parts.append(
+            '<div class="course-chat-empty" style="opacity:0.6;padding:4px">'
+            "No messages yet: type below and press Send.</div>"
+        )
+    # column-reverse keeps the scroll position at the newest message.
+    return (
+        '<div class="course-chat-log" style="max-height:360px;overflow-y:auto;display:flex;'
+        f'flex-direction:column-reverse;line-height:1.4"><div>{"".join(parts)}</div></div>'
+    )
+
+
+# ---------------------------------------------------------------- what it cost
+
+
+def usage_charges(model: str, usages: Iterable[Any]) -> list[_spend.Charge]:
+    """What the spend meter charges for calls to ``model`` that reported these ``usages`` (SDK
+    objects or dicts): a model without a price is charged $0, with the meter's warning, and a
+    usage without token counts, which the meter cannot read, is charged nothing."""
+    charges = (_spend.charge_for_usage(model, usage) for usage in usages)
+    return [charge for charge in charges if charge is not None]
+
+
+def stopped_charge(
+    model: str, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any], partial: str
+) -> _spend.Charge:
+    """What the spend meter charges for a stream stopped before its end. The API puts the usage
+    in the stream's last chunk, which a stopped stream never receives, so the meter counts it:
+    the prompt, the reply tokens that arrived and, for a reasoning model, its estimate of the
+    hidden tokens at the effort in force."""
+    return _spend.stream_charge({"model": model, "messages": list(messages), **params}, partial)
+
+
+@dataclass(frozen=True)
+class UsageTotals:
+    """The chat's calls so far, as the spend meter charged them."""
+
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float  # USD: a model without a price counts $0, as in the meter
+    estimated: int = 0  # calls whose tokens were counted, not reported (stopped streams)
+    unpriced: tuple[str, ...] = ()  # models without a price in helpers/models.py
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+def usage_totals(charges: Iterable[_spend.Charge]) -> UsageTotals:
+    """Sum the charges of the chat's calls."""
+    charges = list(charges)
+    return UsageTotals(
+        calls=len(charges),
+        prompt_tokens=sum(c.prompt_tokens for c in charges),
+        completion_tokens=sum(c.completion_tokens for c in charges),
+        cost=sum(c.cost for c in charges),
+        estimated=sum(c.estimated for c in charges),
+        unpriced=tuple(dict.fromkeys(c.model for c in charges if c.priced_as is None)),
+    )
+
+
+def cost_text(cost: float, unpriced: Sequence[str] = ()) -> str:
+    """``cost`` in dollars, saying which models it leaves out for want of a price."""
+    if not unpriced:
+        return usd(cost)
+    return f"{usd(cost)} (no price for {', '.join(unpriced)} in helpers/models.py: counted as $0, as the meter does)"
+
+
+def usage_text(totals: UsageTotals, mode: str = "offline") -> str:
+    """The chat's running count, e.g. "2 calls · 180 tokens (150 in + 30 out) · $0.000041"."""
+    if not totals.calls:
+        return "No calls yet: 0 tokens · $0.00"
+    calls = plural(totals.calls, "call")
+    if totals.estimated:
+        calls += f" ({totals.estimated} stopped, estimated)"
+    cost = cost_text(totals.cost, totals.unpriced)
+    if mode == "offline":
+        cost += " (offline: what the API would charge; nothing is billed)"
+    return (
+        f"{calls} · {totals.total_tokens:,} tokens ({totals.prompt_tokens:,} in + "
+        f"{totals.completion_tokens:,} out) · {cost}"
+    )
+
+
+def stopped_text(charge: _spend.Charge, mode: str) -> str:
+    """What the chat says after Stop: what happened to the turn, and what it cost."""
+    billed = "would have been billed" if mode == "offline" else "billed"
+    unpriced = [charge.model] if charge.priced_as is None else []
+    return (
+        f"Stopped. The reply was not kept in the history (the part that arrived is in "
+        f".conversation.interrupted) and your message is back in the box. {billed.capitalize()}, "
+        f"estimated: {charge.prompt_tokens:,} prompt + {charge.completion_tokens:,} completion tokens, "
+        f"{cost_text(charge.cost, unpriced)}: the prompt and what arrived. "
+        "The API sends no usage for a stream closed early."
+    )
+
+
+# ---------------------------------------------------------------- one turn
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    reply: str  # what arrived (all of it, or the part before an error or a stop)
+    error: str | None = None  # a readable message when the turn failed and was rolled back
+    stopped: bool = False  # stopped on request: rolled back too, the partial reply is in `interrupted`
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.stopped
+
+
+def run_turn(
+    conversation: Conversation,
+    text: str,
+    params: Mapping[str, Any] | None = None,
+    on_piece: Callable[[str], None] | None = None,
+    stop: threading.Event | None = None,
+) -> TurnResult:
+    """Stream one turn; call ``on_piece`` with the reply so far after every piece.
+
+    When ``stop`` is set, the stream is closed as soon as the next piece arrives: the
+    Conversation then rolls the turn back and keeps what had arrived in ``interrupted``.
+    Errors never escape: they come back as one readable line (helpers.describe_error),
+    and Conversation has already rolled the failed turn back (a malformed event stream,
+    a dropped connection or an empty reply included)."""
+    pieces: list[str] = []
+    stream: Iterator[str] | None = None
+    try:
+        stream = conversation.stream(text, **dict(params or {}))  # inside: a refused parameter is shown too
+        for piece in stream:
+            pieces.append(piece)  # it arrived, so it is billed, even when it comes after the stop
+            if stop is not None and stop.is_set():
+                return TurnResult("".join(pieces), stopped=True)  # `finally` closes the stream
+            if on_piece is not None:
+                on_piece("".join(pieces))
+    except KeyboardInterrupt:
+        return TurnResult("".join(pieces), "Interrupted: that turn was not kept in the history.")
+    except Exception as error:  # an API error, or any other failure: show it, keep the widget alive
+        if stop is not None and stop.is_set():
+            return TurnResult("".join(pieces), stopped=True)  # what failed was a stream already stopped
+        return TurnResult("".join(pieces), f"{describe_error(error)} (This turn was not kept in the history.)")
+    finally:
+        if stream is not None:
+            stream.close()  # a failure inside on_piece, or a stop, still rolls the turn back
+    return TurnResult("".join(pieces))
+
+
+@dataclass(frozen=True)
+class _Turn:
+    """One message on its way: what the widget needs to charge and show it."""
+
+    message: str
+    model: str
+    params: dict[str, Any]  # this call's, sent on top of the conversation's own
+    sent: list[dict[str, Any]]  # the messages of the request: the history, then the message
+    usages_before: int
+
+
+# ---------------------------------------------------------------- the widget
+
+
+class ChatWidget(widgets.VBox):
+    """A chat box over a helpers.Conversation. Drive it from code with ``w.submit("Hi")``
+    (it returns when the reply is in), or as the page does: ``w.text.value = "Hi";
+    w.send_button.click()``, then ``w.stop_button.click()`` to stop the reply.
+
+    With ``background=True`` (the default inside a notebook kernel) Send and Enter stream the
+    reply in a thread, so the kernel can handle the Stop button meanwhile; ``w.wait()`` waits
+    for that reply. Outside a kernel (plain Python, tests) they stream before returning.
+    Its rows wrap on a narrow page instead of squeezing their controls."""
+
+    PAINT_INTERVAL = 0.05  # seconds between repaints while a reply streams in
+
+    def __init__(self, conversation: Conversation, *, temperature: float = 1.0, background: bool | None = None) -> None:
+        super().__init__()
+        self.conversation = conversation
+        self.mode = client_mode(conversation.client)
+        self.background = in_kernel() if background is None else background
+        self.charges: list[_spend.Charge] = []  # every call, as the spend meter charges it
+        self.last_error: str | None = None
+        self.last_result: TurnResult | None = None
+        self._busy = False
+        self._stop = threading.Event()
+        self._lock = threading.RLock()  # the turn's state and the painting, shared with the streaming thread
+        self._worker: threading.Thread | None = None
+        self._last_paint = 0.0
+
+        self.model_dropdown = widgets.Dropdown(
+            options=model_options(conversation.model),
+            value=conversation.model,
+            description="Model",
+            style=LABEL,
+            layout=widgets.Layout(width="260px", min_width="200px"),
+        )
+        self.temperature_slider = widgets.FloatSlider(
+            value=temperature,
+            min=0.0,
+            max=2.0,
+            step=0.1,
+            readout_format=".1f",
+            description="Temperature",
+            continuous_update=False,
+            style=LABEL,
+            layout=widgets.Layout(width="320px", min_width="260px"),
+        )  # a fixed size: it wraps, never collapses
+        self.temperature_note = widgets.HTML(layout=widgets.Layout(max_width="100%"))
+        mode = (
+            "offline model: replies start with [offline], nothing is billed"
+            if self.mode == "offline"
+            else f"{self.mode}: every message is billed"
+        )
+        self.header = widgets.HTML(
+            f'<div class="course-chat-header" data-mode="{escape(self.mode)}" style="opacity:0.75;font-size:0.9em">'
+            f"Chat · {escape(mode)}</div>"
+        )
+        self.history = widgets.HTML()
+        self.history.add_class("course-chat-history")
+        self.text = widgets.Text(
+            placeholder="Your message (Enter sends it)",
+            layout=widgets.Layout(flex="1 1 240px", min_width="200px", width="auto"),
+        )
+        self.text.add_class("course-chat-input")
+        buttons = widgets.Layout(width="72px")
+        self.send_button = widgets.Button(description="Send", button_style="primary", layout=buttons)
+        self.send_button.add_class("course-chat-send")
+        self.stop_button = widgets.Button(
+            description="Stop",
+            button_style="warning",
+            disabled=True,
+            tooltip="Stop the reply that is streaming in",
+            layout=buttons,
+        )
+        self.stop_button.add_class("course-chat-stop")
+        self.clear_button = widgets.Button(description="Clear", layout=buttons)
+        self.clear_button.add_class("course-chat-clear")
+        self.error = widgets.HTML()
+        self.status = widgets.HTML()
+        self.status.add_class("course-chat-usage")
+
+        self.send_button.on_click(lambda _button: self._send_from_page())
+        self.stop_button.on_click(lambda _button: self.stop())
+        self.clear_button.on_click(lambda _button: self.clear_history())
+        with warnings.catch_warnings():  # on_submit is "deprecated" but is the Enter key in 7.x and 8.x
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.text.on_submit(lambda _text: self._send_from_page())
+        self.model_dropdown.observe(self._on_model, names="value")
+
+        self.children = [
+            self.header,
+            row(self.model_dropdown, self.temperature_slider, self.temperature_note),
+            self.history,
+            row(self.text, self.send_button, self.stop_button, self.clear_button),
+            self.error,
+            self.status,
+        ]
+        self._on_model({"new": conversation.model})
+        self._paint()
+
+    # -- actions
+
+    def params(self) -> dict[str, Any]:
+        return chat_params(self.conversation.model, self.temperature_slider.value)
+
+    def submit(self, text: str | None = None, *, wait: bool = True) -> TurnResult | None:
+        """Send ``text`` (default: what the text box holds) and stream the reply in.
+
+        ``wait=True`` returns the TurnResult once the reply is in (or stopped, or failed);
+        ``wait=False`` streams in a background thread and returns None at once."""
+        if text is not None:
+            self.text.value = text
+        message = self.text.value.strip()
+        with self._lock:
+            if not message or self._busy:
+                return None
+            self._busy = True
+            self._stop.clear()
+            turn = _Turn(
+                message,
+                self.conversation.model,
+                self.params(),
+                [*self.conversation.messages, {"role": "user", "content": message}],
+                len(self.conversation.usages),
+            )
+        self._set_enabled(False)
+        self.text.value = ""
+        self.error.value = ""
+        self.last_error = None
+        self.last_result = None
+        if wait:
+            return self._run(turn)
+        self._worker = threading.Thread(target=self._run, args=(turn,), name="course-chat-reply", daemon=True)
+        self._worker.start()
+        return None
+
+    def stop(self) -> bool:
+        """Stop the reply that is streaming in. The page drops it at once; the stream is closed
+        when its next piece arrives (at once for an offline or a fast stream), and the
+        Conversation rolls the turn back. Returns False when no reply was streaming."""
+        with self._lock:
+            if not self._busy or self._stop.is_set():
+                return False
+            self._stop.set()
+            self._paint()  # the history without the stopped turn: nothing more of it is shown
+            self.error.value = notice_html("Stopping…")
+        self.stop_button.disabled = True
+        return True
+
+    def wait(self, timeout: float | None = None) -> TurnResult | None:
+        """Wait for a reply sent with ``wait=False`` (or from the page); its TurnResult."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+        return self.last_result
+
+    def clear_history(self) -> None:
+        """Start a new conversation (the system prompt stays). The running token count
+        and cost keep counting: those calls were made."""
+        self.conversation.reset()
+        self.error.value = ""
+        self.last_error = None
+        self._paint()
+
+    # -- the turn
+
+    def _send_from_page(self) -> None:
+        # In a kernel this callback runs on the kernel's only thread: streaming here would
+        # block it, and the Stop click would wait in the queue until the reply was complete.
+        self.submit(wait=not self.background)
+
+    def _run(self, turn: _Turn) -> TurnResult:
+        result = TurnResult("", "The reply did not start.")
+        size = len(turn.sent) - 1
+        try:
+            self._paint(turn.message, "", upto=size)
+            result = run_turn(
+                self.conversation,
+                turn.message,
+                turn.params,
+                stop=self._stop,
+                on_piece=lambda reply: self._paint_piece(turn.message, reply, size),
+            )
+            charges = usage_charges(turn.model, self.conversation.usages[turn.usages_before :])
+            if result.stopped and not charges:  # the usage comes in the stream's last chunk: count it
+                params = {**self.conversation.params, **turn.params}
+                charges.append(stopped_charge(turn.model, turn.sent, params, result.reply))
+            self.charges.extend(charges)
+            if result.stopped:
+                self.error.value = notice_html(stopped_text(charges[-1], self.mode))
+                self.text.value = turn.message  # given back, to send again
+            elif not result.ok:
+                self.last_error = result.error
+                self.error.value = error_html(result.error or "")
+                self.text.value = turn.message  # given back, to send again
+            return result
+        except BaseException as error:  # a failure of the view itself: say it, never leave the widget busy
+            result = TurnResult(result.reply, f"{type(error).__name__}: {error}")
+            self.last_error = result.error
+            self.error.value = error_html(result.error or "")
+            raise
+        finally:
+            self.last_result = result
+            with self._lock:
+                if result.ok and self._stop.is_set():
+                    self.error.value = ""  # Stop came as the reply ended: it was kept, nothing stopped
+                self._busy = False
+                self._paint()
+            self._set_enabled(True)
+
+    # -- view
+
+    def _on_model(self, change: Mapping[str, Any]) -> None:
+        self.conversation.model = change["new"]
+        rule = temperature_rule(change["new"])
+        self.temperature_slider.disabled = rule == "never"
+        self.temperature_note.value = note_html(TEMPERATURE_NOTES[rule]) if TEMPERATURE_NOTES[rule] else ""
+
+    def _set_enabled(self, enabled: bool) -> None:
+        for control in (self.text, self.send_button, self.clear_button, self.model_dropdown):
+            control.disabled = not enabled
+        self.temperature_slider.disabled = not enabled or temperature_rule(self.conversation.model) == "never"
+        self.stop_button.disabled = enabled
+
+    def _paint_piece(self, message: str, reply: str, upto: int) -> None:
+        with self._lock:
+            if not self._stop.is_set():  # once stopped, no later piece reaches the page
+                self._paint(message, reply, throttle=True, upto=upto)
+
+    def _paint(
+        self,
+        pending_user: str | None = None,
+        pending_reply: str | None = None,
+        throttle: bool = False,
+        upto: int | None = None,
+    ) -> None:
+        """Show the history; while a turn streams, the history before it (``upto``
+        messages) plus that turn, which Conversation adds to its history only once complete."""
+        with self._lock:
+            now = time.monotonic()
+            if throttle and now - self._last_paint < self.PAINT_INTERVAL:
+                return
+            self._last_paint = now
+            self.history.value = history_html(self.conversation.messages[:upto], pending_user, pending_reply)
+            self.status.value = note_html(usage_text(usage_totals(self.charges), self.mode))
+
+    def __repr__(self) -> str:
+        """The text/plain of the cell, where widgets cannot render (GitHub, no kernel)."""
+        conversation = getattr(self, "conversation", None)
+        if conversation is None:
+            return "Chat widget"
+        turns = conversation.turns
+        done = f", {plural(turns, 'turn')} so far" if turns else ""
+        return fit(
+            f"Chat widget ({conversation.model}, {getattr(self, 'mode', '?')}{done}): it runs only in a live notebook."
+        )
+
+
+def chat_widget(
+    client: Any = None,
+    model: str = DEFAULT_MODEL,
+    system: str | None = None,
+    *,
+    temperature: float = 1.0,
+    conversation: Conversation | None = None,
+    background: bool | None = None,
+) -> ChatWidget:
+    """A chat box for lessons 02/03: streams replies (Stop stops one), keeps the history,
+    counts tokens and cost.
+
+    ``client`` defaults to helpers.get_client() (offline without a key). Pass
+    ``conversation`` to continue an existing helpers.Conversation (its client, model and
+    system prompt are used). The widget's ``.conversation`` holds the history.
+    ``background``: stream in a thread when Send is clicked (default: inside a notebook)."""
+    if conversation is None:
+        if client is None:
+            from ..client import get_client
+
+            client = get_client(quiet=True)  # the widget itself says offline or not
+        conversation = Conversation(client, model=model, system=system)
+    return ChatWidget(conversation, temperature=temperature, background=background)

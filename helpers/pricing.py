@@ -127,14 +127,18 @@ def usage_cost(model: str, usage: Any) -> float:
 
 
 def money(value: float, symbol: str = "$", decimals: int = 2) -> str:
-    """``value`` with at least ``decimals`` decimals, more for small amounts (3 significant
-    digits): $13.50, $0.000450; money(15223, "₩", 0) is ₩15,223."""
+    """``value`` with ``decimals`` decimals, more for small amounts (up to 3 significant
+    digits, no trailing zeros past ``decimals``): $13.50, $0.125, $0.00045;
+    money(15223, "₩", 0) is ₩15,223."""
     if value == 0:
         return f"{symbol}{0:.{decimals}f}"
     sign, value = ("-", -value) if value < 0 else ("", value)
-    while decimals < 8 and value < 10 ** (2 - decimals):
-        decimals += 1
-    return f"{sign}{symbol}{value:,.{decimals}f}"
+    places = decimals
+    while places < 8 and value < 10 ** (2 - places):
+        places += 1
+    whole, _, fraction = f"{value:,.{places}f}".partition(".")
+    fraction = fraction.rstrip("0").ljust(decimals, "0")
+    return f"{sign}{symbol}{whole}{'.' + fraction if fraction else ''}"
 
 
 def usd(value: float) -> str:

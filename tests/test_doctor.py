@@ -169,7 +169,7 @@ def test_a_working_key_and_its_models_without_ever_showing_the_key(real_api, mon
     assert "key works: the server listed" in text
     assert "course models: all" in text
     assert f"base URL: {server.base_url}" in text
-    assert "spend cap: $0.250 per kernel" in text
+    assert "spend cap: $0.25 per kernel" in text
     assert "ready for the real API" in text
     assert "from environment" in text and "sk-...Wx" in text  # masked: prefix and last two characters
     assert GOOD_KEY not in text and GOOD_KEY[8:20] not in text

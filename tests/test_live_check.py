@@ -188,7 +188,7 @@ def test_a_live_run_against_an_openai_compatible_server(tmp_path):
     assert len(differences) == 1, text
     assert differences[0].startswith('  cell 4 `old = client.chat.completions.create(model="o4-mini"')
     assert "[error NotFoundError] live" in differences[0] and "deprecated" in differences[0]
-    assert "Spent about $0.0" in text and "of the $0.200 cap" in text
+    assert "Spent about $0.0" in text and "of the $0.20 cap" in text
     assert GOOD_KEY not in text
     assert lesson.read_bytes() == before  # never written
     posts = [r for r in server.requests if r == ("POST", "/v1/chat/completions")]

@@ -277,7 +277,7 @@ def test_cost_calculator_arguments():
         (152.4, "₩152"),
         (50.74, "₩50.7"),
         (0.5075, "₩0.507"),
-        (-3.0, "-₩3.00"),
+        (-3.0, "-₩3"),
     ],
 )
 def test_format_krw(value, shown):
@@ -650,7 +650,7 @@ def test_text_plain_is_a_stable_readable_summary(api):
         "chat astra": "Chat widget (gpt-6-astra, offline): it runs only in a live notebook.",
         "playground": "Tokenizer playground: 13 tokens (cl100k_base), 10 tokens (o200k_base) for 14 characters.",
         "calculator": (
-            "Cost calculator: gpt-6-luna, 1,000 in + 500 out tokens: $0.000350/call, $10.50/month at 1,000 calls/day"
+            "Cost calculator: gpt-6-luna, 1,000 in + 500 out tokens: $0.00035/call, $10.50/month at 1,000 calls/day"
         ),
     }
     for text in shown.values():
@@ -695,7 +695,7 @@ def test_fixture_notebook_text_plain_is_stable():
         == [
             "Chat widget (gpt-6-luna, offline): it runs only in a live notebook.",
             "Tokenizer playground: 7 tokens (cl100k_base), 7 tokens (o200k_base) for 30 characters.",
-            "Cost calculator: gpt-6-luna, 1,000 in + 500 out tokens: $0.000350/call, $10.50/month at 1,000 calls/day",
+            "Cost calculator: gpt-6-luna, 1,000 in + 500 out tokens: $0.00035/call, $10.50/month at 1,000 calls/day",
         ]
     )
     widget_outputs = [o for c in fresh.cells if c.cell_type == "code" for o in c.outputs]

@@ -887,6 +887,31 @@ def test_stop_button_stops_a_streaming_reply_at_once(api):
     assert len(final.reply) > len(result.reply)
 
 
+def test_a_reply_that_ends_while_stop_repaints_still_says_stopped(api, monkeypatch):
+    """Stop sets the event, then repaints the page; the reply's thread can notice the event,
+    roll the turn back and write its "Stopped" line before that repaint is done. Whatever
+    the order, the notice left on the page is the final one (seen in Chromium under load)."""
+    api.chunk_delay = 0.05
+    w = chat_widget(helpers.offline_client(api), background=True)
+    w.PAINT_INTERVAL = 0
+    w.text.value = LONG
+    w.send_button.click()
+    wait_for(lambda: len(re.findall(r"\w+", reply_on_page(w))) >= 6)
+    paint = w._paint
+
+    def slow_paint(*args, **kwargs):
+        if w._stop.is_set() and threading.current_thread() is threading.main_thread():
+            # Stop's repaint is slow: the reply's thread has written its line by the time it ends.
+            wait_for(lambda: "Stopped" in w.error.value)
+        return paint(*args, **kwargs)
+
+    monkeypatch.setattr(w, "_paint", slow_paint)
+    assert w.stop()
+    result = w.wait(timeout=5)
+    assert result is not None and result.stopped
+    assert "Stopped" in w.error.value and "Stopping" not in w.error.value
+
+
 def test_stop_is_ignored_once_the_reply_is_in(api):
     w = chat_widget(helpers.offline_client(api), background=True)
     w.send_button.click()  # an empty box sends nothing

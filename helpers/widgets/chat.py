@@ -413,9 +413,11 @@ class ChatWidget(widgets.VBox):
         with self._lock:
             if not self._busy or self._stop.is_set():
                 return False
+            # The notice first: once the event is set, the reply's thread may finish and write
+            # its "Stopped" line at any moment, and "Stopping…" must never come after it.
+            self.error.value = notice_html("Stopping…")
             self._stop.set()
             self._paint()  # the history without the stopped turn: nothing more of it is shown
-            self.error.value = notice_html("Stopping…")
         self.stop_button.disabled = True
         return True
 

@@ -22,16 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BINDER = ROOT / "binder"
 sys.path.insert(0, str(ROOT))
 import course  # noqa: E402
-
-ENCODINGS = ("cl100k_base", "o200k_base", "p50k_base")
-BLOCKED = {
-    "HTTPS_PROXY": "http://127.0.0.1:9",
-    "HTTP_PROXY": "http://127.0.0.1:9",
-    "https_proxy": "http://127.0.0.1:9",
-    "http_proxy": "http://127.0.0.1:9",
-    "NO_PROXY": "",
-    "no_proxy": "",
-}
+from tools.prefetch_encodings import BLOCKED_NETWORK as BLOCKED  # noqa: E402 - no network for pip or tiktoken
+from tools.prefetch_encodings import ENCODINGS  # noqa: E402
 
 
 def tiktoken_file(encoding: str) -> str:

@@ -470,7 +470,7 @@ def fresh_copy(dest: Path) -> Path:
     )
     for name in filter(None, listed):
         source = ROOT / name
-        if source.is_file():
+        if source.is_file() and "node_modules" not in Path(name).parts:
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, dest / name)
     return dest

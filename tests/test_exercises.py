@@ -344,6 +344,22 @@ AT_THRESHOLD = (
 )
 
 
+# One round of lesson 07's tool loop (ask, then run each tool it calls), as the wrong answers to
+# exercise 3 write it: they differ only in how many rounds they allow.
+TOOL_ROUND = (
+    "        message = client.chat.completions.create(\n"
+    "            model=MODEL, messages=history, tools=TOOLS, **NO_THINKING\n"
+    "        ).choices[0].message\n"
+    "        if not message.tool_calls:\n"
+    "            return message.content\n"
+    "        history.append({'role': 'assistant', 'content': message.content, "
+    "'tool_calls': [c.model_dump() for c in message.tool_calls]})\n"
+    "        for call in message.tool_calls:\n"
+    "            result = FUNCTIONS[call.function.name](**json.loads(call.function.arguments))\n"
+    "            history.append({'role': 'tool', 'tool_call_id': call.id, 'content': json.dumps(result)})"
+)
+
+
 LESSON_05 = [
     right("ex1 solution", "check_exercise_1(call_cost_solution)"),
     right("ex2 solution", "check_exercise_2(monthly_budget_solution)"),
@@ -628,35 +644,14 @@ LESSON_07 = [
         "check_exercise_3(unbounded)",
         "def unbounded(client, question, max_rounds=5):\n"
         "    history = [{'role': 'user', 'content': question}]\n"
-        "    while True:\n"
-        "        message = client.chat.completions.create(\n"
-        "            model=MODEL, messages=history, tools=TOOLS, **NO_THINKING\n"
-        "        ).choices[0].message\n"
-        "        if not message.tool_calls:\n"
-        "            return message.content\n"
-        "        history.append({'role': 'assistant', 'content': message.content, "
-        "'tool_calls': [c.model_dump() for c in message.tool_calls]})\n"
-        "        for call in message.tool_calls:\n"
-        "            result = FUNCTIONS[call.function.name](**json.loads(call.function.arguments))\n"
-        "            history.append({'role': 'tool', 'tool_call_id': call.id, 'content': json.dumps(result)})",
+        "    while True:\n" + TOOL_ROUND,
     ),
     wrong(
         "ex3 returns None after max_rounds",
         "check_exercise_3(quiet_limit)",
         "def quiet_limit(client, question, max_rounds=5):\n"
         "    history = [{'role': 'user', 'content': question}]\n"
-        "    for _ in range(max_rounds):\n"
-        "        message = client.chat.completions.create(\n"
-        "            model=MODEL, messages=history, tools=TOOLS, **NO_THINKING\n"
-        "        ).choices[0].message\n"
-        "        if not message.tool_calls:\n"
-        "            return message.content\n"
-        "        history.append({'role': 'assistant', 'content': message.content, "
-        "'tool_calls': [c.model_dump() for c in message.tool_calls]})\n"
-        "        for call in message.tool_calls:\n"
-        "            result = FUNCTIONS[call.function.name](**json.loads(call.function.arguments))\n"
-        "            history.append({'role': 'tool', 'tool_call_id': call.id, 'content': json.dumps(result)})\n"
-        "    return None",
+        "    for _ in range(max_rounds):\n" + TOOL_ROUND + "\n    return None",
     ),
     wrong(
         "ex3 stops at the tool result",

@@ -58,6 +58,7 @@ import pytest
 
 # The browser helpers of the JupyterLab end-to-end tests (tests/ is on sys.path under pytest).
 import test_e2e_browser as e2e
+from test_course_start import fresh_copy
 
 ROOT = Path(__file__).resolve().parents[1]
 HUB_CONFIG = ROOT / "tests" / "hub" / "jupyterhub_config.py"
@@ -252,23 +253,7 @@ def wait(predicate, timeout: float, what: str, hub: Hub | None = None, step: flo
 def snapshot_repository(target: Path) -> None:
     """A git repository at ``target`` holding the course's working tree as one commit on main:
     what the test checks is what is on disk now, committed or not."""
-    listed = (
-        subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=ROOT,
-            capture_output=True,
-            check=True,
-            timeout=30,
-        )
-        .stdout.decode()
-        .split("\0")
-    )
-    for name in filter(None, listed):
-        source = ROOT / name
-        if "node_modules" in Path(name).parts or not source.is_file():
-            continue
-        (target / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target / name)
+    fresh_copy(target)
     git = ["git", "-c", "user.name=course test", "-c", "user.email=test@example.invalid"]
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "course snapshot"]):
         subprocess.run([*git, *args], cwd=target, check=True, capture_output=True, timeout=60)

@@ -848,6 +848,17 @@ def test_stream_without_include_usage_has_no_usage(client):
     assert all(c.usage is None for c in chunks) and all(c.choices for c in chunks)
 
 
+def test_a_repeated_reply_streams_with_each_requests_own_id_and_index(client):
+    # The content chunks of a reply are kept once encoded; each stream still carries its own head.
+    first = list(ask(client, temperature=0, stream=True, **NO_REASONING))
+    again = list(ask(client, temperature=0, stream=True, **NO_REASONING))
+    assert {c.id for c in first} != {c.id for c in again}
+    assert len({c.id for c in first}) == 1 and len({c.id for c in again}) == 1
+    assert [c.choices[0].delta.content for c in first] == [c.choices[0].delta.content for c in again]
+    both = list(ask(client, n=2, temperature=0, stream=True, **NO_REASONING))
+    assert sorted({ch.index for c in both for ch in c.choices}) == [0, 1]
+
+
 def test_stream_with_n_2_gives_both_choices(client):
     plain = ask(client, n=2, temperature=1, seed=5)
     texts = {0: "", 1: ""}

@@ -1,11 +1,14 @@
 """Wire format: a chat.completion JSON body, or its server-sent events, and logprobs.
 
 Each reply is encoded once (``Choice.tokens``); the stream cuts those tokens into pieces of a
-few tokens without re-encoding and never splits a UTF-8 character."""
+few tokens without re-encoding and never splits a UTF-8 character. The replies come from a few
+templates, so the content chunks of a reply are kept once encoded (``_content_chunks``): each
+request then only adds its own id and time in front."""
 
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import zlib
 from collections.abc import Iterator, Sequence
@@ -111,42 +114,54 @@ def events(
     extra = {"usage": None} if usage is not None else {}
     # What every chunk repeats is encoded once: `data: {"id": ..., "choices": [` + the choice + `]}`.
     fixed = json.dumps({**head, "object": "chat.completion.chunk", **extra}, ensure_ascii=False)
-    prefix = "data: " + fixed[:-1] + ', "choices": ['
-
-    def chunk(index: int, delta: dict[str, Any], finish: str | None = None, lp: Any = None) -> bytes:
-        choice = {"index": index, "delta": delta, "logprobs": lp, "finish_reason": finish}
-        return (prefix + json.dumps(choice, ensure_ascii=False) + "]}\n\n").encode()
+    prefix = ("data: " + fixed[:-1] + ', "choices": [').encode()
 
     for c in choices:
-        yield (
-            chunk(c.index, {"role": "assistant", "content": "" if c.text is not None else None, "refusal": None}),
-            False,
-        )
+        first = {"role": "assistant", "content": "" if c.text is not None else None, "refusal": None}
+        yield prefix + _suffix(c.index, first), False
         if c.tool_calls:
-            parts = list(_tool_call_deltas(c.tool_calls))
+            middle: Sequence[bytes] = [_suffix(c.index, delta) for delta in _tool_call_deltas(c.tool_calls)]
         elif c.refusal is not None:  # a refusal streams as refusal deltas, content stays null
-            parts = [({"refusal": text}, None) for text, _, _ in pieces(enc, c.tokens, per_chunk)]
+            middle = [_suffix(c.index, {"refusal": text}) for text, _, _ in pieces(enc, c.tokens, per_chunk)]
+        elif top_logprobs is None:  # the usual stream: its chunks are kept, only the prefix is new
+            middle = _content_chunks(enc, tuple(c.tokens), per_chunk, c.index)
         else:
-            parts = [({"content": text}, (begin, end)) for text, begin, end in pieces(enc, c.tokens, per_chunk)]
+            middle = [
+                _suffix(
+                    c.index,
+                    {"content": text},
+                    None,
+                    {"content": logprobs(enc, c.tokens[begin:end], begin, top_logprobs), "refusal": None},
+                )
+                for text, begin, end in pieces(enc, c.tokens, per_chunk)
+            ]
         # A simulated failure breaks off half way, or at once when there is nothing to send
         # (e.g. a reasoning model cut by max_completion_tokens): it is never lost.
-        sent = len(parts) // 2 if stream_error else len(parts)
-        for delta, span in parts[:sent]:
-            lp = None
-            if top_logprobs is not None and span is not None:
-                lp = {"content": logprobs(enc, c.tokens[span[0] : span[1]], span[0], top_logprobs), "refusal": None}
-            yield chunk(c.index, delta, None, lp), True
+        for part in middle[: len(middle) // 2 if stream_error else None]:
+            yield prefix + part, True
         if stream_error:
             yield f"data: {json.dumps(simulated_error('server_error').body)}\n\n".encode(), False
             return
-        yield chunk(c.index, {}, c.finish_reason), False
+        yield prefix + _suffix(c.index, {}, c.finish_reason), False
     if usage is not None:
         data = {**head, "object": "chat.completion.chunk", "choices": [], "usage": usage}
         yield f"data: {json.dumps(data)}\n\n".encode(), False
     yield b"data: [DONE]\n\n", False
 
 
-def _tool_call_deltas(calls: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], None]]:
+def _suffix(index: int, delta: dict[str, Any], finish: str | None = None, lp: Any = None) -> bytes:
+    """What follows a chunk's prefix: its one choice and the closing brackets."""
+    choice = {"index": index, "delta": delta, "logprobs": lp, "finish_reason": finish}
+    return (json.dumps(choice, ensure_ascii=False) + "]}\n\n").encode()
+
+
+@functools.lru_cache(maxsize=256)
+def _content_chunks(enc: tiktoken.Encoding, tokens: tuple[int, ...], per_chunk: int, index: int) -> tuple[bytes, ...]:
+    """The content chunks of one reply, each without the prefix its request puts in front."""
+    return tuple(_suffix(index, {"content": text}) for text, _, _ in pieces(enc, tokens, per_chunk))
+
+
+def _tool_call_deltas(calls: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """Tool calls as the API streams them: the first delta of a call has its index, id, type and
     name with empty arguments; the next ones carry pieces of the arguments under the same index."""
     for index, call in enumerate(calls):
@@ -161,9 +176,8 @@ def _tool_call_deltas(calls: list[dict[str, Any]]) -> Iterator[tuple[dict[str, A
                         "function": {"name": fn["name"], "arguments": ""},
                     }
                 ]
-            },
-            None,
+            }
         )
         args = fn["arguments"]
         for start in range(0, len(args), 12):
-            yield {"tool_calls": [{"index": index, "function": {"arguments": args[start : start + 12]}}]}, None
+            yield {"tool_calls": [{"index": index, "function": {"arguments": args[start : start + 12]}}]}

@@ -447,10 +447,12 @@ def _priced_as(model: str, fallback: str | None = None) -> str | None:
 
 def charge_for_usage(model: str, usage: Any, priced_as: str | None = None) -> Charge | None:
     """The Charge for a response's ``usage``, a dict or the SDK's object (None if it is not one)."""
-    if (usage.get("prompt_tokens") if isinstance(usage, Mapping) else getattr(usage, "prompt_tokens", None)) is None:
+    mapping = isinstance(usage, dict) or isinstance(usage, Mapping)  # a dict from JSON, usually
+    if (usage.get("prompt_tokens") if mapping else getattr(usage, "prompt_tokens", None)) is None:
         return None
     tokens = read_usage(usage)
-    prompt, completion, cached, written = (int(tokens[k]) for k in ("prompt", "completion", "cached", "cache_write"))
+    prompt, completion = int(tokens["prompt"]), int(tokens["completion"])
+    cached, written = int(tokens["cached"]), int(tokens["cache_write"])
     row = _priced_as(model, priced_as)
     cost = 0.0 if row is None else estimate_cost(row, prompt, completion, cached, written)
     return Charge(model, row, prompt, completion, cached, cost, estimated=False, cache_write_tokens=written)
@@ -519,25 +521,27 @@ def _sse_events(text: str) -> list[Any]:
 
 def _read(body: bytes, event_stream: bool) -> tuple[str | None, Mapping[str, Any] | None, dict[int, _Choice]]:
     """(model, usage, choices) of a response body, each None or empty where absent."""
-    text = body.decode("utf-8", "replace")
     model, usage, seen = None, None, {}
     if not event_stream:
         try:
-            data = json.loads(text)
-        except ValueError:
-            return None, None, {}
+            data = json.loads(body)  # bytes: no decoded copy first
+        except ValueError:  # also bytes that are not UTF-8: read them with replacement characters
+            try:
+                data = json.loads(body.decode("utf-8", "replace"))
+            except ValueError:
+                return None, None, {}
         if not isinstance(data, dict):
             return None, None, {}
-        usage = data.get("usage") if isinstance(data.get("usage"), Mapping) else None
+        usage = data.get("usage") if isinstance(data.get("usage"), dict) else None
         if usage is None:  # the choices are only read to count them when usage is missing
             _add_choices(seen, data.get("choices"), "message")
         return (data["model"] if isinstance(data.get("model"), str) else None), usage, seen
-    for event in _sse_events(text):
+    for event in _sse_events(body.decode("utf-8", "replace")):
         if not isinstance(event, dict):
             continue
         if isinstance(event.get("model"), str):
             model = event["model"]
-        if isinstance(event.get("usage"), Mapping):
+        if isinstance(event.get("usage"), dict):
             usage = event["usage"]
         if event.get("choices"):
             _add_choices(seen, event["choices"], "delta")

@@ -65,6 +65,11 @@ class Reply:
     body: Any = None
     events: Iterator[tuple[bytes, bool]] | None = None
     delay: float = 0.0  # seconds the server takes before it answers (a simulated slow reply)
+    data: bytes | None = None  # the body, already encoded (a completion)
+
+    def json(self) -> bytes:
+        """The body as JSON bytes."""
+        return self.data if self.data is not None else wire.encode(self.body)
 
 
 DEMO_DELAY = 0.02  # seconds between streamed chunks in a notebook when COURSE_OFFLINE_DELAY is unset
@@ -139,6 +144,8 @@ class OfflineAPI:
         return [s.kind if s.kind != "slow" else f"slow:{s.seconds:g}" for s in self._failures]
 
     def _next_failure(self) -> Simulation | None:
+        if not (self._failures or self._flaky):  # the usual case, seen without waiting for the lock
+            return None
         with self._lock:
             if self._failures:
                 return self._failures.pop(0)
@@ -287,9 +294,10 @@ class OfflineAPI:
         enc = encoding_for(model.name)
         seed = request.seed if request.seed is not None else self.seed
         reasoning_full = REASONING_TOKENS[request.effort] if request.effort else 0
-        lang = language(request.messages)
-        user = next((m["content"] for m in reversed(request.messages) if m["role"] == "user"), "")
-        results = tools.results(request.messages)
+        messages = request.messages
+        lang = language(messages)
+        # Tool results are answered only when they end the conversation.
+        results = tools.results(messages) if messages[-1]["role"] == "tool" else []
         out = []
         for index in range(request.n):
             rng = None
@@ -299,9 +307,9 @@ class OfflineAPI:
             # With a seed, tool-call ids are pinned too, so a seeded request repeats exactly.
             ids = random.Random(f"{seed}:{index}:calls") if seed is not None and request.tools else None
             calls = (
-                []
-                if refuse
-                else tools.calls(request, (lambda ids=ids: f"call_{ids.getrandbits(96):024x}") if ids else None)
+                tools.calls(request, (lambda ids=ids: f"call_{ids.getrandbits(96):024x}") if ids else None)
+                if request.tools and not refuse
+                else []
             )
             reasoning, overhead = reasoning_full, model.rules.completion_overhead
             if calls:
@@ -317,17 +325,19 @@ class OfflineAPI:
                 tokens = reply_tokens(enc, refused)
                 out.append(wire.Choice(index, None, tokens, reasoning, "stop", overhead, refusal=refused))
                 continue
-            if results and request.messages[-1]["role"] == "tool":
+            if results:
                 text = tool_answer(results, lang)
             else:
                 text = compose_reply(
-                    request.messages,
+                    messages,
                     rng,
                     top_p=request.top_p,
                     presence_penalty=request.presence_penalty,
                     frequency_penalty=request.frequency_penalty,
+                    lang=lang,
                 )
             if request.response_format and request.response_format.get("type") != "text":
+                user = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
                 text = structured.reply(request, text, user)
             finish = "stop"
             cuts = [text.find(s) for s in request.stops if s in text]
@@ -387,7 +397,7 @@ class OfflineAPI:
                 head, choices, usage if request.include_usage else None, enc, self.tokens_per_chunk, top, stream_error
             )
             return Reply(200, {**headers, "content-type": "text/event-stream"}, events=events)
-        return Reply(200, headers, wire.completion(head, choices, usage, enc, top))
+        return Reply(200, headers, data=wire.completion_json(head, choices, usage, enc, top))
 
 
 @functools.lru_cache(maxsize=512)
@@ -399,7 +409,7 @@ def reply_tokens(enc: tiktoken.Encoding, text: str) -> tuple[int, ...]:
 def _json_response(reply: Reply) -> httpx2.Response:
     """A JSON reply as httpx2 would encode ``json=``, with the headers given as bytes, which
     httpx2 takes without normalising each one again (this runs on every request)."""
-    data = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    data = reply.json()
     headers = [(k.encode(), v.encode()) for k, v in reply.headers.items()]
     headers += [(b"content-length", str(len(data)).encode()), (b"content-type", b"application/json")]
     return httpx2.Response(reply.status, headers=headers, content=data)

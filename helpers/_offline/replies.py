@@ -17,8 +17,8 @@ NAME_INTRO = [
     re.compile(r"(?:^|[\s,.!])(?:나는|저는|난|전|나) ([가-힣]{1,5}?)(?:이라고|라고) (?:해요|합니다|해|불러)"),
     re.compile(r"(?:^|[\s,.!])(?:나는|저는|난|전|나) ([가-힣]{1,5}?)(?:이야|야|입니다|이에요|예요)(?:[\s.,!~]|$)"),
 ]
-# Every pattern above needs one of these (a quick test before the five above).
-NAME_HINT = re.compile(r"name|\bi\b|\bi['’]?m\b|call me|[가-힣]", re.I)
+# Every pattern above needs one of these in the lower-cased text (a quick test before the five).
+NAME_HINT = re.compile(r"name|\bi(?:['’]?m)?\b|call me|[가-힣]")
 # Capitalised words that follow "I'm" but are no name, and Korean nouns that follow "저는".
 NOT_NAMES = frozenset(
     "Korean English American British Canadian Chinese Japanese German French Spanish Italian Indian "
@@ -49,10 +49,9 @@ NOT_NAMES = frozenset(
 SENTENCE_END = re.compile(r"(?<=[.!?다])\s+")
 LONG = re.compile(r"\blong\b|긴 |길게|긴응답")  # not "belong" or "along"
 HELLO = re.compile(r"\b(hello|hi|hey)\b|안녕")
-NAME_QUESTION = re.compile(
+NAME_QUESTION = re.compile(  # searched in the lower-cased message (faster than re.I)
     r"what(?:['’]s| is) my name|who am i\b|do you (?:know|remember) my name|"
-    r"remember (?:my|who)|내 이름|제 이름|나 누구|내가 누구",
-    re.I,
+    r"remember (?:my|who)|내 이름|제 이름|나 누구|내가 누구"
 )
 
 # Short tutor answers, keyed by words that trigger them: (english, korean).
@@ -156,7 +155,7 @@ def language(messages: list[dict[str, str]]) -> str:
 def find_name(text: str) -> str | None:
     """The name a message introduces ("My name's Bob", "I'm Alice", "저는 김민수라고 해요",
     "나 민지야"), or None; words such as "Korean" or "fine" after "I'm" are no name."""
-    if not NAME_HINT.search(text):  # most messages introduce no one: one search rules them out
+    if not NAME_HINT.search(text.lower()):  # most messages introduce no one: one search rules them out
         return None
     for pattern in NAME_INTRO:
         for match in pattern.finditer(text):
@@ -193,9 +192,11 @@ def compose_reply(
     top_p: float = 1.0,
     presence_penalty: float = 0.0,
     frequency_penalty: float = 0.0,
+    lang: str | None = None,
 ) -> str:
-    """The offline model's reply. ``rng`` is None at temperature 0 (no randomness)."""
-    lang = language(messages)
+    """The offline model's reply. ``rng`` is None at temperature 0 (no randomness); ``lang``:
+    the conversation's language if the caller knows it already."""
+    lang = lang or language(messages)
     t = TEXT[lang]
     users = [m["content"] for m in messages if m["role"] == "user"]
     last = users[-1].strip() if users else ""
@@ -203,7 +204,7 @@ def compose_reply(
     closer = ""
     introduced = find_name(last)
 
-    if introduced is None and NAME_QUESTION.search(last):
+    if introduced is None and NAME_QUESTION.search(low):
         names = [n for n in map(find_name, users[:-1]) if n]
         # With earlier turns sent, the learner's code is right: do not claim they were not sent.
         body = t["recall"].format(name=names[-1]) if names else t["unheard_name" if users[:-1] else "unknown_name"]

@@ -178,8 +178,8 @@ def validate(body: Any) -> Request:
     """Check a request body as the API does; return it typed, with the prompt counted."""
     if not isinstance(body, dict):
         raise bad("We could not parse the JSON body of your request. The body must be a JSON object.")
-    unknown = sorted(set(body) - KNOWN_PARAMS)
-    if unknown:
+    if not KNOWN_PARAMS.issuperset(body):
+        unknown = sorted(set(body) - KNOWN_PARAMS)
         raise bad(f"Unrecognized request argument supplied: {unknown[0][:100]}")
     if "model" not in body:
         raise bad("you must provide a model parameter")
@@ -246,7 +246,9 @@ def validate(body: Any) -> Request:
             "invalid_value",
         )
     # A tool message's tool_call_id is not counted (recordings); tools add their own share.
-    counted = [{k: v for k, v in m.items() if k != "tool_call_id"} for m in messages]
+    counted = messages
+    if any("tool_call_id" in m for m in messages):
+        counted = [{k: v for k, v in m.items() if k != "tool_call_id"} for m in messages]
     prompt = count_message_tokens(counted, model.name) + tools.prompt_tokens(request)
     if prompt + (limit or 0) > model.context_window:
         detail = (

@@ -208,29 +208,49 @@ class _Node:
         self.array = self.items is not None or self.min_items is not None or self.max_items is not None
         self.required = tuple(schema.get("required", ())) if "properties" in schema else ()
         self.props = {k: _node(v) for k, v in schema["properties"].items()} if "properties" in schema else None
+        # The checks this schema needs, in the API's order: a node runs only its own (most run
+        # one type test), and a node with a single check is that check.
+        steps = [part.check for part in self.parts]
+        for needed, step in (
+            (self.branches is not None, self._union),
+            (self.types is not None, self._typed),
+            (self.enum is not None, self._enum),
+            (self.low is not None or self.high is not None, self._bounds),
+            (self.max_length is not None, self._length),
+            (self.array, self._list),
+            (self.props is not None, self._object),
+        ):
+            if needed:
+                steps.append(step)
+        self.steps = tuple(steps)
+        if len(steps) == 1 and not self.parts:
+            self.check = steps[0]  # type: ignore[method-assign]
 
     def check(self, value: Any, path: Path) -> None:
         """Raise the API's 400 for the first way ``value`` breaks this schema."""
-        for part in self.parts:
-            part.check(value, path)
-        if self.branches is not None:
-            self._union(value, path)
-        if self.types is not None and not self.types.fit(value):
-            raise _type_error(path, self.types.kinds, value)
-        if value is None:
-            return
-        if self.enum is not None and value not in self.enum:
+        for step in self.steps:
+            step(value, path)
+
+    def _typed(self, value: Any, path: Path) -> None:
+        if not self.types.fit(value):  # type: ignore[union-attr]
+            raise _type_error(path, self.types.kinds, value)  # type: ignore[union-attr]
+
+    def _enum(self, value: Any, path: Path) -> None:
+        if value is not None and value not in self.enum:  # type: ignore[operator]
             shown = value if isinstance(value, str) else str(value)
             raise bad(
                 f"Invalid value: '{shown[:80]}'. Supported values are: "
-                f"{listed([str(v) for v in self.enum if v is not None])}.",
+                f"{listed([str(v) for v in self.enum if v is not None])}.",  # type: ignore[union-attr]
                 _text(path),
                 "invalid_value",
             )
-        if (self.low is not None or self.high is not None) and isinstance(value, (int, float)):
-            if not isinstance(value, bool):
-                self._range(value, path)
-        if self.max_length is not None and isinstance(value, str) and len(value) > self.max_length:
+
+    def _bounds(self, value: Any, path: Path) -> None:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            self._range(value, path)
+
+    def _length(self, value: Any, path: Path) -> None:
+        if isinstance(value, str) and len(value) > self.max_length:  # type: ignore[operator]
             where = _text(path)
             raise bad(
                 f"Invalid '{where}': string too long. Expected a string with maximum length "
@@ -238,18 +258,23 @@ class _Node:
                 where,
                 "string_above_max_length",
             )
-        if self.array and isinstance(value, list):
+
+    def _list(self, value: Any, path: Path) -> None:
+        if isinstance(value, list):
             self._array(value, path)
-        if self.props is not None and isinstance(value, dict):
-            for name in self.required:
-                if name not in value:
-                    where = _text((path, name))
-                    raise bad(f"Missing required parameter: '{where}'.", where, "missing_required_parameter")
-            props = self.props
-            for name, item in value.items():  # only what was sent: a body names a few of many properties
-                node = props.get(name)
-                if node is not None:
-                    node.check(item, (path, name))
+
+    def _object(self, value: Any, path: Path) -> None:
+        if not isinstance(value, dict):
+            return
+        for name in self.required:
+            if name not in value:
+                where = _text((path, name))
+                raise bad(f"Missing required parameter: '{where}'.", where, "missing_required_parameter")
+        props = self.props
+        for name, item in value.items():  # only what was sent: a body names a few of many properties
+            node = props.get(name)  # type: ignore[union-attr]
+            if node is not None:
+                node.check(item, (path, name))
 
     def _union(self, value: Any, path: Path) -> None:
         assert self.branches is not None

@@ -45,10 +45,8 @@ def app(api: OfflineAPI | None = None) -> Any:
                 headers=reply.headers,
                 media_type="text/event-stream",
             )
-        import json
-
         return Response(
-            json.dumps(reply.body, ensure_ascii=False),
+            reply.json(),
             status_code=reply.status,
             headers=reply.headers,
             media_type="application/json",

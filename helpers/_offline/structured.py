@@ -670,8 +670,9 @@ def refusal(request: Request, forced: bool = False) -> str | None:
     for any request when ``forced`` (a refusal simulated on purpose); else None. (The API puts
     refusals in ``message.refusal`` with structured outputs; a marker in a JSON-mode or plain
     request is only text.)"""
+    if not forced and (request.response_format or {}).get("type") != "json_schema":
+        return None  # most requests: no need to read the messages
     user = next((m.get("content") or "" for m in reversed(request.messages) if m["role"] == "user"), "")
-    structured = (request.response_format or {}).get("type") == "json_schema"
-    if not forced and not (structured and REFUSE_MARKER in user.lower()):
+    if not forced and REFUSE_MARKER not in user.lower():
         return None
     return REFUSALS["ko" if re.search(r"[가-힣]", user) else "en"]

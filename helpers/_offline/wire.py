@@ -19,6 +19,10 @@ import tiktoken
 
 from .errors import simulated_error
 
+# Built once: json.dumps(obj, **options) builds a new encoder on every call.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode  # JSON bodies
+_EVENT = json.JSONEncoder(ensure_ascii=False).encode  # stream chunks, spaced as the API sends them
+
 
 @dataclass(slots=True)
 class Choice:
@@ -87,6 +91,30 @@ def completion(
     return {**head, "object": "chat.completion", "usage": usage, "choices": out}
 
 
+def encode(body: Any) -> bytes:
+    """A JSON body as the API sends it: compact, UTF-8, no NaN."""
+    return _COMPACT(body).encode()
+
+
+def completion_json(
+    head: dict[str, Any], choices: list[Choice], usage: dict[str, Any], enc: tiktoken.Encoding, top_logprobs: int | None
+) -> bytes:
+    """``encode(completion(...))``, with a text reply's choice kept encoded (the replies come from
+    a few templates): only the head and usage of each request are encoded anew."""
+    if top_logprobs is not None or any(c.tool_calls for c in choices):
+        return encode(completion(head, choices, usage, enc, top_logprobs))
+    listed = ",".join(_text_choice(c.index, c.text, c.refusal, c.finish_reason) for c in choices)
+    start = encode({**head, "object": "chat.completion", "usage": usage})[:-1]
+    return start + b',"choices":[' + listed.encode() + b"]}"
+
+
+@functools.lru_cache(maxsize=256)
+def _text_choice(index: int, text: str | None, refusal: str | None, finish_reason: str) -> str:
+    message = {"role": "assistant", "content": text, "refusal": refusal, "annotations": []}
+    choice = {"index": index, "logprobs": None, "finish_reason": finish_reason, "message": message}
+    return _COMPACT(choice)
+
+
 def pieces(enc: tiktoken.Encoding, tokens: Sequence[int], per_chunk: int) -> Iterator[tuple[str, int, int]]:
     """(text, first token, end token) pieces of a few tokens, never splitting a UTF-8 character:
     a piece that would end inside a character waits for the next tokens."""
@@ -113,7 +141,7 @@ def events(
     whether it carries content (the caller paces those)."""
     extra = {"usage": None} if usage is not None else {}
     # What every chunk repeats is encoded once: `data: {"id": ..., "choices": [` + the choice + `]}`.
-    fixed = json.dumps({**head, "object": "chat.completion.chunk", **extra}, ensure_ascii=False)
+    fixed = _EVENT({**head, "object": "chat.completion.chunk", **extra})
     prefix = ("data: " + fixed[:-1] + ', "choices": [').encode()
 
     for c in choices:
@@ -152,7 +180,7 @@ def events(
 def _suffix(index: int, delta: dict[str, Any], finish: str | None = None, lp: Any = None) -> bytes:
     """What follows a chunk's prefix: its one choice and the closing brackets."""
     choice = {"index": index, "delta": delta, "logprobs": lp, "finish_reason": finish}
-    return (json.dumps(choice, ensure_ascii=False) + "]}\n\n").encode()
+    return (_EVENT(choice) + "]}\n\n").encode()
 
 
 @functools.lru_cache(maxsize=256)

@@ -55,7 +55,7 @@ import threading
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx2
 
@@ -104,8 +104,7 @@ class Estimate:
     cost: float  # USD; 0 when priced_as is None
 
 
-@dataclass(frozen=True)
-class _Ticket:
+class _Ticket(NamedTuple):  # a tuple: one is made for every request
     """One reservation held for a call in flight."""
 
     number: int

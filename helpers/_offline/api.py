@@ -72,6 +72,15 @@ class Reply:
         return self.data if self.data is not None else wire.encode(self.body)
 
 
+# The rate-limit headers that never change, written once.
+_RATE_LIMITS = {
+    "x-ratelimit-limit-requests": str(RATE_LIMIT_REQUESTS),
+    "x-ratelimit-limit-tokens": str(RATE_LIMIT_TOKENS),
+}
+_RATE_RESETS = {
+    "x-ratelimit-reset-requests": f"{max(1, round(60_000 / RATE_LIMIT_REQUESTS))}ms",
+    "x-ratelimit-reset-tokens": "0s",
+}
 DEMO_DELAY = 0.02  # seconds between streamed chunks in a notebook when COURSE_OFFLINE_DELAY is unset
 
 
@@ -278,12 +287,10 @@ class OfflineAPI:
             self._recent.append(now)
             used = len(self._recent)
         return {
-            "x-ratelimit-limit-requests": str(RATE_LIMIT_REQUESTS),
-            "x-ratelimit-limit-tokens": str(RATE_LIMIT_TOKENS),
+            **_RATE_LIMITS,
             "x-ratelimit-remaining-requests": str(max(0, RATE_LIMIT_REQUESTS - used)),
             "x-ratelimit-remaining-tokens": str(max(0, RATE_LIMIT_TOKENS - tokens)),
-            "x-ratelimit-reset-requests": f"{max(1, round(60_000 / RATE_LIMIT_REQUESTS))}ms",
-            "x-ratelimit-reset-tokens": "0s",
+            **_RATE_RESETS,
         }
 
     # -- completions

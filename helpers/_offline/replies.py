@@ -53,6 +53,8 @@ NAME_QUESTION = re.compile(  # searched in the lower-cased message (faster than 
     r"what(?:['’]s| is) my name|who am i\b|do you (?:know|remember) my name|"
     r"remember (?:my|who)|내 이름|제 이름|나 누구|내가 누구"
 )
+# What each of NAME_HINT, NAME_QUESTION, LONG and the summary words needs in the lower-cased text.
+RARE = re.compile(r"name|\bi(?:['’]?m)?\b|call me|remember|summar|\blong\b|[가-힣]")
 
 # Short tutor answers, keyed by words that trigger them: (english, korean).
 TOPICS: dict[tuple[str, ...], tuple[str, str]] = {
@@ -202,19 +204,22 @@ def compose_reply(
     last = users[-1].strip() if users else ""
     low = last.lower()
     closer = ""
-    introduced = find_name(last)
+    # Most messages introduce no name, ask for none, want no summary and no long reply: one
+    # search tells, before the searches for each.
+    rare = RARE.search(low) is not None
+    introduced = find_name(last) if rare else None
 
-    if introduced is None and NAME_QUESTION.search(low):
+    if rare and introduced is None and NAME_QUESTION.search(low):
         names = [n for n in map(find_name, users[:-1]) if n]
         # With earlier turns sent, the learner's code is right: do not claim they were not sent.
         body = t["recall"].format(name=names[-1]) if names else t["unheard_name" if users[:-1] else "unknown_name"]
     elif introduced:
         body = t["meet"].format(name=introduced)
-    elif any(w in low for w in ("summarize", "summarise", "summary", "요약")):
+    elif rare and any(w in low for w in ("summarize", "summarise", "summary", "요약")):
         source = max((m["content"] for m in messages if m["role"] == "user"), key=len)
         sentences = SENTENCE_END.split(source.strip())
         body = t["summary"].format(text=" ".join(s for s in sentences[:2] if s)[:300])
-    elif LONG.search(low):
+    elif rare and LONG.search(low):
         body = t["long"] + " ".join(TOPICS[k][lang == "ko"] for k in TOPICS)
     elif (found := _topic(low)) is not None:
         keys, answers = found

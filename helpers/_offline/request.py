@@ -151,18 +151,18 @@ def _text_of(content: Any, where: str) -> str:
 def _messages(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
     clean = []
     for i, m in enumerate(raw):
-        where = f"messages[{i}]"
-        calls = m.get("tool_calls") or m.get("function_call")
-        if m.get("content") is None and not (m["role"] == "assistant" and calls):
-            raise bad(
-                f"Missing required parameter: '{where}.content'.", f"{where}.content", "missing_required_parameter"
-            )
-        entry: dict[str, Any] = {"role": m["role"], "content": _text_of(m.get("content"), f"{where}.content")}
+        content = m.get("content")
+        if content is None and not (m["role"] == "assistant" and (m.get("tool_calls") or m.get("function_call"))):
+            where = f"messages[{i}].content"
+            raise bad(f"Missing required parameter: '{where}'.", where, "missing_required_parameter")
+        text = content if isinstance(content, str) else _text_of(content, f"messages[{i}].content")
+        entry: dict[str, Any] = {"role": m["role"], "content": text}
         if isinstance(m.get("name"), str) and not FUNCTION_NAME.match(m["name"]):
+            where = f"messages[{i}].name"
             raise bad(
-                f"Invalid '{where}.name': string does not match pattern. Expected a string that matches the "
+                f"Invalid '{where}': string does not match pattern. Expected a string that matches the "
                 "pattern '^[a-zA-Z0-9_-]+$'.",
-                f"{where}.name",
+                where,
                 "invalid_value",
             )
         for key in ("name", "tool_call_id"):

@@ -10,7 +10,7 @@ import pytest
 
 import helpers._offline.api
 from helpers import DEFAULT_MODEL, MODELS, OfflineAPI, count_message_tokens, count_tokens, encoding_for, offline_client
-from helpers._offline import HANGUL, MARKER, compose_reply
+from helpers._offline import HANGUL, MARKER, compose_reply, wire
 from helpers.models import EFFORTS, current_models
 from tools.openapi_schema import validate
 
@@ -846,6 +846,37 @@ def test_stream_joins_to_exactly_the_plain_reply(client, messages, params):
 def test_stream_without_include_usage_has_no_usage(client):
     chunks = list(ask(client, stream=True))
     assert all(c.usage is None for c in chunks) and all(c.choices for c in chunks)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"temperature": 0},
+        {"n": 2, "temperature": 1, "seed": 3},
+        {"max_completion_tokens": 9},
+        {"model": "gpt-4o", "logprobs": True, "top_logprobs": 2},
+        {"tools": [{"type": "function", "function": {"name": "get_time", "description": "the time"}}]},
+        {"tool_choice": "required", "tools": [{"type": "function", "function": {"name": "get_time"}}]},
+    ],
+    ids=["plain", "n-2", "cut", "logprobs", "tool-auto", "tool-call"],
+)
+@pytest.mark.parametrize("refuse", [False, True])
+def test_the_kept_encoding_of_a_reply_is_the_generic_one(params, refuse):
+    # completion_json keeps a text reply's choice encoded; it must give exactly encode(completion()).
+    api = OfflineAPI(seed=1)
+    body = {"model": DEFAULT_MODEL, "messages": LONG_KO, **NO_REASONING, **params}
+    if body["model"] != DEFAULT_MODEL:
+        del body["reasoning_effort"]
+    request = helpers._offline.validate(body)
+    choices = api.choices(request, refuse)
+    head = {"id": "chatcmpl-1", "created": 1, "model": body["model"], "service_tier": "default"}
+    usage = {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}
+    top = request.top_logprobs if request.logprobs else None
+    enc = encoding_for(request.model.name)
+    for _ in range(2):  # the second time from what was kept
+        kept = wire.completion_json(head, choices, usage, enc, top)
+        assert kept == wire.encode(wire.completion(head, choices, usage, enc, top))
+        assert json.loads(kept)["choices"][0]["message"]["role"] == "assistant"
 
 
 def test_a_repeated_reply_streams_with_each_requests_own_id_and_index(client):

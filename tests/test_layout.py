@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,14 @@ def test_helpers_patch_no_private_attribute_of_another_library():
 def test_one_offline_address():
     uses = [p for p in HELPERS.rglob("*.py") if "offline.invalid" in p.read_text(encoding="utf-8")]
     assert [p.relative_to(HELPERS).as_posix() for p in uses] == ["_offline/__init__.py"]
+
+
+@pytest.mark.parametrize("tool", sorted(p.stem for p in (ROOT / "tools").glob("*.py") if p.stem != "__init__"))
+def test_a_tool_run_by_path_works_or_says_how_to_run_it(tool):
+    # Tools that import their siblings run as python -m tools.<name>; by path they say so, no traceback.
+    result = subprocess.run(
+        [sys.executable, f"tools/{tool}.py", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert "Traceback" not in result.stderr
+    if result.returncode != 0:
+        assert f"python -m tools.{tool}" in result.stderr

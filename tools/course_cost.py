@@ -27,9 +27,12 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from helpers.models import AS_OF, DEFAULT_MODEL, HORIZON, MODELS, lesson_models
-from helpers.pricing import estimate_cost
-from tools.offline_env import apply
+try:
+    from helpers.models import AS_OF, DEFAULT_MODEL, HORIZON, MODELS, lesson_models
+    from helpers.pricing import estimate_cost
+    from tools.offline_env import apply
+except ModuleNotFoundError:  # run by path (python tools/course_cost.py): the course folder is not importable
+    sys.exit("Run it from the course folder: python -m tools.course_cost.")
 
 ROOT = Path(__file__).resolve().parents[1]
 

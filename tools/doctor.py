@@ -28,7 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import course  # the supported Python versions (run from the course folder: python -m tools.doctor)
+try:
+    import course  # the supported Python versions
+except ModuleNotFoundError:  # run by path (python tools/doctor.py): the course folder is not importable
+    sys.exit("Run the doctor from the course folder: python3 course.py doctor (or python -m tools.doctor).")
 
 ROOT = Path(__file__).resolve().parents[1]
 

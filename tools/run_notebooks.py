@@ -19,7 +19,10 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from tools.offline_env import apply
+try:
+    from tools.offline_env import apply
+except ModuleNotFoundError:  # run by path (python tools/run_notebooks.py): tools is not importable
+    sys.exit("Run it from the course folder: python -m tools.run_notebooks (or python3 course.py notebooks).")
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -446,8 +446,7 @@ def _priced_as(model: str, fallback: str | None = None) -> str | None:
 
 def charge_for_usage(model: str, usage: Any, priced_as: str | None = None) -> Charge | None:
     """The Charge for a response's ``usage``, a dict or the SDK's object (None if it is not one)."""
-    mapping = isinstance(usage, dict) or isinstance(usage, Mapping)  # a dict from JSON, usually
-    if (usage.get("prompt_tokens") if mapping else getattr(usage, "prompt_tokens", None)) is None:
+    if (usage.get("prompt_tokens") if isinstance(usage, Mapping) else getattr(usage, "prompt_tokens", None)) is None:
         return None
     tokens = read_usage(usage)
     prompt, completion = int(tokens["prompt"]), int(tokens["completion"])

@@ -80,15 +80,22 @@ def completion(
     """The body of a plain (not streamed) response. ``top_logprobs`` None: no logprobs asked."""
     out = []
     for c in choices:
-        message: dict[str, Any] = {"role": "assistant", "content": c.text, "refusal": c.refusal, "annotations": []}
-        if c.tool_calls:
-            message["tool_calls"] = c.tool_calls
         lp = None
         if top_logprobs is not None:
             tokens_lp = logprobs(enc, c.tokens, 0, top_logprobs) if c.text or c.refusal else None
             lp = {"content": tokens_lp if c.text else None, "refusal": tokens_lp if c.refusal else None}
-        out.append({"index": c.index, "logprobs": lp, "finish_reason": c.finish_reason, "message": message})
+        out.append(_choice(c.index, c.text, c.refusal, c.finish_reason, c.tool_calls, lp))
     return {**head, "object": "chat.completion", "usage": usage, "choices": out}
+
+
+def _choice(
+    index: int, text: str | None, refusal: str | None, finish: str, tool_calls: list[Any] | None = None, lp: Any = None
+) -> dict[str, Any]:
+    """One choice of a plain response."""
+    message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": refusal, "annotations": []}
+    if tool_calls:
+        message["tool_calls"] = tool_calls
+    return {"index": index, "logprobs": lp, "finish_reason": finish, "message": message}
 
 
 def encode(body: Any) -> bytes:
@@ -110,9 +117,7 @@ def completion_json(
 
 @functools.lru_cache(maxsize=256)
 def _text_choice(index: int, text: str | None, refusal: str | None, finish_reason: str) -> str:
-    message = {"role": "assistant", "content": text, "refusal": refusal, "annotations": []}
-    choice = {"index": index, "logprobs": None, "finish_reason": finish_reason, "message": message}
-    return _COMPACT(choice)
+    return _COMPACT(_choice(index, text, refusal, finish_reason))
 
 
 def pieces(enc: tiktoken.Encoding, tokens: Sequence[int], per_chunk: int) -> Iterator[tuple[str, int, int]]:

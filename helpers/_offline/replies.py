@@ -54,7 +54,9 @@ NAME_QUESTION = re.compile(  # searched in the lower-cased message (faster than 
     r"remember (?:my|who)|내 이름|제 이름|나 누구|내가 누구"
 )
 # What each of NAME_HINT, NAME_QUESTION, LONG and the summary words needs in the lower-cased text.
-RARE = re.compile(r"name|\bi(?:['’]?m)?\b|call me|remember|summar|\blong\b|[가-힣]")
+# A quick test: it may match more (a word ending in "i", "belong"), never less. No branch starts
+# with \b, so the regex engine skips ahead to the letters that can begin a match.
+RARE = re.compile(r"name|i(?:['’]?m)?\b|call me|remember|summar|long\b|[가-힣]")
 
 # Short tutor answers, keyed by words that trigger them: (english, korean).
 TOPICS: dict[tuple[str, ...], tuple[str, str]] = {
@@ -104,6 +106,8 @@ TOPICS: dict[tuple[str, ...], tuple[str, str]] = {
         "assistant는 모델의 이전 답변입니다.",
     ),
 }
+TOPIC_OF = {word: keys for keys in TOPICS for word in keys}
+TOPIC_WORD = re.compile("|".join(map(re.escape, TOPIC_OF)))
 OPENERS = {
     "en": ["", "Sure! ", "Good question. ", "Happy to help. ", "Here is the short version: "],
     "ko": ["", "좋아요! ", "좋은 질문이에요. ", "기꺼이 도와드릴게요. ", "짧게 설명하면, "],
@@ -148,9 +152,9 @@ TEXT = {
 
 def language(messages: list[dict[str, str]]) -> str:
     """'ko' or 'en': the system prompt's language, else the last user message's."""
-    system = [m["content"] for m in messages if m["role"] in ("system", "developer")]
-    users = [m["content"] for m in messages if m["role"] == "user"]
-    sample = system[0] if system else (users[-1] if users else "")
+    sample = next((m["content"] for m in messages if m["role"] in ("system", "developer")), None)
+    if sample is None:
+        sample = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
     return "ko" if HANGUL.search(sample) else "en"
 
 
@@ -170,10 +174,10 @@ def find_name(text: str) -> str | None:
 
 def _topic(low: str) -> tuple[tuple[str, ...], tuple[str, str]] | None:
     """The topic a lower-cased message mentions first, with its answers."""
-    hits = [(low.find(w), keys) for keys in TOPICS for w in keys if w in low]
-    if not hits:
+    found = TOPIC_WORD.search(low)  # the leftmost trigger word is the topic mentioned first
+    if found is None:
         return None
-    keys = min(hits)[1]  # the topic mentioned first
+    keys = TOPIC_OF[found.group()]
     return keys, TOPICS[keys]
 
 

@@ -111,7 +111,7 @@ def count_message_tokens(messages: Iterable[Mapping[str, object]], model: str, f
             raise TypeError(f"each message must be a dict with 'role' and 'content', not {type(message).__name__}")
         total += TOKENS_PER_MESSAGE
         for key, value in message.items():
-            if key == "content":
+            if key == "content" and not isinstance(value, str):
                 value = content_text(value)
             if not isinstance(value, str):
                 continue  # e.g. tool_calls, which this rule does not count

@@ -110,14 +110,14 @@ def completion_json(
     a few templates): only the head and usage of each request are encoded anew."""
     if top_logprobs is not None or any(c.tool_calls for c in choices):
         return encode(completion(head, choices, usage, enc, top_logprobs))
-    listed = ",".join(_text_choice(c.index, c.text, c.refusal, c.finish_reason) for c in choices)
+    listed = b",".join([_text_choice(c.index, c.text, c.refusal, c.finish_reason) for c in choices])
     start = encode({**head, "object": "chat.completion", "usage": usage})[:-1]
-    return start + b',"choices":[' + listed.encode() + b"]}"
+    return b"".join((start, b',"choices":[', listed, b"]}"))
 
 
 @functools.lru_cache(maxsize=256)
-def _text_choice(index: int, text: str | None, refusal: str | None, finish_reason: str) -> str:
-    return _COMPACT(_choice(index, text, refusal, finish_reason))
+def _text_choice(index: int, text: str | None, refusal: str | None, finish_reason: str) -> bytes:
+    return encode(_choice(index, text, refusal, finish_reason))
 
 
 def pieces(enc: tiktoken.Encoding, tokens: Sequence[int], per_chunk: int) -> Iterator[tuple[str, int, int]]:

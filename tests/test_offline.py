@@ -10,7 +10,7 @@ import pytest
 
 import helpers._offline.api
 from helpers import DEFAULT_MODEL, MODELS, OfflineAPI, count_message_tokens, count_tokens, encoding_for, offline_client
-from helpers._offline import HANGUL, MARKER, compose_reply, wire
+from helpers._offline import HANGUL, MARKER, compose_reply, replies, wire
 from helpers.models import EFFORTS, current_models
 from tools.openapi_schema import validate
 
@@ -952,3 +952,26 @@ def test_a_long_reply_is_asked_for_by_the_word_long_not_by_words_containing_it()
     not_asked = compose_reply([{"role": "user", "content": "Where does this belong?"}], None)
     assert len(asked) > 3 * len(not_asked)
     assert "belong" in not_asked  # echoed back, not answered with the long text
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("How does temperature change the tokens I get?", "temperature"),
+        ("Do tokens change with temperature?", "token"),
+        ("What is the cost of a stream?", "cost"),
+        ("스트리밍 요금은 어떻게 되나요?", "stream"),
+        ("요금과 스트리밍", "cost"),
+    ],
+)
+def test_the_topic_mentioned_first_is_answered(question, topic):
+    reply = compose_reply([{"role": "user", "content": question}], None)
+    answers = next(answers for keys, answers in replies.TOPICS.items() if topic in keys)
+    assert answers[HANGUL.search(question) is not None] in reply
+
+
+def test_no_trigger_word_begins_another_topics_word():
+    # The topic is the leftmost trigger word: two topics' words starting alike would make it
+    # depend on the order of the pattern.
+    for word, keys in replies.TOPIC_OF.items():
+        assert not [w for w in replies.TOPIC_OF if w != word and w.startswith(word) and replies.TOPIC_OF[w] != keys]

@@ -54,7 +54,7 @@ import math
 import threading
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import httpx2
@@ -77,8 +77,7 @@ class SpendWarning(UserWarning):
     """A cost could not be read exactly (unknown model, unreadable response)."""
 
 
-@dataclass(frozen=True)
-class Charge:
+class Charge(NamedTuple):  # a record like a frozen dataclass, and quicker to make: one per call
     """What one call cost, as metered."""
 
     model: str  # the model the response named (or the request asked for)
@@ -208,7 +207,7 @@ def summary() -> dict[str, Any]:
         "completion_tokens": sum(c.completion_tokens for c in items),
         "cost_usd": sum(c.cost for c in items),
         "reserved_usd": reserved(),
-        "charges": [asdict(c) for c in items],
+        "charges": [c._asdict() for c in items],
     }
 
 

@@ -21,7 +21,9 @@ happen under one lock, so concurrent calls and open streams cannot slip past it 
 When the response is done the reservation is replaced by what the call really cost:
 
 * its ``usage`` (a JSON reply, or the last chunk of a stream with
-  ``stream_options={"include_usage": True}``), priced by ``helpers.pricing.usage_cost``;
+  ``stream_options={"include_usage": True}``), priced by ``helpers.pricing.usage_cost``.
+  The offline model's JSON replies tell their model and usage with the response
+  (``helpers._offline.USAGE_EXTENSION``), so their bodies are not parsed a second time;
 * without ``usage`` (a stream without include_usage, a server that omits it) the tokens
   are counted here: the prompt, each choice's visible text, and for a reasoning model its
   hidden tokens, which no response shows. For those the meter charges the family's
@@ -59,7 +61,7 @@ from typing import Any, NamedTuple
 
 import httpx2
 
-from ._offline import REASONING_TOKENS
+from ._offline import REASONING_TOKENS, USAGE_EXTENSION
 from .models import EFFORTS, MODELS, ModelInfo, UnknownModelError, model_info
 from .pricing import estimate_cost, read_usage, usd
 from .tokens import count_message_tokens, count_tokens
@@ -68,6 +70,8 @@ CAP_VARIABLE = "COURSE_SPEND_CAP_USD"
 MAX_BODY = 16 * 2**20  # bytes of one response kept for reading its usage
 FALLBACK_ENCODING = "o200k_base"  # for counting the tokens of a model outside the table
 
+# The (model, usage) a transport may tell with a JSON reply (helpers._offline.USAGE_EXTENSION).
+Told = tuple[str, Mapping[str, Any]] | None
 # A cap given as a number, or (older callers) as a function read before each request.
 CapSetting = float | None | Callable[[], float | None]
 CapText = str | None | Callable[[], str | None]
@@ -596,8 +600,13 @@ class _Call:
         e = self.estimate
         return e.cost if e is not None else 0.0
 
-    def charge(self, body: bytes, event_stream: bool) -> Charge | None:
-        model, usage, choices = _read(body, event_stream)
+    def charge(self, body: bytes, event_stream: bool, told: Told = None) -> Charge | None:
+        """What the response ``body`` cost. ``told``: the (model, usage) its transport says it
+        carries (the offline model's JSON replies), read instead of parsing the body again."""
+        if told is not None:
+            (model, usage), choices = told, {}
+        else:
+            model, usage, choices = _read(body, event_stream)
         if usage is not None and model is not None and _row(model) is not None:
             return charge_for_usage(model, usage)  # the usual case: priced from usage, nothing counted
         estimate = self.estimate
@@ -619,7 +628,15 @@ class _Call:
             return None
         return Charge(e.model, e.priced_as, e.prompt_tokens, e.completion_tokens * e.n, 0, e.cost, estimated=True)
 
-    def settle(self, raw: bytes, truncated: bool, event_stream: bool, encoding: str | None, wait: bool = True) -> None:
+    def settle(
+        self,
+        raw: bytes,
+        truncated: bool,
+        event_stream: bool,
+        encoding: str | None,
+        wait: bool = True,
+        told: Told = None,
+    ) -> None:
         """Price the response and release the reservation. Never raises: metering must not break a call."""
         charge = None
         try:
@@ -634,7 +651,7 @@ class _Call:
                 if encoding and encoding.strip().lower() != "identity":
                     # The transport sees the bytes before the client decodes them (gzip, ...).
                     body = httpx2.Response(200, headers={"content-encoding": encoding}, content=raw).content
-                charge = self.charge(body, event_stream)
+                charge = self.charge(body, event_stream, told)
         except Exception as error:  # noqa: BLE001 - any surprise here must not reach the caller
             charge = self.worst_charge()
             _warn_once(
@@ -798,8 +815,8 @@ class Gate:
         except httpx2.ResponseNotRead:
             tap = _Tap(lambda raw, truncated, wait: call.settle(raw, truncated, event_stream, encoding, wait))
             response.stream = wrap(response.stream, tap)  # type: ignore[arg-type]
-        else:
-            call.settle(body, False, event_stream, None)  # httpx2 has decoded it already
+        else:  # httpx2 has decoded it already; the offline model also tells its usage
+            call.settle(body, False, event_stream, None, told=response.extensions.get(USAGE_EXTENSION))
         return response
 
 

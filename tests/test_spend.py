@@ -23,7 +23,7 @@ import openai
 import pytest
 
 from helpers import _spend as spend
-from helpers._offline import REASONING_TOKENS, OfflineAPI
+from helpers._offline import REASONING_TOKENS, USAGE_EXTENSION, OfflineAPI
 from helpers.client import get_client, offline_client
 from helpers.models import DEFAULT_MODEL, MODELS
 from helpers.pricing import estimate_cost, usage_cost, usd
@@ -118,6 +118,63 @@ def test_meter_equals_sum_of_usage_costs_exactly():
     assert summary["calls"] == 3 and summary["reserved_usd"] == 0
     assert summary["prompt_tokens"] == sum(r.usage.prompt_tokens for r in replies)
     assert summary["completion_tokens"] == sum(r.usage.completion_tokens for r in replies)
+
+
+def offline_answer(**params) -> httpx2.Response:
+    """The offline model's HTTP answer to a chat request, without the SDK or the meter."""
+    body = {"model": DEFAULT_MODEL, "messages": HELLO, **params}
+    request = httpx2.Request("POST", f"{URL}/chat/completions", json=body, headers={"authorization": "Bearer k"})
+    return OfflineAPI(seed=0).handle(request)
+
+
+TOLD_CASES = [
+    {},
+    {"n": 2},
+    {"max_completion_tokens": 5},
+    {"model": "gpt-4o", "logprobs": True, "top_logprobs": 2},
+    {"model": "gpt-4o-2024-08-06", "messages": [{"role": "user", "content": "토큰이 뭐예요?"}]},
+    {  # this model calls functions only without reasoning
+        "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}],
+        "tool_choice": "required",
+        "reasoning_effort": "none",
+    },
+]
+
+
+@pytest.mark.parametrize("params", TOLD_CASES)
+def test_an_offline_json_reply_tells_the_meter_what_its_body_says(params):
+    """The offline model hands the meter (model, usage) with each JSON reply instead of having
+    it parse the body again: what it tells must be what the body says, and price the same."""
+    response = offline_answer(**params)
+    assert response.status_code == 200, response.content
+    data = json.loads(response.content)
+    told = response.extensions[USAGE_EXTENSION]
+    assert told == (data["model"], data["usage"])
+    call = spend._Call(None)
+    assert call.charge(response.content, False, told=told) == call.charge(response.content, False)
+
+
+def test_errors_and_streams_tell_the_meter_nothing():
+    assert USAGE_EXTENSION not in offline_answer(n=0).extensions  # a 400
+    assert USAGE_EXTENSION not in offline_answer(stream=True).extensions  # read as they pass
+
+
+def test_what_a_transport_tells_is_used_and_a_bad_telling_is_charged_its_reservation():
+    data = json.loads(offline_answer().content)
+
+    def telling(usage):
+        extensions = {USAGE_EXTENSION: (DEFAULT_MODEL, usage)}
+        return spend.SpendTransport(
+            httpx2.MockTransport(lambda _: httpx2.Response(200, json=data, extensions=extensions))
+        )
+
+    ask(sdk(telling({"prompt_tokens": 1000, "completion_tokens": 0})))
+    assert spend.charges()[-1].prompt_tokens == 1000  # what was told, not what the body says
+    # A usage that is no usage is charged the reservation with a warning, like a body that cannot
+    # be read: the meter never breaks a call.
+    with pytest.warns(spend.SpendWarning, match="charged its reservation"):
+        ask(sdk(telling({"prompt_tokens": "many"})))
+    assert spend.charges()[-1].cost == pytest.approx(worst())
 
 
 def test_cache_writes_are_charged():

@@ -22,7 +22,7 @@ API without a key, not a language model. Its parts:
 
 from __future__ import annotations
 
-from .api import LOG_SIZE, REASONING_TOKENS, SIMULATE_HEADER, OfflineAPI, RequestLog
+from .api import LOG_SIZE, REASONING_TOKENS, SIMULATE_HEADER, USAGE_EXTENSION, OfflineAPI, RequestLog
 from .errors import APIError, simulated_error
 from .replies import HANGUL, MARKER, compose_reply, find_name, language
 from .request import KNOWN_PARAMS, Request, check_reasoning, served_model, validate
@@ -45,6 +45,7 @@ __all__ = [
     "Request",
     "RequestLog",
     "SIMULATE_HEADER",
+    "USAGE_EXTENSION",
     "check_reasoning",
     "compose_reply",
     "find_name",

@@ -40,6 +40,9 @@ from .request import Request, validate
 # (real ones vary with the question; recorded ones come in steps of 64).
 REASONING_TOKENS = {"none": 0, "minimal": 0, "low": 64, "medium": 192, "high": 448, "xhigh": 960, "max": 1984}
 SIMULATE_HEADER = "x-offline-simulate"  # per-request failure, e.g. extra_headers={...: "rate_limit"}
+# A JSON completion tells the spend meter (helpers._spend) its model and usage in this
+# extension of the httpx2 response, so the meter need not parse back a body just encoded.
+USAGE_EXTENSION = "course.usage"
 LOG_SIZE = 50  # request bodies kept in OfflineAPI.requests: a long chat must not grow memory
 
 
@@ -66,6 +69,7 @@ class Reply:
     events: Iterator[tuple[bytes, bool]] | None = None
     delay: float = 0.0  # seconds the server takes before it answers (a simulated slow reply)
     data: bytes | None = None  # the body, already encoded (a completion)
+    usage: tuple[str, dict[str, Any]] | None = None  # a completion's model and usage, as the body says
 
     def json(self) -> bytes:
         """The body as JSON bytes."""
@@ -404,7 +408,8 @@ class OfflineAPI:
                 head, choices, usage if request.include_usage else None, enc, self.tokens_per_chunk, top, stream_error
             )
             return Reply(200, {**headers, "content-type": "text/event-stream"}, events=events)
-        return Reply(200, headers, data=wire.completion_json(head, choices, usage, enc, top))
+        data = wire.completion_json(head, choices, usage, enc, top)
+        return Reply(200, headers, data=data, usage=(head["model"], usage))
 
 
 @functools.lru_cache(maxsize=512)
@@ -415,11 +420,13 @@ def reply_tokens(enc: tiktoken.Encoding, text: str) -> tuple[int, ...]:
 
 def _json_response(reply: Reply) -> httpx2.Response:
     """A JSON reply as httpx2 would encode ``json=``, with the headers given as bytes, which
-    httpx2 takes without normalising each one again (this runs on every request)."""
+    httpx2 takes without normalising each one again (this runs on every request). A completion
+    carries its usage for the spend meter (USAGE_EXTENSION)."""
     data = reply.json()
     headers = [(k.encode(), v.encode()) for k, v in reply.headers.items()]
     headers += [(b"content-length", str(len(data)).encode()), (b"content-type", b"application/json")]
-    return httpx2.Response(reply.status, headers=headers, content=data)
+    extensions = {USAGE_EXTENSION: reply.usage} if reply.usage is not None else None
+    return httpx2.Response(reply.status, headers=headers, content=data, extensions=extensions)
 
 
 def _within_timeout(delay: float, request: httpx2.Request) -> tuple[float, bool]:

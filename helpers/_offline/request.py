@@ -55,6 +55,7 @@ class Request:
     allowed: list[str] | None = None  # names an allowed_tools choice keeps
     parallel_tool_calls: bool = True
     response_format: dict[str, Any] | None = None
+    tool_turns: bool = True  # False: no message calls tools or answers a call (validate finds out)
 
 
 def served_model(name: Any) -> ModelInfo:
@@ -148,8 +149,10 @@ def _text_of(content: Any, where: str) -> str:
     return "".join(parts)
 
 
-def _messages(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _messages(raw: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], bool]:
+    """The messages with their content as text, and whether any of them calls tools or answers a call."""
     clean = []
+    tool_turns = False
     for i, m in enumerate(raw):
         content = m.get("content")
         if content is None and not (m["role"] == "assistant" and (m.get("tool_calls") or m.get("function_call"))):
@@ -157,6 +160,9 @@ def _messages(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
             raise bad(f"Missing required parameter: '{where}'.", where, "missing_required_parameter")
         text = content if isinstance(content, str) else _text_of(content, f"messages[{i}].content")
         entry: dict[str, Any] = {"role": m["role"], "content": text}
+        clean.append(entry)
+        if len(m) == 2 and "content" in m and entry["role"] != "tool":  # a role and a text: most messages
+            continue
         if isinstance(m.get("name"), str) and not FUNCTION_NAME.match(m["name"]):
             where = f"messages[{i}].name"
             raise bad(
@@ -170,8 +176,8 @@ def _messages(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 entry[key] = m[key]
         if m.get("tool_calls"):
             entry["tool_calls"] = m["tool_calls"]
-        clean.append(entry)
-    return clean
+        tool_turns = tool_turns or m["role"] == "tool" or "tool_calls" in entry or "tool_call_id" in entry
+    return clean, tool_turns
 
 
 def validate(body: Any) -> Request:
@@ -187,7 +193,7 @@ def validate(body: Any) -> Request:
         raise bad("Missing required parameter: 'messages'.", "messages", "missing_required_parameter")
     check_request(body)
     model = served_model(body["model"])
-    messages = _messages(body["messages"])
+    messages, tool_turns = _messages(body["messages"])
 
     for name in ("max_tokens", "max_completion_tokens"):
         if body.get(name) is not None and body[name] < 1:
@@ -232,6 +238,7 @@ def validate(body: Any) -> Request:
         include_usage=bool((body.get("stream_options") or {}).get("include_usage")),
         logprobs=bool(body.get("logprobs")),
         top_logprobs=body.get("top_logprobs") or 0,
+        tool_turns=tool_turns,
     )
     tools.check(request)
     structured.check(request)
@@ -247,7 +254,7 @@ def validate(body: Any) -> Request:
         )
     # A tool message's tool_call_id is not counted (recordings); tools add their own share.
     counted = messages
-    if any("tool_call_id" in m for m in messages):
+    if tool_turns and any("tool_call_id" in m for m in messages):
         counted = [{k: v for k, v in m.items() if k != "tool_call_id"} for m in messages]
     prompt = count_message_tokens(counted, model.name) + tools.prompt_tokens(request)
     if prompt + (limit or 0) > model.context_window:

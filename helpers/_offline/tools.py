@@ -62,7 +62,8 @@ def check(request: Request) -> None:
             "are specified.",
             "parallel_tool_calls",
         )
-    _check_history(request.messages)
+    if request.tool_turns:
+        _check_history(request.messages)
     if raw is None:
         return
     if not raw:
@@ -231,7 +232,7 @@ def prompt_tokens(request: Request) -> int:
             extra += 90
         else:
             extra += 9 - 4 * any(m["role"] in ("system", "developer") for m in request.messages)
-    for m in request.messages:
+    for m in request.messages if request.tool_turns else ():
         for call in m.get("tool_calls") or []:
             fn = call.get("function") or {}
             extra += len(enc.encode_ordinary(str(fn.get("name", "")) + str(fn.get("arguments", "")))) + 3

@@ -137,6 +137,82 @@ def test_every_parameter_of_the_spec_has_its_type_checked_with_the_api_wording(n
         assert f"expected {NAMES[accepted[0]]}, but got" in error["message"]
 
 
+def _mutations(count: int, seed: int = 0):
+    """Recorded request bodies with one to three values replaced, keys added or keys removed."""
+    import copy
+    import random
+
+    bodies = [
+        item["request"] for item in json.loads(open("tests/data/realtraffic.json", encoding="utf-8").read())["items"]
+    ]
+    values = [
+        None,
+        True,
+        0,
+        -1,
+        1.5,
+        2**40,
+        float("inf"),
+        float("nan"),
+        "",
+        "user",
+        "text",
+        "a" * 300,
+        [],
+        ["a"],
+        {},
+        {"type": "text", "text": "hi"},
+        {"role": "user", "content": "hi"},
+        [{"type": "text", "text": "x"}],
+    ]
+    rng = random.Random(seed)
+
+    def places(value, path=()):
+        yield path
+        children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, child in children:
+            yield from places(child, (*path, key))
+
+    for _ in range(count):
+        body = copy.deepcopy(rng.choice(bodies))
+        for _ in range(rng.randint(1, 3)):
+            path = rng.choice([p for p in places(body) if p] or [None])
+            if path is None:
+                break
+            parent = body
+            for key in path[:-1]:
+                parent = parent[key]
+            roll = rng.random()
+            if roll < 0.15 and isinstance(parent, dict):
+                del parent[path[-1]]
+            elif roll < 0.3 and isinstance(parent, dict):
+                parent[rng.choice(["name", "stop", "n", "role", "type", "content", "temperature"])] = rng.choice(values)
+            else:
+                parent[path[-1]] = copy.deepcopy(rng.choice(values))
+        yield body
+
+
+def test_the_quick_schema_test_accepts_only_what_the_full_check_accepts():
+    """The offline model checks a body with a quick test first and walks the schema in full only
+    when it says no: it must never say yes to a body the full check refuses, and must say yes to
+    every recorded body (or the quick path would be dead code)."""
+    from helpers._offline import schema
+
+    node = schema._request_node()
+    recorded = [i["request"] for i in json.loads(open("tests/data/realtraffic.json", encoding="utf-8").read())["items"]]
+    for body in recorded:  # the first look at a union's values builds its plans
+        schema.check_request(body)
+    assert all(node.accepts(body) for body in recorded)
+    refused = 0
+    for body in _mutations(3000):
+        try:
+            node.check(body, None)
+        except Exception:  # noqa: BLE001 - any refusal counts
+            refused += 1
+            assert not node.accepts(body), body
+    assert refused > 2000  # the mutations do break most bodies
+
+
 def _enums():
     for name, schema in PROPERTIES.items():
         if name == "model":  # any string is a model name: an unknown one is a 404 (test_offline.py)

@@ -803,6 +803,10 @@ class Gate:
         if not 200 <= response.status_code < 300:
             _settle(call.ticket, None)  # errors cost nothing
             return response
+        told = response.extensions.get(USAGE_EXTENSION)
+        if told is not None:  # the offline model's JSON reply says what it carries: nothing to read
+            call.settle(b"", False, False, None, told=told)
+            return response
         event_stream, encoding = False, None
         for key, value in response.headers.raw:  # one pass for both (every response comes here)
             key = key.lower()
@@ -815,8 +819,8 @@ class Gate:
         except httpx2.ResponseNotRead:
             tap = _Tap(lambda raw, truncated, wait: call.settle(raw, truncated, event_stream, encoding, wait))
             response.stream = wrap(response.stream, tap)  # type: ignore[arg-type]
-        else:  # httpx2 has decoded it already; the offline model also tells its usage
-            call.settle(body, False, event_stream, None, told=response.extensions.get(USAGE_EXTENSION))
+        else:
+            call.settle(body, False, event_stream, None)  # httpx2 has decoded it already
         return response
 
 

@@ -258,9 +258,11 @@ class _Node:
         if self.low is not None or self.high is not None:
             low, high = self.low, self.high
             tests.append(
-                lambda v: not isinstance(v, (int, float))
-                or isinstance(v, bool)
-                or ((low is None or v >= low) and (high is None or v <= high))
+                lambda v: (
+                    not isinstance(v, (int, float))
+                    or isinstance(v, bool)
+                    or ((low is None or v >= low) and (high is None or v <= high))
+                )
             )
         if self.max_length is not None:
             longest = self.max_length

@@ -283,7 +283,8 @@ class OfflineAPI:
     def _model_object(name: str) -> dict[str, Any]:
         return {"id": name, "object": "model", "created": 1_700_000_000, "owned_by": "offline"}
 
-    def _rate_headers(self, tokens: int) -> dict[str, str]:
+    def _completion_headers(self, tokens: int) -> dict[str, str]:
+        """A completion's headers: the time it took and the rate limits left after it."""
         now = time.monotonic()
         with self._lock:
             while self._recent and (now - self._recent[0] >= 60 or len(self._recent) >= RATE_LIMIT_REQUESTS):
@@ -291,6 +292,7 @@ class OfflineAPI:
             self._recent.append(now)
             used = len(self._recent)
         return {
+            "openai-processing-ms": "1",
             **_RATE_LIMITS,
             "x-ratelimit-remaining-requests": str(max(0, RATE_LIMIT_REQUESTS - used)),
             "x-ratelimit-remaining-tokens": str(max(0, RATE_LIMIT_TOKENS - tokens)),
@@ -351,7 +353,7 @@ class OfflineAPI:
                 user = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
                 text = structured.reply(request, text, user)
             finish = "stop"
-            cuts = [text.find(s) for s in request.stops if s in text]
+            cuts = [text.find(s) for s in request.stops if s in text] if request.stops else None
             if cuts:
                 text = text[: min(cuts)]
             # Reasoning models think before they answer; those hidden tokens count
@@ -397,10 +399,7 @@ class OfflineAPI:
             "service_tier": "default",
             "system_fingerprint": "fp_offline",
         }
-        headers = {
-            "openai-processing-ms": "1",
-            **self._rate_headers(prompt + (request.limit or model.max_output_tokens)),
-        }
+        headers = self._completion_headers(prompt + (request.limit or model.max_output_tokens))
         enc = encoding_for(model.name)
         top = request.top_logprobs if request.logprobs else None
         if request.stream:

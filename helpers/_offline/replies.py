@@ -251,7 +251,9 @@ def compose_reply(
         if fresh:
             keys = fresh[rng.randrange(len(fresh))] if rng else fresh[0]
             closer = t["new"].format(topic=keys[lang == "ko" and len(keys) > 1])
-    parts = [f"{MARKER} {opener}{body}", closer]
-    if frequency_penalty < 0 and closer:  # negative: repetition is rewarded
-        parts.append(closer)
-    return " ".join(p for p in parts if p)
+    text = f"{MARKER} {opener}{body}"
+    if closer:
+        text += f" {closer}"
+        if frequency_penalty < 0:  # negative: repetition is rewarded
+            text += f" {closer}"
+    return text

@@ -141,8 +141,9 @@ def main() -> int:
         http_client=openai.DefaultHttpx2Client(transport=httpx2.MockTransport(replay)),
     )
     print("\nget_client(offline=True) against the SDK's floor (same bytes replayed), best of batches:")
-    # Each request of ours asks something new (as a chat does), so nothing remembered from the
-    # last one (the counts of a history's earlier turns) makes it cheaper than a real turn.
+    # Each request asks something new (as a chat does), so nothing remembered from the last one
+    # (the counts of a history's earlier turns) makes ours cheaper than a real turn; the floor is
+    # sent the same requests, so both pay for building them.
     turns = itertools.count()
 
     def varied() -> dict:
@@ -158,11 +159,11 @@ def main() -> int:
             ):
                 pass
 
-        def bare(stream: bool = stream) -> None:
+        def bare(stream: bool = stream) -> None:  # the same requests, whose bytes it ignores
             for _ in (
-                floor.chat.completions.create(**body, stream=True)
+                floor.chat.completions.create(**varied(), stream=True)
                 if stream
-                else [floor.chat.completions.create(**body)]
+                else [floor.chat.completions.create(**varied())]
             ):
                 pass
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
 from typing import Any
 
 from .errors import APIError, bad, json_type, listed
@@ -240,78 +239,6 @@ class _Node:
         self.steps = tuple(steps)
         if len(steps) == 1 and not self.parts:
             self.check = steps[0]  # type: ignore[method-assign]
-        self.accepts = self._acceptor()
-
-    def _acceptor(self) -> Callable[[Any], bool]:
-        """A quick test for the usual values: True only for a value ``check`` accepts, with no
-        paths or messages to build. False means "look closer": ``check`` then names the error,
-        or accepts an unusual value (a float in a union, a subclass of a JSON type)."""
-        tests: list[Callable[[Any], bool]] = [lambda v, part=part: part.accepts(v) for part in self.parts]
-        if self.branches is not None:
-            tests.append(self._accepts_union)
-        if self.types is not None:
-            exact, finite = self.types.exact, self.types.finite
-            tests.append(lambda v: type(v) in exact or (finite and type(v) is float and math.isfinite(v)))
-        if self.enum is not None:
-            enum = self.enum
-            tests.append(lambda v: v is None or v in enum)
-        if self.low is not None or self.high is not None:
-            low, high = self.low, self.high
-            tests.append(
-                lambda v: (
-                    not isinstance(v, (int, float))
-                    or isinstance(v, bool)
-                    or ((low is None or v >= low) and (high is None or v <= high))
-                )
-            )
-        if self.max_length is not None:
-            longest = self.max_length
-            tests.append(lambda v: not isinstance(v, str) or len(v) <= longest)
-        if self.array:
-            tests.append(self._accepts_list)
-        if self.props is not None:
-            tests.append(self._accepts_object)
-        if len(tests) == 1:
-            return tests[0]
-        if len(tests) == 2:  # most nodes: a type and one more test
-            first, second = tests
-            return lambda v: first(v) and second(v)
-        return lambda v: all(test(v) for test in tests)
-
-    def _accepts_union(self, value: Any) -> bool:
-        plan = self.plans.get(_plan_key(value))
-        if plan is None:  # a type not met before, or a value no plan is kept for: check decides
-            return False
-        fitting, options = plan
-        if options is not None:
-            field, nodes = options
-            chosen = value.get(field)
-            node = nodes.get(chosen) if type(chosen) is str else None
-            return node is not None and node.accepts(value)
-        return any(node.accepts(value) for node in fitting)
-
-    def _accepts_list(self, value: Any) -> bool:
-        if not isinstance(value, list):
-            return True
-        if (self.min_items is not None and len(value) < self.min_items) or (
-            self.max_items is not None and len(value) > self.max_items
-        ):
-            return False
-        items = self.items
-        return items is None or all(items.accepts(item) for item in value)
-
-    def _accepts_object(self, value: Any) -> bool:
-        if not isinstance(value, dict):
-            return True
-        for name in self.required:
-            if name not in value:
-                return False
-        props = self.props
-        for name, item in value.items():
-            node = props.get(name)  # type: ignore[union-attr]
-            if node is not None and not node.accepts(item):
-                return False
-        return True
 
     def check(self, value: Any, path: Path) -> None:
         """Raise the API's 400 for the first way ``value`` breaks this schema."""
@@ -459,6 +386,4 @@ def _request_node() -> _Node:
 
 def check_request(body: dict) -> None:
     """The whole body against CreateChatCompletionRequest."""
-    node = _request_node()
-    if not node.accepts(body):  # most bodies pass the quick test; the others are walked in full
-        node.check(body, None)
+    _request_node().check(body, None)

@@ -239,11 +239,19 @@ class _Node:
         self.steps = tuple(steps)
         if len(steps) == 1 and not self.parts:
             self.check = steps[0]  # type: ignore[method-assign]
+        elif len(steps) == 2 and steps[0] == self._typed:  # a type, then one more check: most objects
+            self.then = steps[1]
+            self.check = self._typed_then  # type: ignore[method-assign]
 
     def check(self, value: Any, path: Path) -> None:
         """Raise the API's 400 for the first way ``value`` breaks this schema."""
         for step in self.steps:
             step(value, path)
+
+    def _typed_then(self, value: Any, path: Path) -> None:
+        if type(value) not in self.types.exact:  # type: ignore[union-attr]
+            self._typed(value, path)  # a float or a subclass may fit too; anything else is an error
+        self.then(value, path)
 
     def _typed(self, value: Any, path: Path) -> None:
         types = self.types
@@ -305,7 +313,9 @@ class _Node:
         if not fitting:
             raise _type_error(path, [k for _, _, types in self.branches for k in types.kinds], value)
         if options is not None:
-            _discriminated(value, options, path).check(value, path)
+            chosen = value.get(options[0])
+            node = options[1].get(chosen) if type(chosen) is str else None
+            (node or _discriminated(value, options, path)).check(value, path)
             return
         if len(fitting) == 1:  # the usual case: one branch takes values of this type
             fitting[0].check(value, path)

@@ -870,12 +870,12 @@ def test_the_kept_encoding_of_a_reply_is_the_generic_one(params, refuse):
     request = helpers._offline.validate(body)
     choices = api.choices(request, refuse)
     head = {"id": "chatcmpl-1", "created": 1, "model": body["model"], "service_tier": "default"}
-    usage = {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}
+    counts = (10, 7, 3)
     top = request.top_logprobs if request.logprobs else None
     enc = encoding_for(request.model.name)
     for _ in range(2):  # the second time from what was kept
-        kept = wire.completion_json(head, choices, usage, enc, top)
-        assert kept == wire.encode(wire.completion(head, choices, usage, enc, top))
+        kept = wire.completion_json(head, choices, counts, enc, top)
+        assert kept == wire.encode(wire.completion(head, choices, wire.usage(*counts), enc, top))
         assert json.loads(kept)["choices"][0]["message"]["role"] == "assistant"
 
 

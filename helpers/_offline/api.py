@@ -378,20 +378,9 @@ class OfflineAPI:
         request = validate(body)
         model = request.model
         choices = self.choices(request, refuse)
-        completion = sum(c.completion_tokens for c in choices)
         prompt = request.prompt_tokens
-        usage = {
-            "prompt_tokens": prompt,
-            "completion_tokens": completion,
-            "total_tokens": prompt + completion,
-            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-            "completion_tokens_details": {
-                "reasoning_tokens": sum(c.reasoning_tokens for c in choices),
-                "audio_tokens": 0,
-                "accepted_prediction_tokens": 0,
-                "rejected_prediction_tokens": 0,
-            },
-        }
+        counts = (prompt, sum(c.completion_tokens for c in choices), sum(c.reasoning_tokens for c in choices))
+        usage = wire.usage(*counts)
         head = {
             "id": f"chatcmpl-{self._fresh.getrandbits(96):024x}",
             "created": int(time.time()),
@@ -407,7 +396,7 @@ class OfflineAPI:
                 head, choices, usage if request.include_usage else None, enc, self.tokens_per_chunk, top, stream_error
             )
             return Reply(200, {**headers, "content-type": "text/event-stream"}, events=events)
-        data = wire.completion_json(head, choices, usage, enc, top)
+        data = wire.completion_json(head, choices, counts, enc, top)
         return Reply(200, headers, data=data, usage=(head["model"], usage))
 
 

@@ -103,16 +103,42 @@ def encode(body: Any) -> bytes:
     return _COMPACT(body).encode()
 
 
+def usage(prompt: int, completion: int, reasoning: int) -> dict[str, Any]:
+    """A reply's usage object, as the API sends it (reasoning tokens are part of completion)."""
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": reasoning,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
+
+
+@functools.lru_cache(maxsize=1024)
+def _usage_json(prompt: int, completion: int, reasoning: int) -> bytes:
+    return encode(usage(prompt, completion, reasoning))  # the same counts come back often
+
+
 def completion_json(
-    head: dict[str, Any], choices: list[Choice], usage: dict[str, Any], enc: tiktoken.Encoding, top_logprobs: int | None
+    head: dict[str, Any],
+    choices: list[Choice],
+    counts: tuple[int, int, int],
+    enc: tiktoken.Encoding,
+    top_logprobs: int | None,
 ) -> bytes:
-    """``encode(completion(...))``, with a text reply's choice kept encoded (the replies come from
-    a few templates): only the head and usage of each request are encoded anew."""
+    """``encode(completion(head, choices, usage(*counts), ...))``, with a text reply's choice and its
+    usage kept encoded (the replies come from a few templates, the counts recur): only the head of
+    each request is encoded anew."""
     if top_logprobs is not None or any(c.tool_calls for c in choices):
-        return encode(completion(head, choices, usage, enc, top_logprobs))
+        return encode(completion(head, choices, usage(*counts), enc, top_logprobs))
     listed = b",".join([_text_choice(c.index, c.text, c.refusal, c.finish_reason) for c in choices])
-    start = encode({**head, "object": "chat.completion", "usage": usage})[:-1]
-    return b"".join((start, b',"choices":[', listed, b"]}"))
+    start = encode({**head, "object": "chat.completion"})[:-1]
+    return b"".join((start, b',"usage":', _usage_json(*counts), b',"choices":[', listed, b"]}"))
 
 
 @functools.lru_cache(maxsize=256)

@@ -60,13 +60,12 @@ def count_tokens(text: str, model: str, fallback: str | None = None) -> int:
 
 @lru_cache(maxsize=4096)
 def _remembered(encoding: tiktoken.Encoding, text: str) -> int:
+    """Tokens in one message field. A chat sends its whole history again on every turn, so the
+    fields of earlier turns are remembered (up to _REMEMBER_UP_TO characters)."""
     return len(encoding.encode_ordinary(text))
 
 
-def _length(encoding: tiktoken.Encoding, text: str) -> int:
-    """Tokens in one message field. A chat sends its whole history again on every turn, so
-    the fields of earlier turns are remembered (short ones: long texts are not kept)."""
-    return _remembered(encoding, text) if len(text) <= 4000 else len(encoding.encode_ordinary(text))
+_REMEMBER_UP_TO = 4000  # characters: a longer field is counted every time, not kept
 
 
 def content_text(content: object) -> str:
@@ -107,7 +106,7 @@ def count_message_tokens(messages: Iterable[Mapping[str, object]], model: str, f
     rules = rules_for(model)
     total = rules.reply_priming
     for message in messages:
-        if not isinstance(message, Mapping):
+        if type(message) is not dict and not isinstance(message, Mapping):
             raise TypeError(f"each message must be a dict with 'role' and 'content', not {type(message).__name__}")
         total += TOKENS_PER_MESSAGE
         for key, value in message.items():
@@ -115,7 +114,7 @@ def count_message_tokens(messages: Iterable[Mapping[str, object]], model: str, f
                 value = content_text(value)
             if not isinstance(value, str):
                 continue  # e.g. tool_calls, which this rule does not count
-            total += _length(enc, value)
+            total += _remembered(enc, value) if len(value) <= _REMEMBER_UP_TO else len(enc.encode_ordinary(value))
             if key == "name":
                 total += rules.name_tokens
         if message.get("role") == "assistant":

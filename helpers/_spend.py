@@ -132,11 +132,8 @@ _warned: set[str] = set()
 def _apply_pending() -> None:
     """Apply queued settlements. The caller holds _lock."""
     global _total
-    while True:
-        try:
-            ticket, charge = _pending.popleft()
-        except IndexError:
-            return
+    while _pending:  # only lock holders take from it, so it cannot empty under us
+        ticket, charge = _pending.popleft()
         if ticket is not None and (ticket.generation != _generation or _open.pop(ticket.number, None) is None):
             continue  # reserved before reset(), or settled already
         if charge is not None:
@@ -148,7 +145,7 @@ def _settle(ticket: _Ticket | None, charge: Charge | None, wait: bool = True) ->
     """Release ``ticket`` and record ``charge`` in its place (either may be None)."""
     _pending.append((ticket, charge))
     # From a finaliser this thread may already hold the lock: never wait forever.
-    if _lock.acquire(timeout=0.1 if wait else 0):
+    if _lock.acquire(True, 0.1 if wait else 0):
         try:
             _apply_pending()
         finally:
@@ -449,7 +446,8 @@ def _priced_as(model: str, fallback: str | None = None) -> str | None:
 
 def charge_for_usage(model: str, usage: Any, priced_as: str | None = None) -> Charge | None:
     """The Charge for a response's ``usage``, a dict or the SDK's object (None if it is not one)."""
-    if (usage.get("prompt_tokens") if isinstance(usage, Mapping) else getattr(usage, "prompt_tokens", None)) is None:
+    mapping = type(usage) is dict or isinstance(usage, Mapping)
+    if (usage.get("prompt_tokens") if mapping else getattr(usage, "prompt_tokens", None)) is None:
         return None
     tokens = read_usage(usage)
     prompt, completion = int(tokens["prompt"]), int(tokens["completion"])

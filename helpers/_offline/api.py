@@ -446,8 +446,10 @@ _DECODER = json.JSONDecoder(parse_constant=_refuse)  # built once: json.loads(..
 def _parse(content: bytes) -> Any:
     """The JSON body, or the API's 400 (NaN and Infinity are not JSON)."""
     raw = content or b"null"
+    # A body that starts with "{" and no NUL byte is UTF-8 (UTF-16 and -32 put NULs beside it).
+    encoding = "utf-8" if raw[:1] == b"{" and raw[1:2] != b"\x00" else json.detect_encoding(raw)
     try:
-        body = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+        body = _DECODER.decode(raw.decode(encoding, "surrogatepass"))
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise bad(
             "We could not parse the JSON body of your request. (HINT: This likely means you "

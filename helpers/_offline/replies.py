@@ -152,8 +152,11 @@ TEXT = {
 
 def language(messages: list[dict[str, str]]) -> str:
     """'ko' or 'en': the system prompt's language, else the last user message's."""
-    sample = next((m["content"] for m in messages if m["role"] in ("system", "developer")), None)
-    if sample is None:
+    for m in messages:
+        if m["role"] in ("system", "developer"):
+            sample = m["content"]
+            break
+    else:
         sample = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
     return "ko" if HANGUL.search(sample) else "en"
 

@@ -158,7 +158,7 @@ def language(messages: list[dict[str, str]]) -> str:
             break
     else:
         sample = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
-    return "ko" if HANGUL.search(sample) else "en"
+    return "ko" if not sample.isascii() and HANGUL.search(sample) else "en"
 
 
 def find_name(text: str) -> str | None:

@@ -74,22 +74,25 @@ def best_per_call(fns: list[Callable[[], object]], calls: int, repeats: int = 9)
     return best
 
 
+def raw_request(stream: bool) -> httpx2.Request:
+    """The benchmark's request as the offline model receives it over HTTP."""
+    return httpx2.Request(
+        "POST",
+        "https://offline.invalid/v1/chat/completions",
+        json={"model": MODEL, "messages": MESSAGES, "stream": stream},
+        headers={"authorization": "Bearer k"},
+    )
+
+
 def floor_comparison(requests: int) -> dict[str, tuple[float, float]]:
     """Seconds per request, plain and streamed: the SDK's own floor (the same response bytes
     replayed by httpx2.MockTransport, no emulator and no meter) and get_client(offline=True) as a
     lesson uses it."""
     api = OfflineAPI(seed=0)
     course = get_client(offline=True, quiet=True)
-    recorded = {}
-    for stream in (False, True):
-        request = httpx2.Request(
-            "POST",
-            "https://offline.invalid/v1/chat/completions",
-            json={"model": MODEL, "messages": MESSAGES, "stream": stream},
-            headers={"authorization": "Bearer k"},
-        )
-        recorded[stream] = api.handle(request)
-        recorded[stream].read()
+    recorded = {stream: api.handle(raw_request(stream)) for stream in (False, True)}
+    for response in recorded.values():
+        response.read()
 
     def replay(request: httpx2.Request) -> httpx2.Response:
         saved = recorded[b'"stream": true' in request.content or b'"stream":true' in request.content]
@@ -166,14 +169,6 @@ def main() -> int:
         stream = client.chat.completions.create(**body, stream=True)
         next(c for c in stream if c.choices and c.choices[0].delta.content)
         stream.close()
-
-    def raw_request(stream: bool) -> httpx2.Request:
-        return httpx2.Request(
-            "POST",
-            "https://offline.invalid/v1/chat/completions",
-            json={**body, "stream": stream},
-            headers={"authorization": "Bearer k"},
-        )
 
     def raw(stream: bool) -> Callable[[], None]:
         request = raw_request(stream)

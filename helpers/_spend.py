@@ -803,7 +803,7 @@ class Gate:
             return response
         told = response.extensions.get(USAGE_EXTENSION)
         if told is not None:  # the offline model's JSON reply says what it carries: nothing to read
-            call.settle(b"", False, False, None, told=told)
+            call.settle(b"", truncated=False, event_stream=False, encoding=None, told=told)
             return response
         event_stream, encoding = False, None
         for key, value in response.headers.raw:  # one pass for both (every response comes here)

@@ -51,10 +51,10 @@ from tools.offline_env import apply
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-CHAT = "02_multi_turn_chat.ipynb"
-STREAMING = "03_streaming.ipynb"
-TOKENS = "04_tokens.ipynb"
-COST = "05_cost.ipynb"
+CHAT = "03_multi_turn_chat.ipynb"
+STREAMING = "04_streaming.ipynb"
+TOKENS = "05_tokens.ipynb"
+COST = "06_cost.ipynb"
 WIDGETS = "widgets_e2e.ipynb"  # written by the fixture: the three widgets, a slow chat stream to stop
 ARTIFACTS = ROOT / "artifacts" / "e2e"
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)

@@ -117,7 +117,7 @@ hub_link = load_hub_link()
 
 def test_link_has_nbgitpullers_form():
     link = hub_link.make_link(
-        "hub.example.org/hub/", "https://github.com/org/course", "main", "notebooks/03_streaming.ipynb"
+        "hub.example.org/hub/", "https://github.com/org/course", "main", "notebooks/04_streaming.ipynb"
     )
     parts = urlsplit(link)
     assert (parts.scheme, parts.netloc, parts.path) == ("https", "hub.example.org", "/hub/user-redirect/git-pull")
@@ -125,7 +125,7 @@ def test_link_has_nbgitpullers_form():
     assert parse_qs(parts.query) == {
         "repo": ["https://github.com/org/course"],
         "branch": ["main"],
-        "urlpath": ["lab/tree/course/notebooks/03_streaming.ipynb"],
+        "urlpath": ["lab/tree/course/notebooks/04_streaming.ipynb"],
     }
 
 
@@ -731,7 +731,7 @@ def test_one_learner_runs_every_lesson_within_the_stated_resources(hub: Hub):
 
 # ---------------------------------------------------------------- a widget lesson in Chromium, through the hub
 
-WIDGET_LESSON = "notebooks/04_tokens.ipynb"  # the tokenizer playground
+WIDGET_LESSON = "notebooks/05_tokens.ipynb"  # the tokenizer playground
 BROWSER_BUDGET = 90  # seconds for the whole browser test
 
 

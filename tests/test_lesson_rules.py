@@ -1,6 +1,11 @@
 """How a lesson reads and runs for a learner: pace, the way on, Run All that never waits,
 solutions that never run under Run All nor overwrite an answer, and no test machinery in sight.
 
+Pace: at most MAX_CELLS cells and about 1,500 words of prose, code cells of at most
+MAX_CODE_LINES lines and MAX_COLUMNS characters (they fit at 800 px), and a stated time that
+follows the rule in tools/lesson_stats.py. Checks out of sight: an exercise check is one short
+call into helpers.practice (``ex.check_1(answer_1)``), and each lesson ends with its quiz.
+
 Each rule is a function returning problems, so the self-tests at the bottom prove it can fail.
 """
 
@@ -13,19 +18,50 @@ import nbformat
 import pytest
 from test_notebooks import LESSON_PARAMS, lessons, read
 
-MAX_CELLS = 55
-TIME_ESTIMATE = re.compile(r"\*About \d+(?:[–-]\d+)? minutes\.\*")
+from tools.lesson_stats import honest_minutes, prose_words
+
+MAX_CELLS = 35
+MAX_WORDS = 1550  # "about 1,500 words of prose"
+MAX_CODE_LINES = 20
+MAX_COLUMNS = 88  # what a code cell shows without cutting at 800 px (a laptop with the file browser open)
+TIME_ESTIMATE = re.compile(r"\*About (\d+) minutes\.\*")
+CHECK_CELL = re.compile(r"^ex\.check_\d+\([^\n]*\)$")
+QUIZ_CALL = re.compile(r"^ex\.quiz\(\)$", re.M)
+SDK_INTERNALS = re.compile(r"\bopenai\._|_base_client|_should_retry|\bcourse notes\b", re.I)
+UNKEPT_WIDGET = re.compile(r"^(?:chat_widget|tokenizer_playground|cost_calculator)\(", re.M)
 ADDRESS = re.compile(r" at 0x[0-9a-fA-F]{6,}")
 LIVE_CALL = re.compile(r"\b(?:input|chat_loop)\(")
 
 
 def pace_problems(nb, next_name: str | None) -> list[str]:
-    """A time estimate up front, at most MAX_CELLS cells, and a link on to the next lesson."""
+    """An honest time estimate up front, at most MAX_CELLS cells and MAX_WORDS words, short and
+    narrow code cells, and a link on to the next lesson."""
     problems = []
-    if not nb.cells or not TIME_ESTIMATE.search(nb.cells[0].source):
+    stated = TIME_ESTIMATE.search(nb.cells[0].source) if nb.cells else None
+    if not stated:
         problems.append("the first cell lacks a time estimate such as '*About 25 minutes.*'")
+    elif int(stated.group(1)) != honest_minutes(nb):
+        problems.append(
+            f"the first cell says {stated.group(1)} minutes; by the rule in tools/lesson_stats.py "
+            f"it takes {honest_minutes(nb)}"
+        )
     if len(nb.cells) > MAX_CELLS:
         problems.append(f"{len(nb.cells)} cells: a lesson has at most {MAX_CELLS} (split it or trim it)")
+    if prose_words(nb) > MAX_WORDS:
+        problems.append(f"{prose_words(nb)} words of prose: a lesson has about 1,500 at most")
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        lines = cell.source.splitlines()
+        if len(lines) > MAX_CODE_LINES:
+            problems.append(
+                f"cell {i}: {len(lines)} lines; a code cell has at most {MAX_CODE_LINES} (move plumbing to helpers)"
+            )
+        problems += [
+            f"cell {i}: a line of {len(line)} characters; at most {MAX_COLUMNS} fit at 800 px"
+            for line in lines
+            if len(line) > MAX_COLUMNS
+        ]
     if next_name and (not nb.cells or f"({next_name})" not in nb.cells[-1].source):
         problems.append(f"the last cell does not link to the next lesson, {next_name}")
     return problems
@@ -43,6 +79,25 @@ def machinery_problems(nb) -> list[str]:
             text = output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
             if ADDRESS.search(text):
                 problems.append(f"cell {i}: the output shows a memory address (an object's repr)")
+    return problems
+
+
+def teaching_problems(nb) -> list[str]:
+    """Checks out of sight (a check cell is one call, ``ex.check_1(answer_1)``), a quiz at the end,
+    no SDK internals, no pointer to notes a learner never sees, and every widget kept in a
+    variable, so its Stop notice can name something the learner can type."""
+    problems = []
+    code = [(i, c.source.strip()) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    for i, source in code:
+        if "ex.check_" in source and not CHECK_CELL.match(source):
+            problems.append(f"cell {i}: a check cell is one short call such as ex.check_1(answer_1), nothing else")
+        if UNKEPT_WIDGET.search(source):
+            problems.append(f"cell {i}: keep the widget in a variable (chat = chat_widget(...)), then show it")
+    for i, cell in enumerate(nb.cells):
+        if SDK_INTERNALS.search(cell.source):
+            problems.append(f"cell {i}: {SDK_INTERNALS.search(cell.source).group(0)!r}: teach the documented behaviour")
+    if not any(QUIZ_CALL.search(source) for _, source in code):
+        problems.append("no quiz: the lesson ends with ex.quiz() (helpers/practice/lNN.py has its QUIZ)")
     return problems
 
 
@@ -143,6 +198,11 @@ def test_pace_and_the_way_on(path):
 
 
 @pytest.mark.parametrize("path", LESSON_PARAMS)
+def test_checks_out_of_sight_and_a_quiz(path):
+    assert teaching_problems(read(path)) == []
+
+
+@pytest.mark.parametrize("path", LESSON_PARAMS)
 def test_no_test_machinery_for_learners(path):
     assert machinery_problems(read(path)) == []
 
@@ -168,12 +228,35 @@ def notebook(*cells):
 
 
 def test_pace_rule_catches_missing_estimate_length_and_link():
-    good = notebook(("md", "# 01 · X\n\n*About 20 minutes.*"), ("md", "Next: [02 · Y](02_y.ipynb)"))
+    good = notebook(("md", "# 01 · X\n\n*About 5 minutes.*"), ("md", "Next: [02 · Y](02_y.ipynb)"))
     assert pace_problems(good, "02_y.ipynb") == []
     assert pace_problems(notebook(("md", "# 01 · X"), ("md", "Next: [02](02_y.ipynb)")), "02_y.ipynb")
     assert pace_problems(notebook(("md", "*About 5 minutes.*"), ("md", "the end")), "02_y.ipynb")
     long = notebook(("md", "*About 5 minutes.*"), *[("code", "1")] * MAX_CELLS, ("md", "(02_y.ipynb)"))
     assert pace_problems(long, "02_y.ipynb")
+    # a dishonest time: 20 code cells and 1,200 words take far more than 5 minutes
+    slow = notebook(("md", "*About 5 minutes.*" + " word" * 1200), *[("code", "1")] * 20, ("md", "(02_y.ipynb)"))
+    assert any("by the rule" in p for p in pace_problems(slow, "02_y.ipynb"))
+    wordy = notebook(("md", "*About 5 minutes.*" + " word" * (MAX_WORDS + 1)), ("md", "(02_y.ipynb)"))
+    assert any("words of prose" in p for p in pace_problems(wordy, "02_y.ipynb"))
+    tall = notebook(("md", "*About 5 minutes.*"), ("code", "x = 1\n" * 21), ("md", "(02_y.ipynb)"))
+    assert any("21 lines" in p for p in pace_problems(tall, "02_y.ipynb"))
+    wide = notebook(("md", "*About 5 minutes.*"), ("code", "x = " + "1" * 90), ("md", "(02_y.ipynb)"))
+    assert any("characters" in p for p in pace_problems(wide, "02_y.ipynb"))
+
+
+def test_teaching_rule_catches_visible_checks_internals_and_loose_widgets():
+    good = notebook(
+        ("code", "ex.check_1(answer_1)"), ("code", "chat = chat_widget(client)\nchat"), ("code", "ex.quiz()")
+    )
+    assert teaching_problems(good) == []
+    assert teaching_problems(
+        notebook(("code", "def check(x):\n    return x == 2\nex.check_1(2)"), ("code", "ex.quiz()"))
+    )
+    assert teaching_problems(notebook(("code", "ex.check_1(answer_1)")))  # no quiz
+    assert teaching_problems(notebook(("code", "from openai._base_client import x"), ("code", "ex.quiz()")))
+    assert teaching_problems(notebook(("md", "See the course notes."), ("code", "ex.quiz()")))
+    assert teaching_problems(notebook(("code", "chat_widget(client)"), ("code", "ex.quiz()")))
 
 
 def test_machinery_rule_catches_nbval_comments_and_addresses():

@@ -165,7 +165,7 @@ def offline_output_problems(nb) -> list[str]:
 
 def header_problems(nb, relpath: str) -> list[str]:
     """First cell: title, Colab badge for this very file (``relpath`` from the repository
-    root, e.g. notebooks/01_basic_call.ipynb); second cell: the install cell."""
+    root, e.g. notebooks/01_first_call.ipynb); second cell: the install cell."""
     problems = []
     if not nb.cells or nb.cells[0].cell_type != "markdown":
         return ["the first cell must be a markdown cell with the title and the Colab badge"]
@@ -458,7 +458,7 @@ def test_lesson_check_catches_missing_sections():
 
 
 def test_naming_check():
-    ok = [NOTEBOOKS / "00_setup.ipynb", NOTEBOOKS / "01_basic_call.ipynb", SOLUTIONS / "01_basic_call_solutions.ipynb"]
+    ok = [NOTEBOOKS / "00_setup.ipynb", NOTEBOOKS / "01_first_call.ipynb", SOLUTIONS / "01_basic_call_solutions.ipynb"]
     assert naming_problems(ok) == []
     assert naming_problems([NOTEBOOKS / "00_setup.ipynb", NOTEBOOKS / "02_chat.ipynb"]) != []  # gap
     assert naming_problems([NOTEBOOKS / "00_setup.ipynb", NOTEBOOKS / "00_again.ipynb"]) != []  # duplicate

@@ -26,7 +26,7 @@ QUOTA_MESSAGE = (
     "information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/"
     "api-errors."
 )
-LESSON = Path(__file__).resolve().parents[1] / "notebooks" / "06_errors_and_retries.ipynb"
+LESSON = Path(__file__).resolve().parents[1] / "notebooks" / "07_errors_and_retries.ipynb"
 
 
 class HeaderLog(OfflineAPI):

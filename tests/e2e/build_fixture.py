@@ -5,7 +5,7 @@
 nbval runs the notebook with the rest of the suite, and tests/test_widgets.py runs it in a
 kernel: its stored text/plain outputs are the widgets' text summaries, so they must not
 change from run to run. (The browser test, tests/test_e2e_browser.py, drives the widgets in
-the lessons themselves, notebooks/03_streaming.ipynb, 04_tokens.ipynb and 05_cost.ipynb, and in a
+the lessons themselves, notebooks/04_streaming.ipynb, 05_tokens.ipynb and 06_cost.ipynb, and in a
 notebook of its own for the Stop button and the 800 px layout.)
 """
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field, replace
 
-AS_OF = "2026-11-25"  # the course date: every fact below was checked on it
+AS_OF = "2026-12-07"  # the course date: every fact below was checked on it
 HORIZON = "2027-03-01"  # lessons call only models served until at least this date
 DOCS = "https://developers.openai.com/api/docs"
 PRICING_SOURCE = f"{DOCS}/pricing"
@@ -166,9 +166,10 @@ class ModelInfo:
 _CURRENT = [
     # The GPT-6 generation: reasoning models with a 1.05M window; tiktoken 0.14 maps none of
     # them, so the course assumes o200k_base (the encoding of every OpenAI chat model since
-    # gpt-4o); lesson 04 shows how to check that against `usage` with a key. gpt-6.2-sol is
-    # not in genai-prices yet: its prices are the model page's. gpt-6.2-astra (released
-    # 2026-11-17) is left out until its official page can be read: only resellers list it.
+    # gpt-4o); lesson 05 shows how to check that against `usage` with a key. gpt-6.2-astra (released
+    # 2026-11-17; genai-prices 0.2.5 and openai 3.63 list it): prices from genai-prices,
+    # limits and rules assumed as for gpt-6-astra, whose successor it is.
+    ("gpt-6.2-astra", GPT6_NO_NONE, 1_050_000, 128_000, 8.00, 0.40, 40.00, 10.00, TIER_272K, None),
     ("gpt-6-astra", GPT6_NO_NONE, 1_050_000, 128_000, 10.00, 1.00, 50.00, 12.50, TIER_272K, None),
     ("gpt-6.2-sol", GPT6_NO_NONE, 1_050_000, 128_000, 2.00, 0.10, 10.00, 2.50, TIER_272K, None),
     ("gpt-6.1-sol", GPT6_NO_NONE, 1_050_000, 128_000, 2.00, 0.10, 10.00, 2.50, TIER_272K, None),

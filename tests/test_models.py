@@ -11,21 +11,10 @@ import tiktoken
 
 from helpers import DEFAULT_MODEL, MODELS, model_info
 from helpers.models import AS_OF, EFFORTS, HORIZON, UnknownModelError, current_models, lesson_models
+from tools.freshness import sdk_shutdowns
 
 ROOT = Path(__file__).resolve().parents[1]
 SDK_NAMES = set(chat_model.ChatModel.__args__)
-
-
-def sdk_shutdowns() -> dict[str, str]:
-    """Model name -> announced shutdown date, from the SDK's deprecation notes."""
-    notes = chat_model.__doc__ or Path(chat_model.__file__).read_text()
-    out = {}
-    for block in re.split(r"\n- ", notes):
-        date = re.search(r"shutdown\s+date:\s+(\d{4}-\d{2}-\d{2})", block.replace("\n", " "))
-        if date:
-            for name in re.findall(r'"([^"]+)"', block.split("Announced")[0]):
-                out[name] = date.group(1)
-    return out
 
 
 SHUTDOWNS = sdk_shutdowns()
@@ -52,7 +41,7 @@ def test_every_current_sdk_model_of_the_lineup_has_a_row():
     lineup = {n for n in SDK_NAMES if re.fullmatch(r"gpt-(5\.[1-9]|6(\.\d)?)(-[a-z]+)?", n)}
     lineup = {n for n in lineup if not re.search(r"-(chat|codex|pro|mini-\d|latest)", n)}
     lineup = {n for n in lineup if SHUTDOWNS.get(n, "9999") > AS_OF and n != "gpt-5.1-mini"}
-    missing = lineup - set(MODELS) - {"gpt-6.2-astra"}  # no official page to read yet (see models.py)
+    missing = lineup - set(MODELS)
     assert not missing
 
 

@@ -22,11 +22,12 @@ SOLUTIONS = NOTEBOOKS / "solutions"
 COLAB = "https://colab.research.google.com/github/chat-completions-course/chat-completions-course/blob/main/"
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
-INSTALL_CELL = '''# Colab only: install the course's helpers (and what Colab lacks). Does nothing elsewhere.
+INSTALL_CELL = '''# Colab only: install the course's helpers. Does nothing elsewhere.
 import sys
 
 if "google.colab" in sys.modules:
-    %pip install -q "chat-completions-course @ git+https://github.com/chat-completions-course/chat-completions-course"'''
+    COURSE = "https://github.com/chat-completions-course/chat-completions-course"
+    %pip install -q "chat-completions-course @ git+{COURSE}"'''
 
 LESSON_NAME = re.compile(r"^(\d\d)_[a-z0-9]+(?:_[a-z0-9]+)*\.ipynb$")
 SOLUTION_NAME = re.compile(r"^(\d\d_[a-z0-9]+(?:_[a-z0-9]+)*)_solutions\.ipynb$")

@@ -34,8 +34,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 SUPPORTED = ((3, 10), (3, 13))
-# Filled by `python -m tools.prefetch_encodings`; used when TIKTOKEN_CACHE_DIR is not set.
-TIKTOKEN_CACHE = ROOT / ".tiktoken-cache"
 FIRST_LESSON = "notebooks/00_setup.ipynb"
 # The HTTP server for the offline model needs starlette and uvicorn (listed with the course's packages).
 SERVE_REQUIREMENTS = "requirements.txt"
@@ -60,11 +58,8 @@ def venv_python(venv: Path | None = None) -> Path:
 
 
 def environment() -> dict[str, str]:
-    """The environment for the tools we start: the course's tiktoken cache if there is one."""
-    env = dict(os.environ)
-    if not env.get("TIKTOKEN_CACHE_DIR") and TIKTOKEN_CACHE.is_dir() and any(TIKTOKEN_CACHE.iterdir()):
-        env["TIKTOKEN_CACHE_DIR"] = str(TIKTOKEN_CACHE)
-    return env
+    """The environment for the tools we start (tiktoken's encodings ship in helpers: no cache to set)."""
+    return dict(os.environ)
 
 
 def is_secret(name: str) -> bool:

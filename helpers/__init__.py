@@ -9,7 +9,8 @@
 Behind it, the engine room (private modules, read last if at all): ``_offline`` (the
 offline model), ``_spend`` (the spend meter and cap), ``_settings``, ``_keys`` and
 ``_connect`` (how a client is made), ``_turns`` (the turn bookkeeping of a conversation),
-and ``widgets`` (the lessons' interactive widgets).
+``_encodings`` (tiktoken's encoding files, shipped so counting needs no download) and
+``widgets`` (the lessons' interactive widgets).
 """
 
 from ._offline import OfflineAPI

@@ -1,7 +1,7 @@
 """Counting tokens with tiktoken, and estimating what a list of messages costs.
 
-tiktoken downloads its encoding files on first use. Offline, point
-``TIKTOKEN_CACHE_DIR`` at a folder that already holds them (see README.md).
+tiktoken downloads its encoding files on first use; the course ships the two it needs
+(o200k_base, cl100k_base) in ``helpers/_encodings``, so counting works without internet.
 """
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ from functools import cache, lru_cache
 
 import tiktoken
 
+from . import _encodings
 from .models import Rules, UnknownModelError, model_info
+
+_encodings.register()  # tiktoken.get_encoding and encoding_for_model now need no download
 
 # The cookbook's chat overhead: every message costs 3 tokens around its fields, and the
 # reply is primed with 3 more (<|start|>assistant<|message|>). Recorded traffic refines it

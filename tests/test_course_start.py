@@ -134,18 +134,6 @@ def test_an_unknown_command_is_named_with_the_help(capsys):
     assert "'srve'" in err and "course.py serve" in err
 
 
-def test_course_uses_the_prefetched_cache_only_when_none_is_set(monkeypatch, tmp_path):
-    cache = tmp_path / ".tiktoken-cache"
-    monkeypatch.setattr(course, "TIKTOKEN_CACHE", cache)
-    monkeypatch.delenv("TIKTOKEN_CACHE_DIR", raising=False)
-    assert "TIKTOKEN_CACHE_DIR" not in course.environment()  # no folder yet
-    cache.mkdir()
-    (cache / "9b5ad71b2ce5302211f9c61530b329a4922fc6a4").write_text("x")
-    assert course.environment()["TIKTOKEN_CACHE_DIR"] == str(cache)
-    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", "/elsewhere")
-    assert course.environment()["TIKTOKEN_CACHE_DIR"] == "/elsewhere"
-
-
 # ---------------------------------------------------------------- keys never reach pip; commands quoted
 
 

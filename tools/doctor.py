@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib.metadata
-import os
 import re
 import sys
 import threading
@@ -162,18 +161,27 @@ def check_encodings(names: tuple[str, ...] = ENCODINGS, timeout: float = TIMEOUT
         import tiktoken
     except ImportError:
         return fail("tiktoken is not installed (run `python3 course.py`)")
-    cache = os.environ.get("TIKTOKEN_CACHE_DIR")
-    where = f"from {cache}" if cache else "from tiktoken's own cache"
+    try:
+        from helpers import _encodings  # importing helpers hands tiktoken the course's own files
+    except Exception:  # noqa: BLE001 - e.g. openai missing: the packages line says so
+        problem = "the course's helpers do not import"
+    else:
+        problem = _encodings.PROBLEM
+    fix = (
+        f"the course could not hand tiktoken its own files ({problem})"
+        if problem
+        else "the course ships them in helpers/_encodings: restore that folder "
+        "(git checkout -- helpers/_encodings) or reinstall the course"
+    )
     for name in names:
         try:
             _with_timeout(lambda name=name: tiktoken.get_encoding(name), timeout)
         except Exception as error:  # noqa: BLE001 - any failure means: not usable offline
-            return fail(
-                f"tiktoken encoding {name} does not load ({type(error).__name__}: {short(error, 80)}): "
-                "run `python -m tools.prefetch_encodings` while online, or set TIKTOKEN_CACHE_DIR "
-                "to a folder that has the encodings"
-            )
-    return ok(f"tiktoken encodings {', '.join(names)} load ({where})")
+            return fail(f"tiktoken encoding {name} does not load ({type(error).__name__}: {short(error, 80)}): {fix}")
+    listed = ", ".join(names)
+    if problem:  # they load from tiktoken's own cache, which a machine without internet may not have
+        return note(f"tiktoken encodings {listed} load, but from tiktoken's cache, not the course's files: {fix}")
+    return ok(f"tiktoken encodings {listed} load (shipped with the course)")
 
 
 def mask_url(url: str, key: str | None = None) -> str:

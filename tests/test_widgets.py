@@ -9,6 +9,7 @@ import threading
 import time
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx2
 import ipywidgets
@@ -867,7 +868,9 @@ def test_stop_button_stops_a_streaming_reply_at_once(api):
     assert not any("data-pending" in page for page in painted)  # no piece was painted after Stop
     assert html.escape(result.reply) not in w.history.value
     assert w.text.value == LONG and not w.send_button.disabled and w.stop_button.disabled
-    assert "Stopped" in w.error.value and "interrupted" in w.error.value and w.last_error is None
+    assert "Stopped" in w.error.value and w.last_error is None
+    # The notice names what the learner can type (no IPython here: the lessons' name, chat).
+    assert "the part that arrived is in chat.conversation.interrupted)" in html.unescape(w.error.value)
 
     # Billed: what arrived, estimated, and counted in the running total as such.
     charge = w.charges[-1]
@@ -885,6 +888,28 @@ def test_stop_button_stops_a_streaming_reply_at_once(api):
     final = w.wait(timeout=10)
     assert final.ok and w.conversation.turns == 2 and w.error.value == ""
     assert len(final.reply) > len(result.reply)
+
+
+def test_the_stop_notice_names_the_variable_that_holds_the_chat(api, monkeypatch):
+    """In a notebook the notice says what to type: the name the widget is kept in (``w`` here),
+    never a bare ``.conversation``; without IPython, or kept in no name, the lessons' ``chat``."""
+    w = chat_widget(helpers.offline_client(api))
+    other = chat_widget(helpers.offline_client(api))
+    assert wchat.variable_name(w) == "chat"  # no IPython shell under pytest
+    shell = SimpleNamespace(user_ns={"_": w, "_7": w, "other": other, "w": w})
+    monkeypatch.setattr(wchat, "get_ipython", lambda: shell)
+    assert wchat.variable_name(w) == "w" and wchat.variable_name(other) == "other"
+    assert wchat.variable_name(chat_widget(helpers.offline_client(api))) == "chat"  # shown, never kept
+
+    api.chunk_delay = 0.02  # slow enough to stop half way
+    w.PAINT_INTERVAL = 0
+    w.submit(LONG, wait=False)
+    wait_for(lambda: reply_on_page(w))
+    assert w.stop()
+    assert w.wait(timeout=5).stopped
+    notice = html.unescape(w.error.value)
+    assert "the part that arrived is in w.conversation.interrupted)" in notice
+    assert w.conversation.interrupted[-1].partial_reply  # the place it names holds the part
 
 
 def test_a_reply_that_ends_while_stop_repaints_still_says_stopped(api, monkeypatch):

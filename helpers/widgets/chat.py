@@ -1,8 +1,9 @@
-"""Lessons 02 and 03's chat box: a helpers.Conversation behind a text box, each reply streamed
+"""Lessons 03 and 04's chat box: a helpers.Conversation behind a text box, each reply streamed
 in with a Stop button, and every call's tokens and cost as the spend meter charges them.
 
     from helpers.widgets import chat_widget
-    chat_widget(client, system="You are a friendly tutor.")
+    chat = chat_widget(client, system="You are a friendly tutor.")
+    chat  # shows it; chat.conversation holds the history
 
 The logic is in plain functions: ``run_turn`` streams one turn, ``history_html`` draws the
 history, ``usage_totals`` and ``usage_text`` sum the calls; ``ChatWidget`` wires them to the
@@ -21,6 +22,7 @@ from html import escape
 from typing import Any
 
 import ipywidgets as widgets
+from IPython import get_ipython
 
 from .. import _spend
 from .._offline import OFFLINE_URL
@@ -196,17 +198,30 @@ def usage_text(totals: UsageTotals, mode: str = "offline") -> str:
     )
 
 
-def stopped_text(charge: _spend.Charge, mode: str) -> str:
-    """What the chat says after Stop: what happened to the turn, and what it cost."""
+def stopped_text(charge: _spend.Charge, mode: str, name: str = "chat") -> str:
+    """What the chat says after Stop: what happened to the turn, where the part that arrived
+    is (``name``: the variable that holds the widget), and what it cost."""
     billed = "would have been billed" if mode == "offline" else "billed"
     unpriced = [charge.model] if charge.priced_as is None else []
     return (
         f"Stopped. The reply was not kept in the history (the part that arrived is in "
-        f".conversation.interrupted) and your message is back in the box. {billed.capitalize()}, "
+        f"{name}.conversation.interrupted) and your message is back in the box. {billed.capitalize()}, "
         f"estimated: {charge.prompt_tokens:,} prompt + {charge.completion_tokens:,} completion tokens, "
         f"{cost_text(charge.cost, unpriced)}: the prompt and what arrived. "
         "The API sends no usage for a stream closed early."
     )
+
+
+def variable_name(widget: Any, default: str = "chat") -> str:
+    """The name a notebook keeps ``widget`` in (``chat = chat_widget(...)``), so that a notice
+    can say what to type; ``default`` outside IPython, or when no name holds it."""
+    shell = get_ipython()
+    namespace = getattr(shell, "user_ns", None) or {}
+    try:
+        names = [name for name, value in list(namespace.items()) if value is widget and not name.startswith("_")]
+    except RuntimeError:  # the kernel bound a name while we looked (the reply runs in a thread)
+        return default
+    return names[0] if names else default
 
 
 # ---------------------------------------------------------------- one turn
@@ -461,7 +476,7 @@ class ChatWidget(widgets.VBox):
                 charges.append(stopped_charge(turn.model, turn.sent, params, result.reply))
             self.charges.extend(charges)
             if result.stopped:
-                self.error.value = notice_html(stopped_text(charges[-1], self.mode))
+                self.error.value = notice_html(stopped_text(charges[-1], self.mode, variable_name(self)))
                 self.text.value = turn.message  # given back, to send again
             elif not result.ok:
                 self.last_error = result.error
@@ -539,12 +554,13 @@ def chat_widget(
     conversation: Conversation | None = None,
     background: bool | None = None,
 ) -> ChatWidget:
-    """A chat box for lessons 02/03: streams replies (Stop stops one), keeps the history,
-    counts tokens and cost.
+    """A chat box for lessons 03/04: streams replies (Stop stops one), keeps the history,
+    counts tokens and cost. Keep it in a variable, ``chat = chat_widget(...)``, then show it
+    with ``chat``: its Stop notice names that variable.
 
     ``client`` defaults to helpers.get_client() (offline without a key). Pass
     ``conversation`` to continue an existing helpers.Conversation (its client, model and
-    system prompt are used). The widget's ``.conversation`` holds the history.
+    system prompt are used). ``chat.conversation`` holds the history.
     ``background``: stream in a thread when Send is clicked (default: inside a notebook)."""
     if conversation is None:
         if client is None:

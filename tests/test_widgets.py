@@ -19,7 +19,7 @@ import pytest
 import helpers
 from helpers import _spend as spend
 from helpers.chat import Conversation
-from helpers.models import DEFAULT_MODEL, lesson_models, model_info
+from helpers.models import AS_OF, DEFAULT_MODEL, lesson_models, model_info
 from helpers.pricing import usd
 from helpers.widgets import chat as wchat
 from helpers.widgets import chat_widget, cost_calculator, tokenizer_playground
@@ -218,7 +218,7 @@ def test_cost_html_shows_each_number():
     page = wcost.cost_html(est)
     for row, value in [("per-call", est.per_call), ("per-day", est.per_day), ("per-month", est.per_month)]:
         assert cost_cell(page, row) == usd(value)
-    assert "$0.1 / 1M<" in page and "$0.5 / 1M<" in page and "2026-11-25" in page
+    assert "$0.1 / 1M<" in page and "$0.5 / 1M<" in page and AS_OF in page
     assert "reasoning tokens" in page and "long-context" not in page
     assert "reasoning" not in wcost.cost_html(wcost.estimate("gpt-4.1-mini", 10, 10, 1))  # not a reasoning model
 
@@ -287,7 +287,7 @@ def test_format_krw(value, shown):
 
 def test_the_exchange_rate_is_dated_sourced_and_checked():
     assert wcost.KRW_RATE.krw_per_usd > 0 and re.fullmatch(r"\d{4}-\d{2}-\d{2}", wcost.KRW_RATE.date)
-    assert "Reuters" in wcost.KRW_RATE.source and wcost.KRW_RATE.date <= "2026-11-25"
+    assert "Reuters" in wcost.KRW_RATE.source and wcost.KRW_RATE.date <= AS_OF
     assert wcost.KRW_RATE.krw(2.0) == pytest.approx(2 * wcost.KRW_RATE.krw_per_usd)
     for bad in (0, -1400.0):
         with pytest.raises(ValueError, match="won per dollar"):
@@ -302,8 +302,8 @@ def test_cost_html_shows_the_month_in_won_with_the_rates_date():
     assert cost_cell(page, "per-month-in-won") == won
     assert won == "₩15,223"  # 10.50 x 1,449.8
     assert wcost.KRW_RATE.date in page and "Reuters" in page
-    assert "not on 2026-11-25" in page  # an older rate says so
-    today = wcost.ExchangeRate(1400.0, "2026-11-25", "my bank")
+    assert f"not on {AS_OF}" in page  # an older rate says so
+    today = wcost.ExchangeRate(1400.0, AS_OF, "my bank")
     mine = wcost.cost_html(est, today)
     assert cost_cell(mine, "per-month-in-won") == "₩14,700" and "not on" not in mine and "my bank" in mine
 

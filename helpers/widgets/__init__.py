@@ -2,9 +2,9 @@
 calculator. Read them last: they are the course's engine room, not part of a lesson.
 
     from helpers.widgets import chat_widget, tokenizer_playground, cost_calculator
-    chat_widget()             # lessons 02 and 03
-    tokenizer_playground()    # lesson 04
-    cost_calculator()         # lesson 05
+    chat = chat_widget(client)              # lessons 03 and 04
+    playground = tokenizer_playground()     # lesson 05
+    calculator = cost_calculator()          # lesson 06
 
 One module a widget, each a thin view over plain functions and small dataclasses
 (tested in tests/test_widgets.py):

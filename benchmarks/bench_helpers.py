@@ -1,6 +1,6 @@
 """How fast the helpers are: offline request latency and token counting overhead.
 
-    TIKTOKEN_CACHE_DIR=... python -m benchmarks.bench_helpers [--requests 200] [--processes 5]
+    python -m benchmarks.bench_helpers [--requests 200] [--processes 5]
 
 Each figure is printed beside its target; with --check the exit status is 1 when a
 target is missed. The comparison with the SDK's floor runs in fresh processes and reports

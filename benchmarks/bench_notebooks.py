@@ -7,8 +7,8 @@
 
 Notebooks run exactly as tools/run_notebooks.py runs them (offline, in their own folder, a
 fresh kernel each, kernel start-up included in the time) and nothing is written. A notebook
-that fails is reported in one line and makes the exit status 1. Offline, tiktoken reads its
-encodings from TIKTOKEN_CACHE_DIR (see README.md).
+that fails is reported in one line and makes the exit status 1. The tiktoken encodings ship
+with the course (helpers/_encodings), so no download or cache is needed.
 """
 
 from __future__ import annotations

@@ -99,4 +99,8 @@ def main(patterns: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("patterns", nargs="*", help="parts of lesson file names (e.g. 03)")
+    sys.exit(main(parser.parse_args().patterns))

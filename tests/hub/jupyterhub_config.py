@@ -65,5 +65,4 @@ c.Spawner.environment = {
     "COURSE_OFFLINE_DELAY": "0",
     # Each learner's own key, computed when their server starts: no learner's server has another's.
     "OPENAI_API_KEY": lambda spawner: keys[spawner.user.name],
-    **({"TIKTOKEN_CACHE_DIR": settings["tiktoken_cache"]} if settings.get("tiktoken_cache") else {}),
 }

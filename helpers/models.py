@@ -42,7 +42,8 @@ class Rules:
     verbosity: bool = False  # takes the `verbosity` parameter (low, medium, high)
     # Prompt-token rule (the cookbook's): 3 per message + role + content (+ name) + reply priming.
     reply_priming: int = 3  # 2 for reasoning models from o3-mini on (recorded traffic)
-    name_tokens: int = 1  # extra for a message's `name` (+1 cookbook; 0 measured on gpt-4o)
+    name_tokens: int = 1  # extra for each message's `name` (+1, the cookbook's)
+    named_request_tokens: int = 0  # extra once per request with any `name` (-1 measured on gpt-4o)
     assistant_tokens: int = 0  # extra for each assistant turn in the history (2 measured on gpt-5)
     # Completion tokens a finished reply reports beyond reasoning + visible tokens.
     completion_overhead: int = 0
@@ -60,9 +61,9 @@ class Rules:
 CHAT = Rules(note="no reasoning: every sampling parameter works")
 CHAT_O200K = replace(
     CHAT,
-    name_tokens=0,
-    note="a `name` costs only its own tokens (14 of 14 gpt-4o calls in the "
-    "shared recordings' survey; none with a name in our copy)",
+    named_request_tokens=-1,
+    note="names: the cookbook's +1 per name, minus 1 once per request however many messages carry "
+    "one (1 to 4 named messages, 14 of 14 gpt-4o calls in the shared recordings' survey, 2026-12)",
 )
 O_SERIES = Rules(
     efforts=("low", "medium", "high"),

@@ -19,8 +19,8 @@ _encodings.register()  # tiktoken.get_encoding and encoding_for_model now need n
 # The cookbook's chat overhead: every message costs 3 tokens around its fields, and the
 # reply is primed with 3 more (<|start|>assistant<|message|>). Recorded traffic refines it
 # per model family (helpers.models.Rules): reasoning models from o3-mini on prime with 2,
-# a `name` on gpt-4o and later costs no extra token, and on gpt-5 and later each assistant
-# turn in the history costs 2 more.
+# on gpt-4o a request with names costs one token less than the cookbook's +1 per name, and
+# on gpt-5 and later each assistant turn in the history costs 2 more.
 TOKENS_PER_MESSAGE = 3
 COOKBOOK = Rules()
 
@@ -101,13 +101,14 @@ def count_message_tokens(messages: Iterable[Mapping[str, object]], model: str, f
     """Estimated ``usage.prompt_tokens`` for a list of chat messages.
 
     The rule: 3 per message + the tokens of each string field (role, content, name) +
-    the family's name and assistant-turn costs + the reply priming (3, or 2 for reasoning
-    models). Checked
+    the family's name and assistant-turn costs (helpers.models.Rules) + the reply priming
+    (3, or 2 for reasoning models). Checked
     against recorded API traffic (tests/test_realtraffic.py); tools, images and
     ``response_format`` schemas add tokens this rule leaves out."""
     enc = encoding_for(model, fallback)
     rules = rules_for(model)
     total = rules.reply_priming
+    named = False
     for message in messages:
         if type(message) is not dict and not isinstance(message, Mapping):
             raise TypeError(f"each message must be a dict with 'role' and 'content', not {type(message).__name__}")
@@ -120,6 +121,7 @@ def count_message_tokens(messages: Iterable[Mapping[str, object]], model: str, f
             total += _remembered(enc, value) if len(value) <= _REMEMBER_UP_TO else len(enc.encode_ordinary(value))
             if key == "name":
                 total += rules.name_tokens
+                named = True
         if message.get("role") == "assistant":
             total += rules.assistant_tokens
-    return total
+    return total + (rules.named_request_tokens if named else 0)

@@ -93,12 +93,38 @@ def test_single_message_anchors():
     assert count_message_tokens(message, "gpt-3.5-turbo") == 3 + 1 + 13 + 3
 
 
-def test_a_name_costs_one_token_on_cl100k_and_none_extra_on_gpt4o():
+def cookbook_count(messages, model):
+    """The OpenAI Cookbook's num_tokens_from_messages, written out independently of helpers."""
+    enc = tiktoken.encoding_for_model(model)
+    total = 3  # every reply is primed with <|start|>assistant<|message|>
+    for message in messages:
+        total += 3
+        for key, value in message.items():
+            total += len(enc.encode(value))
+            if key == "name":
+                total += 1
+    return total
+
+
+def test_a_name_costs_one_token_on_cl100k_as_the_cookbook_says():
     plain = [{"role": "user", "content": "hi"}]
     named = [{"role": "user", "content": "hi", "name": "alice"}]
-    for model, extra in (("gpt-3.5-turbo", 1), ("gpt-4o", 0)):
-        added = count_message_tokens(named, model) - count_message_tokens(plain, model)
-        assert added == count_tokens("alice", model) + extra
+    added = count_message_tokens(named, "gpt-3.5-turbo") - count_message_tokens(plain, "gpt-3.5-turbo")
+    assert added == count_tokens("alice", "gpt-3.5-turbo") + 1
+    assert count_message_tokens(named, "gpt-3.5-turbo") == cookbook_count(named, "gpt-3.5-turbo")
+
+
+@pytest.mark.parametrize("named", [1, 2, 3, 4])
+def test_gpt4o_names_cost_the_cookbooks_rule_minus_one_once_per_request(named):
+    # Recorded gpt-4o traffic (shared/realtraffic/README.md, corrected 2026-12): with 1 to 4 named
+    # messages the prompt is the cookbook's count (+1 a name) minus 1, once per request (14 of 14).
+    speakers = ["alice", "bob", "chae", "dana"]
+    messages = [{"role": "system", "content": "A study group."}]
+    messages += [{"role": "user", "content": f"Hi, I am {s}.", "name": s} for s in speakers[:named]]
+    messages += [{"role": "user", "content": "What is a token?"}]
+    assert count_message_tokens(messages, "gpt-4o") == cookbook_count(messages, "gpt-4o") - 1
+    unnamed = [{k: v for k, v in m.items() if k != "name"} for m in messages]
+    assert count_message_tokens(unnamed, "gpt-4o") == cookbook_count(unnamed, "gpt-4o")  # no name: no discount
 
 
 def test_an_assistant_turn_costs_two_more_on_the_gpt5_families():

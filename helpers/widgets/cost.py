@@ -1,4 +1,4 @@
-"""Lesson 05's cost calculator: a model, tokens per call and calls per day give the cost per
+"""Lesson 06's cost calculator: a model, tokens per call and calls per day give the cost per
 call and per month, priced by helpers.pricing, and the month in won at a dated rate.
 
     from helpers.widgets import cost_calculator, ExchangeRate
@@ -111,8 +111,8 @@ def cost_html(est: CostEstimate, exchange: ExchangeRate | None = None) -> str:
         for name, how, value in rows
     )
     notes = (
-        f"Prices per 1M tokens for {escape(m.name)}, checked {escape(m.as_of)}: "
-        f'<a href="{escape(m.source)}" target="_blank">{escape(m.source)}</a>.'
+        f"{escape(m.name)}: USD per 1M tokens, prices of {escape(m.as_of)} "
+        f'(<a href="{escape(m.source)}" target="_blank">{escape(m.source)}</a>).'
     )
     if exchange is not None:
         when = "" if exchange.date == AS_OF else f", not on {AS_OF}: check today's rate before you budget"
@@ -237,5 +237,5 @@ class CostCalculator(widgets.VBox):
         )
 
 
-# The lessons' name for it: cost_calculator() is lesson 05's calculator.
+# The lessons' name for it: cost_calculator() is lesson 06's calculator.
 cost_calculator = CostCalculator

@@ -1,4 +1,4 @@
-"""Lesson 04's tokenizer playground: a text split into the tokens of each encoding, side by side.
+"""Lesson 05's tokenizer playground: a text split into the tokens of each encoding, side by side.
 
 from helpers.widgets import tokenizer_playground
 tokenizer_playground()             # the Korean sentence; the presets switch to English
@@ -216,6 +216,6 @@ class TokenizerPlayground(widgets.VBox):
         return fit(f"Tokenizer playground: {counts} for {plural(len(text.value), 'character')}.")
 
 
-# The lessons' name for it: tokenizer_playground() is lesson 04's playground, the Korean
+# The lessons' name for it: tokenizer_playground() is lesson 05's playground, the Korean
 # sentence tokenized by cl100k_base and o200k_base side by side.
 tokenizer_playground = TokenizerPlayground

@@ -778,13 +778,17 @@ def test_replies_are_marked_offline(client, prompt):
 @pytest.mark.parametrize(
     "system,question,korean",
     [
-        ("너는 친절한 튜터야.", "What is a token?", True),  # the system prompt decides
-        ("You are a helpful tutor.", "토큰이 뭐야?", False),
+        ("너는 친절한 튜터야.", "What is a token?", False),  # the learner's language
+        ("You are a helpful tutor.", "토큰이 뭐야?", True),
+        ("너는 친절한 튜터야. 항상 한국어로 대답해.", "What is a token?", True),  # unless the prompt says
+        ("You are a tutor. Answer in Korean.", "What is a token?", True),
+        ("You are a concise tutor. Answer in English.", "토큰이 뭐야?", False),
+        ("너는 친절한 튜터야.", "?", True),  # no letters to go by: the system prompt's language
         (None, "토큰이 뭐야?", True),
         (None, "What is a token?", False),
     ],
 )
-def test_reply_language_follows_the_system_prompt(client, system, question, korean):
+def test_reply_language_follows_the_learner_unless_the_system_prompt_says(client, system, question, korean):
     messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": question}]
     reply = ask(client, messages, temperature=0, **NO_REASONING).choices[0].message.content
     assert bool(HANGUL.search(reply)) is korean
@@ -909,7 +913,14 @@ def test_chunk_size_changes_the_pieces_not_the_text(tokens_per_chunk):
         if c.choices and c.choices[0].delta.content
     ]
     assert "".join(pieces) == plain
-    assert len(pieces) >= count_tokens(plain, DEFAULT_MODEL) // tokens_per_chunk - 1
+    # One piece per chunk of tokens, except a chunk that completes no character: it waits for the next.
+    enc = encoding_for(DEFAULT_MODEL)
+    tokens = enc.encode_ordinary(plain)
+    ends = [*range(tokens_per_chunk, len(tokens), tokens_per_chunk), len(tokens)]
+    shown = [enc.decode(tokens[:end]).rstrip("\ufffd") for end in [0, *ends]]  # whole characters so far
+    assert len(pieces) == sum(before != after for before, after in zip(shown, shown[1:], strict=False))
+    if tokens_per_chunk == 1:
+        assert len(pieces) < len(ends)  # some tokens of the Korean reply do end inside a character
 
 
 def test_chunk_delay_sleeps_between_content_chunks(monkeypatch):
@@ -966,12 +977,12 @@ def test_a_long_reply_is_asked_for_by_the_word_long_not_by_words_containing_it()
 )
 def test_the_topic_mentioned_first_is_answered(question, topic):
     reply = compose_reply([{"role": "user", "content": question}], None)
-    answers = next(answers for keys, answers in replies.TOPICS.items() if topic in keys)
-    assert answers[HANGUL.search(question) is not None] in reply
+    answers = next(t.answers for t in replies.TOPICS if topic in t.words)
+    assert answers["ko" if HANGUL.search(question) else "en"][0] in reply
 
 
 def test_no_trigger_word_begins_another_topics_word():
     # The topic is the leftmost trigger word: two topics' words starting alike would make it
     # depend on the order of the pattern.
-    for word, keys in replies.TOPIC_OF.items():
-        assert not [w for w in replies.TOPIC_OF if w != word and w.startswith(word) and replies.TOPIC_OF[w] != keys]
+    for word, topic in replies.TOPIC_OF.items():
+        assert not [w for w in replies.TOPIC_OF if w != word and w.startswith(word) and replies.TOPIC_OF[w] != topic]

@@ -33,7 +33,7 @@ from .errors import (
     simulated_error,
     unknown_simulation,
 )
-from .replies import compose_reply, language, tool_answer
+from .replies import Sampling, compose_reply, language, tool_answer
 from .request import Request, validate
 
 # Hidden reasoning tokens the offline model reports per effort: made-up, plausible figures
@@ -311,12 +311,15 @@ class OfflineAPI:
         lang = language(messages)
         # Tool results are answered only when they end the conversation.
         results = tools.results(messages) if messages[-1]["role"] == "tool" else []
+        last_user = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+        taken: set[str] = set()  # phrasings the earlier choices took: n choices differ where they can
         out = []
         for index in range(request.n):
             rng = None
             if request.temperature > 0:
-                # Unseeded, every choice draws from one generator; seeded, each has its own.
-                rng = random.Random(f"{seed}:{index}") if seed is not None else self._fresh
+                # Unseeded, every choice draws from one generator. Seeded, each has its own, from the
+                # seed and the question: the same request repeats, another question draws afresh.
+                rng = random.Random(f"{seed}:{index}:{last_user}") if seed is not None else self._fresh
             # With a seed, tool-call ids are pinned too, so a seeded request repeats exactly.
             ids = random.Random(f"{seed}:{index}:calls") if seed is not None and request.tools else None
             calls = (
@@ -343,8 +346,7 @@ class OfflineAPI:
             else:
                 text = compose_reply(
                     messages,
-                    rng,
-                    top_p=request.top_p,
+                    Sampling(rng, request.temperature, request.top_p, taken),
                     presence_penalty=request.presence_penalty,
                     frequency_penalty=request.frequency_penalty,
                     lang=lang,

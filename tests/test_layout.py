@@ -16,7 +16,10 @@ from tools import face_size
 
 ROOT = Path(__file__).resolve().parents[1]
 HELPERS = ROOT / "helpers"
-ENGINE = {"_offline", "_spend", "_settings", "_keys", "_connect", "_turns", "_encodings", "_show", "widgets", "practice"}
+ENGINE = {
+    *("_offline", "_spend", "_settings", "_keys", "_connect", "_turns", "_encodings", "_show"),
+    *("widgets", "practice"),
+}
 
 
 def test_the_face_reads_in_one_sitting():

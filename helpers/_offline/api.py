@@ -8,6 +8,7 @@ import asyncio
 import functools
 import json
 import random
+import sys
 import threading
 import time
 from collections import deque
@@ -44,19 +45,47 @@ SIMULATE_HEADER = "x-offline-simulate"  # per-request failure, e.g. extra_header
 # extension of the httpx2 response, so the meter need not parse back a body just encoded.
 USAGE_EXTENSION = "course.usage"
 LOG_SIZE = 50  # request bodies kept in OfflineAPI.requests: a long chat must not grow memory
+LOG_BYTES = 16 * 2**20  # and what they hold, roughly: a stream of large bodies must not either
 
 
 class RequestLog(list):
-    """A list that keeps only the last ``size`` items appended (the oldest go first)."""
+    """A list that keeps only the last ``size`` items appended, and drops the oldest ones while
+    all together they hold more than ``max_bytes`` (roughly counted). The newest is always kept,
+    however large: lessons read ``requests[-1]``. Appends may come from several threads (the
+    served model answers in worker threads)."""
 
-    def __init__(self, size: int = LOG_SIZE) -> None:
+    def __init__(self, size: int = LOG_SIZE, max_bytes: int = LOG_BYTES) -> None:
         super().__init__()
-        self.size = size
+        self.size, self.max_bytes = size, max_bytes
+        self._weights: deque[int] = deque()  # each item's bytes, in the list's order
+        self._lock = threading.Lock()
 
     def append(self, item: Any) -> None:
-        super().append(item)
-        if len(self) > self.size:
-            del self[: len(self) - self.size]
+        weight = _weight(item)
+        with self._lock:
+            if len(self._weights) != len(self):  # the list was changed another way: weigh it again
+                self._weights = deque(map(_weight, self))
+            super().append(item)
+            self._weights.append(weight)
+            drop, held = 0, sum(self._weights)
+            while len(self) - drop > 1 and (len(self) - drop > self.size or held > self.max_bytes):
+                held -= self._weights.popleft()
+                drop += 1
+            if drop:
+                del self[:drop]
+
+
+def _weight(item: Any) -> int:
+    """Roughly the bytes a parsed JSON body holds: its strings, numbers, lists and dicts."""
+    total, stack = 0, [item]
+    while stack:
+        node = stack.pop()
+        total += sys.getsizeof(node)
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return total
 
 
 @dataclass(slots=True)
@@ -76,15 +105,14 @@ class Reply:
         return self.data if self.data is not None else wire.encode(self.body)
 
 
-# The rate-limit headers that never change, written once.
-_RATE_LIMITS = {
-    "x-ratelimit-limit-requests": str(RATE_LIMIT_REQUESTS),
-    "x-ratelimit-limit-tokens": str(RATE_LIMIT_TOKENS),
-}
-_RATE_RESETS = {
-    "x-ratelimit-reset-requests": f"{max(1, round(60_000 / RATE_LIMIT_REQUESTS))}ms",
-    "x-ratelimit-reset-tokens": "0s",
-}
+@functools.cache
+def _rate_limit_headers(requests: int, tokens: int) -> tuple[dict[str, str], dict[str, str]]:
+    """The rate-limit headers that never change for given limits, written once."""
+    limits = {"x-ratelimit-limit-requests": str(requests), "x-ratelimit-limit-tokens": str(tokens)}
+    resets = {"x-ratelimit-reset-requests": f"{max(1, round(60_000 / requests))}ms", "x-ratelimit-reset-tokens": "0s"}
+    return limits, resets
+
+
 DEMO_DELAY = 0.02  # seconds between streamed chunks in a notebook when COURSE_OFFLINE_DELAY is unset
 
 
@@ -284,19 +312,26 @@ class OfflineAPI:
         return {"id": name, "object": "model", "created": 1_700_000_000, "owned_by": "offline"}
 
     def _completion_headers(self, tokens: int) -> dict[str, str]:
-        """A completion's headers: the time it took and the rate limits left after it."""
+        """A completion's headers: the time it took and the rate limits left after it.
+
+        The offline model never runs out of requests: its window of the last minute's requests
+        stops growing one short of the limit (the oldest leaves as a new one comes), so a success
+        never says 0 remaining, and what it says is true: at least that many more will succeed.
+        Only a simulated rate limit (fail_next("rate_limit")) answers 429, with 0 remaining."""
         now = time.monotonic()
+        limit = RATE_LIMIT_REQUESTS  # read on each call, so a test may lower it
         with self._lock:
-            while self._recent and (now - self._recent[0] >= 60 or len(self._recent) >= RATE_LIMIT_REQUESTS):
+            while self._recent and (now - self._recent[0] >= 60 or len(self._recent) >= limit - 1):
                 self._recent.popleft()
             self._recent.append(now)
             used = len(self._recent)
+        limits, resets = _rate_limit_headers(limit, RATE_LIMIT_TOKENS)
         return {
             "openai-processing-ms": "1",
-            **_RATE_LIMITS,
-            "x-ratelimit-remaining-requests": str(max(0, RATE_LIMIT_REQUESTS - used)),
+            **limits,
+            "x-ratelimit-remaining-requests": str(limit - used),
             "x-ratelimit-remaining-tokens": str(max(0, RATE_LIMIT_TOKENS - tokens)),
-            **_RATE_RESETS,
+            **resets,
         }
 
     # -- completions

@@ -133,7 +133,8 @@ def test_each_lesson_opens_itself_in_colab_and_installs_the_course_there():
                 assert (ROOT / target).is_file(), f"{rel}: {kind} link to missing {target}"
         first, second = ("".join(c["source"]) for c in cells[:2])
         assert ("colab", rel) in badge_targets(first), f"{rel}: the first cell needs a Colab badge to itself"
-        assert second.count("%pip install") == 1 and f"git+https://github.com/{HOME}" in second, rel
+        assert second.count("%pip install") == 1 and f'"https://github.com/{HOME}"' in second, rel
+        assert "git+{COURSE}" in second and "COURSE = " in second, rel  # %pip expands {COURSE}
         assert 'if "google.colab" in sys.modules:' in second, f"{rel}: the install must run in Colab only"
 
 

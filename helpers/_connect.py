@@ -17,6 +17,7 @@ import openai
 from . import _spend
 from ._keys import (
     ALLOW_HTTP,
+    NO_KEY_FOUND,
     WRAPPING,
     KeyLookup,
     KeySourceError,
@@ -169,7 +170,7 @@ def plan(
                 f"from the same place. To use that server, {_fix(url_source)}"
             )
         if offline is False:
-            raise MissingKeyError(f"No OpenAI API key found. {where}")
+            raise MissingKeyError(f"{NO_KEY_FOUND} {where}")
         return offline_plan(
             f"Offline mode: no OPENAI_API_KEY found, so replies come from the course's offline "
             f"model. {where} Then restart the kernel to use the real API.",

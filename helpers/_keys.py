@@ -21,6 +21,8 @@ KEYS_PAGE = "https://platform.openai.com/api-keys"
 # Stripped from both ends of a key: whitespace, quotes (straight and curly), zero-width
 # spaces and the byte-order mark that copy and paste brings along.
 WRAPPING = " \t\r\n\f\v\"'`\u00a0\u2018\u2019\u201c\u201d\u200b\u200c\u200d\u2060\ufeff"
+# How every MissingKeyError starts (tools/live_check.py knows a keyless cell by it).
+NO_KEY_FOUND = "No OpenAI API key found."
 
 
 class MissingKeyError(RuntimeError):

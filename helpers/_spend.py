@@ -40,10 +40,19 @@ When the response is done the reservation is replaced by what the call really co
   that cannot be read (over 16 MB, or malformed usage) is charged its reservation.
 
 A model the table lists as shut down (lesson 01 shows its 404) reserves only its prompt.
-A model missing from helpers/models.py cannot be priced: with a cap set its requests are
-refused (the cap could not hold), without one its calls are recorded at $0 with a warning.
+A model missing from helpers/models.py cannot be priced. Without a cap its calls go out and
+are recorded at $0 with a warning. With a cap the meter first asks the server about it
+(``GET /models/{name}``, which costs nothing): a model the server does not have (a typo) gets
+the API's own 404, ``openai.NotFoundError``, as it would without a cap; a model the server
+serves but the table cannot price is refused (the cap could not hold for it).
 Costs are estimates at the table's list prices; the offline model's calls are metered at
 what the same calls would cost for real.
+
+``COURSE_LIVE_MAX_COMPLETION_TOKENS`` (read from the environment when a client is made; set
+by ``python3 course.py test --live`` for its lesson kernels, not meant for .env): a Chat
+Completions request that names no ``max_completion_tokens`` (nor ``max_tokens``) is sent
+with that many, capped at the model's own maximum. Its reservation is then that budget, not
+the model's whole output limit (128,000 tokens), so a small cap lets a whole course run.
 """
 
 from __future__ import annotations
@@ -53,11 +62,13 @@ import difflib
 import itertools
 import json
 import math
+import os
 import threading
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+from urllib.parse import quote
 
 import httpx2
 
@@ -67,6 +78,8 @@ from .pricing import estimate_cost, read_usage, usd
 from .tokens import count_message_tokens, count_tokens
 
 CAP_VARIABLE = "COURSE_SPEND_CAP_USD"
+# The live check's completion budget for requests that name none (see the module's notes).
+BUDGET_VARIABLE = "COURSE_LIVE_MAX_COMPLETION_TOKENS"
 MAX_BODY = 16 * 2**20  # bytes of one response kept for reading its usage
 FALLBACK_ENCODING = "o200k_base"  # for counting the tokens of a model outside the table
 
@@ -239,6 +252,22 @@ def _check_cap(cap: object) -> float | None:
     return float(cap)
 
 
+def parse_budget(text: str | None) -> int | None:
+    """The completion budget from COURSE_LIVE_MAX_COMPLETION_TOKENS; None when unset or empty."""
+    if text is None or not text.strip():
+        return None
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(
+            f"{BUDGET_VARIABLE} must be a whole number of tokens such as 4096, not {text!r}. "
+            "Fix it or unset it (only the live check sets it)."
+        )
+    return value
+
+
 RAISE_CAP = (
     f"raise {CAP_VARIABLE} (or unset it) in .env or the environment and make a new client with "
     "get_client(), or restart the kernel"
@@ -289,15 +318,26 @@ def _completion_tokens_that_fit(estimate: Estimate, room: float) -> int:
     return max(fits, 0)
 
 
-def unknown_model_message(model: str) -> str:
+def unknown_model_message(model: str, served: bool | None = None) -> str:
+    """Why a model without a price was refused. ``served``: True when the server said it has
+    the model (so it is no typo), None when the server could not say."""
     close = difflib.get_close_matches(model, MODELS, n=1)
-    typo = f" (did you mean {close[0]!r}?)" if close else ""
+    typo = f" (did you mean {close[0]!r}?)" if close and not served else ""
+    served_note = " (the server serves it)" if served else ""
     return (
-        f"Course spend cap: this call was not sent. The model {model!r}{typo} has no price in helpers/models.py, "
-        f"so with {CAP_VARIABLE} set the cap could not hold for it. Use a model from helpers.models.MODELS, "
-        "or add a row for it to helpers/models.py (name, rules, context window, max output tokens, "
-        "prices per 1M tokens from its pricing page), or unset the cap."
+        f"Course spend cap: this call was not sent. The model {model!r}{typo} has no price in "
+        f"helpers/models.py{served_note}, so with {CAP_VARIABLE} set the cap could not hold for it. Use a model from "
+        "helpers.models.MODELS, or add a row for it to helpers/models.py (name, rules, context window, "
+        "max output tokens, prices per 1M tokens from its pricing page), or unset the cap."
     )
+
+
+def not_found(request: httpx2.Request, model: str, headers: Mapping[str, str] | None = None) -> httpx2.Response:
+    """The API's answer to a model it does not have: a 404 the SDK raises as openai.NotFoundError
+    (wording and fields as in the recorded reply kept in tests/data/realtraffic.json)."""
+    message = f"The model `{model[:200]}` does not exist or you do not have access to it."
+    body = {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": "model_not_found"}}
+    return httpx2.Response(404, json=body, headers=dict(headers or {}), request=request)
 
 
 def refusal(request: httpx2.Request, message: str) -> httpx2.Response:
@@ -746,6 +786,48 @@ class _AsyncMeteredStream(httpx2.AsyncByteStream):
             pass
 
 
+class Unpriced(NamedTuple):
+    """A request under a cap for a model the table cannot price: the server is asked whether
+    it has the model (``lookup``) before the request is answered (``answer``)."""
+
+    estimate: Estimate
+
+    def lookup(self, request: httpx2.Request) -> httpx2.Request:
+        """``GET .../models/{name}`` beside the request's endpoint, with its headers (the key)."""
+        path = request.url.path
+        base = path.removesuffix("/chat/completions") if path.endswith("/chat/completions") else path.rsplit("/", 1)[0]
+        raw = f"{quote(base)}/models/{quote(self.estimate.model, safe='')}".encode()
+        if request.url.query:
+            raw += b"?" + request.url.query  # e.g. Azure's api-version
+        headers = [(k, v) for k, v in request.headers.raw if k.lower() not in (b"content-length", b"content-type")]
+        url = request.url.copy_with(raw_path=raw)
+        return httpx2.Request("GET", url, headers=headers, extensions=request.extensions)
+
+    def answer(self, request: httpx2.Request, found: httpx2.Response) -> httpx2.Response:
+        """What the request gets, now that the server said ``found`` about the model."""
+        model = self.estimate.model
+        if found.status_code == 404 and _is_api_error(found):
+            # No such model: the API's 404, as the request would get without a cap. Nothing is sent.
+            kept = {k: v for k, v in found.headers.items() if k.lower() == "x-request-id"}
+            return not_found(request, model, kept)
+        if found.status_code in (401, 403):
+            return httpx2.Response(  # the key is refused: the request would be too, for free
+                found.status_code, headers={"content-type": "application/json"}, content=found.content, request=request
+            )
+        served = True if 200 <= found.status_code < 300 else None
+        return refusal(request, unknown_model_message(model, served))
+
+
+def _is_api_error(response: httpx2.Response) -> bool:
+    """True for the API's error shape ({"error": {...}}), not a page a proxy or router answers
+    for a route it does not know."""
+    try:
+        body = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(body, dict) and isinstance(body.get("error"), dict)
+
+
 class Gate:
     """The cap check and the metering shared by the sync and async transports."""
 
@@ -753,6 +835,8 @@ class Gate:
         if not callable(cap):
             cap = _check_cap(cap)
         self.cap, self.cap_text = cap, cap_text
+        # The live check's budget for requests that name none: only its lesson kernels set it.
+        self.budget = parse_budget(os.environ.get(BUDGET_VARIABLE))
 
     def current_cap(self) -> float | None:
         return _check_cap(self.cap()) if callable(self.cap) else self.cap
@@ -761,8 +845,27 @@ class Gate:
         text = self.cap_text() if callable(self.cap_text) else self.cap_text
         return text.strip() if text else f"{cap:g}"
 
-    def admit(self, request: httpx2.Request) -> _Call | httpx2.Response:
-        """Reserve the request's worst case, or the refusal to answer with instead of sending it."""
+    def prepare(self, request: httpx2.Request) -> httpx2.Request:
+        """``request`` as it is to be sent: with the live check's budget added where it names none."""
+        if self.budget is None or not request.url.path.endswith("/chat/completions"):
+            return request
+        try:
+            body = json.loads(request.content or b"null")
+        except (ValueError, UnicodeDecodeError):
+            return request
+        if not isinstance(body, dict) or not isinstance(body.get("model"), str):
+            return request
+        if any(body.get(name) is not None for name in ("max_completion_tokens", "max_tokens")):
+            return request
+        info = _row(body["model"])
+        body["max_completion_tokens"] = min(self.budget, info.max_output_tokens) if info else self.budget
+        headers = [(k, v) for k, v in request.headers.raw if k.lower() != b"content-length"]
+        content = json.dumps(body, ensure_ascii=False).encode()
+        return httpx2.Request("POST", request.url, headers=headers, content=content, extensions=request.extensions)
+
+    def admit(self, request: httpx2.Request) -> _Call | Unpriced | httpx2.Response:
+        """Reserve the request's worst case, or the refusal to answer with instead of sending it
+        (or, for a model without a price under a cap, the question to ask the server first)."""
         try:
             cap = self.current_cap()
         except ValueError as error:  # a cap that cannot be read protects nothing
@@ -784,7 +887,7 @@ class Gate:
                 f"estimated ({type(error).__name__}: {error}).",
             )
         if estimate.priced_as is None:
-            return refusal(request, unknown_model_message(estimate.model))
+            return Unpriced(estimate)
         call = _Call(None, estimate, known=True)
         with _lock:
             _apply_pending()
@@ -827,7 +930,15 @@ def send_metered(
 ) -> httpx2.Response:
     """``send(request)`` under ``gate``: answered with the cap's refusal, or sent and metered."""
     request.read()
+    request = gate.prepare(request)
     call = gate.admit(request)
+    if isinstance(call, Unpriced):
+        found = send(call.lookup(request))  # a GET: costs nothing, and is not metered
+        try:
+            found.read()
+        finally:
+            found.close()
+        return call.answer(request, found)
     if isinstance(call, httpx2.Response):
         return call
     try:
@@ -843,7 +954,15 @@ async def send_metered_async(
 ) -> httpx2.Response:
     """``send_metered`` for ``httpx2.AsyncClient``."""
     await request.aread()
+    request = gate.prepare(request)
     call = gate.admit(request)
+    if isinstance(call, Unpriced):
+        found = await send(call.lookup(request))
+        try:
+            await found.aread()
+        finally:
+            await found.aclose()
+        return call.answer(request, found)
     if isinstance(call, httpx2.Response):
         return call
     try:

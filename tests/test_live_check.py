@@ -1,15 +1,22 @@
 """`python3 course.py test --live` (tools/live_check.py): the shape comparison on hand-made
-outputs, the no-key path, and one run of a small generated notebook against a local
-OpenAI-compatible server (FakeOpenAI from tests/test_doctor.py, answering with the offline model)."""
+outputs, the no-key path, one run of a small generated notebook against a local
+OpenAI-compatible server (FakeOpenAI from tests/test_doctor.py, answering with the offline
+model), and a whole run at the default cap against the served offline model
+(``python -m helpers._offline serve``) that must finish with no false differences."""
 
 from __future__ import annotations
 
 import os
+import re
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx2
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,6 +103,39 @@ def test_compare_notebooks_names_the_cell():
     assert str(found[0]).startswith("cell 3 `ask()`: outputs [stdout] stored, [error APIConnectionError] live")
     stored.cells[2].metadata["tags"] = [live_check.SKIP_TAG]  # a cell that shows what a key changes
     assert live_check.compare_notebooks(stored, live) == []
+
+
+def test_a_cell_that_showed_no_key_is_expected_to_differ():
+    # Lesson 00's "no real client" cell: offline, get_client(offline=False) raised MissingKeyError
+    # and the cell printed it; with a key it makes a client. Not a difference, but counted.
+    keyless = new_code_cell(
+        "try:\n    real = get_client(offline=False)\nexcept MissingKeyError as error:\n"
+        '    print("No real client:", error)',
+        outputs=[stdout("No real client: No OpenAI API key found. Put OPENAI_API_KEY=... in a .env file.\n")],
+    )
+    raised = new_code_cell("get_client(offline=False)", outputs=[error("MissingKeyError", "No OpenAI API key")])
+    plain = new_code_cell("print('reply:', 1)", outputs=[stdout("reply: 1\n")])
+    stored = new_notebook(cells=[keyless, raised, plain])
+    live = nbformat.reads(nbformat.writes(stored), as_version=4)
+    live.cells[0].outputs = [stdout("Using the OpenAI API (key sk-...ab from the environment).\n")]
+    live.cells[1].outputs = [result("text/plain")]
+    expected = []
+    assert live_check.compare_notebooks(stored, live, expected) == []
+    assert expected == [1, 2]
+    assert live_check.expected_to_differ(keyless) == "the stored run had no key (MissingKeyError)"
+    assert live_check.expected_to_differ(plain) == ""
+    live.cells[2].outputs = [stdout("\n")]  # other cells are still compared
+    assert [d.index for d in live_check.compare_notebooks(stored, live)] == [3]
+
+
+def test_the_kernels_get_the_cap_and_the_completion_budget():
+    from helpers import _spend
+
+    env = live_check.kernel_env("sk-x", "http://127.0.0.1:1/v1", 0.2)
+    assert env[_spend.CAP_VARIABLE] == "0.200000" and env["COURSE_OFFLINE"] == "0"
+    assert env[_spend.BUDGET_VARIABLE] == str(live_check.DEFAULT_BUDGET) == "4096"
+    assert live_check.kernel_env("sk-x", None, 0.2, 500)[_spend.BUDGET_VARIABLE] == "500"
+    assert _spend.parse_budget(env[_spend.BUDGET_VARIABLE]) == 4096
 
 
 def test_without_a_key_it_says_how_to_set_one_and_exits_2(monkeypatch, capsys):
@@ -193,3 +233,119 @@ def test_a_live_run_against_an_openai_compatible_server(tmp_path):
     assert lesson.read_bytes() == before  # never written
     posts = [r for r in server.requests if r == ("POST", "/v1/chat/completions")]
     assert len(posts) == 2  # the lesson's two calls went to the server, none to the offline model
+
+
+# ---------------------------------------------------------------- a whole run, served offline model
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def served_offline_model():
+    """``python -m helpers._offline serve`` on a free port of 127.0.0.1; yields its base URL."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "helpers._offline", "serve", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert server.poll() is None, f"the server stopped: {server.stderr.read()}"
+            try:
+                httpx2.get(f"{url}/models", timeout=1, trust_env=False)
+                break  # any answer: it is up
+            except httpx2.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the served offline model did not come up in 30 s"
+            time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(5)
+
+
+def cells_a_live_run_must_not_flag(path: Path) -> None:
+    """A lesson whose cells each once made the live check end early or report a false
+    difference: a call to a dear model with no max_completion_tokens (its whole 128,000-token
+    output limit alone passed the cap), a misspelled model under the cap (refused as
+    RateLimitError, not the API's 404), and a cell that insisted on a key. Its stored outputs
+    come from running it offline, as tools/run_notebooks.py stores a lesson's."""
+    from tools.run_notebooks import execute
+
+    cells = [
+        new_markdown_cell("# Cells a live run must not flag"),
+        new_code_cell("import openai\nfrom helpers import get_client\n\nclient = get_client()"),
+        new_code_cell(
+            'reply = client.chat.completions.create(\n    model="gpt-6-sol",\n'
+            '    messages=[{"role": "user", "content": "What is a token?"}],\n)\n'
+            'print("reply:", reply.choices[0].message.content)\n'
+            'print("finish_reason:", reply.choices[0].finish_reason)'
+        ),
+        new_code_cell(
+            "try:\n"
+            '    client.chat.completions.create(model="gpt-6-lnua", messages=[{"role": "user", "content": "Hi"}])\n'
+            "except openai.NotFoundError as error:\n"
+            '    print("status:", error.status_code)\n'
+            '    print("code:", error.code)'
+        ),
+        new_code_cell(
+            "from helpers.client import MissingKeyError\n\ntry:\n    real = get_client(offline=False)\n"
+            'except MissingKeyError as error:\n    print("No real client:", error)'
+        ),
+    ]
+    kernel = {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}}
+    nbformat.write(new_notebook(cells=cells, metadata=kernel), path)
+    stored, _ = execute(path)  # offline: conftest's environment
+    nbformat.write(stored, path)
+    shown = [live_check.text_of(o) for cell in stored.cells for o in cell.get("outputs", [])]
+    assert any("status: 404" in text for text in shown), shown
+    assert any("No real client: No OpenAI API key found" in text for text in shown), shown
+
+
+def test_a_whole_run_finishes_at_the_default_cap_with_no_false_differences(tmp_path, served_offline_model):
+    lesson = tmp_path / "99_live_traps.ipynb"
+    cells_a_live_run_must_not_flag(lesson)
+    before = lesson.read_bytes()
+    env = {k: v for k, v in os.environ.items() if k not in ("COURSE_OFFLINE", "COURSE_LIVE_MAX_COMPLETION_TOKENS")}
+    env.update(
+        OPENAI_API_KEY="sk-dummy-key-for-the-served-offline-model",
+        OPENAI_BASE_URL=served_offline_model,
+        COURSE_IGNORE_DOTENV="1",
+        NO_PROXY="127.0.0.1",
+        no_proxy="127.0.0.1",
+        PYTHONIOENCODING="utf-8",
+    )
+    # Two of the course's lessons (00 sets up the key, 07 shows the misspelled model's 404) and the traps.
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.live_check", "00_", "07_", str(lesson), "--timeout", "60"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=150,
+        encoding="utf-8",
+    )
+    text = done.stdout + done.stderr
+    assert done.returncode == 0, text
+    assert "spend cap $0.25 in all, max_completion_tokens=4,096 where a cell sets none" in text
+    assert "Every cell kept its shape." in text and "The cap stopped" not in text, text
+    assert "did not run to the end" not in text and "differ" not in text.replace("expected to differ", ""), text
+    assert len(re.findall(r"^notebooks/0[07]_\S+\.ipynb: \d+ code cells, same shapes", text, re.M)) == 2, text
+    traps = next(line for line in text.splitlines() if line.startswith(str(lesson)))
+    assert "4 code cells, same shapes (1 expected to differ, not compared: cell 5)" in traps, text
+    spent = float(re.search(r"Spent about \$([0-9.]+) of the \$0\.25 cap", text)[1])
+    assert 0 < spent < 0.05
+    assert lesson.read_bytes() == before  # never written

@@ -39,6 +39,7 @@ OVERHEAD = MODELS[DEFAULT_MODEL].rules.completion_overhead
 def fresh_meter(monkeypatch, tmp_path):
     # No cap unless a test sets one, and no .env of the developer's: run from an empty folder.
     monkeypatch.delenv(CAP, raising=False)
+    monkeypatch.delenv(spend.BUDGET_VARIABLE, raising=False)  # set only in the live check's kernels
     monkeypatch.chdir(tmp_path)
     spend.reset()
     yield
@@ -345,6 +346,71 @@ def test_no_cap_means_no_limit():
     assert len(api.requests) == 5 and spend.spent() > 0
 
 
+# ---------------------------------------------------------------- the live check's budget
+
+BUDGET = spend.BUDGET_VARIABLE
+
+
+def test_without_the_live_budget_a_call_reserves_the_models_whole_output():
+    api = OfflineAPI(seed=0)
+    # A cap that one call's worst case (the model's 128,000 output tokens) passes: refused.
+    with pytest.raises(openai.RateLimitError, match="up to 128,000 completion tokens"):
+        ask(capped(api, cap=worst() / 2))
+    ask(capped(api, cap=None))
+    assert "max_completion_tokens" not in api.requests[-1]  # sent as the cell wrote it
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "streamed"])
+def test_the_live_budget_is_sent_and_reserved_for_calls_that_name_none(monkeypatch, stream):
+    monkeypatch.setenv(BUDGET, "4096")
+    api = OfflineAPI(seed=0)
+    cap = worst(max_completion_tokens=4096) * 1.01  # far below the unlimited worst case
+    assert cap < worst() / 10
+    client = capped(api, cap=cap)
+    held = []
+    reply = ask(client, stream=stream)
+    if stream:
+        for _ in reply:
+            held.append(spend.reserved())
+    assert api.requests[-1]["max_completion_tokens"] == 4096
+    assert not stream or held[0] == pytest.approx(worst(max_completion_tokens=4096))
+    # A cell's own limit (either name) is kept as it is.
+    spend.reset()
+    ask(client, max_completion_tokens=50)
+    ask(client, model="gpt-4o-mini", max_tokens=40)
+    assert api.requests[-2]["max_completion_tokens"] == 50
+    assert api.requests[-1]["max_tokens"] == 40 and "max_completion_tokens" not in api.requests[-1]
+    # Never more than the model's own maximum (gpt-4o-mini: 16,384).
+    monkeypatch.setenv(BUDGET, "100000")
+    ask(capped(api, cap=None), model="gpt-4o-mini")
+    assert api.requests[-1]["max_completion_tokens"] == MODELS["gpt-4o-mini"].max_output_tokens
+
+
+def test_the_live_budget_reaches_async_and_real_clients(monkeypatch, server):
+    url, served = server
+    monkeypatch.setenv(BUDGET, "2048")
+    monkeypatch.delenv("COURSE_OFFLINE")
+    client = get_client(api_key="sk-test-not-a-real-key-123", base_url=url, quiet=True, timeout=10)
+    ask(client)
+    assert served.requests[-1]["max_completion_tokens"] == 2048
+
+    async def main():
+        api = OfflineAPI(seed=0)
+        client = async_sdk(spend.AsyncSpendTransport(async_offline(api)))
+        await client.chat.completions.create(model=DEFAULT_MODEL, messages=HELLO)
+        await client.close()
+        return api
+
+    assert run(main()).requests[-1]["max_completion_tokens"] == 2048
+
+
+@pytest.mark.parametrize("bad", ["0", "-5", "lots", "1.5"])
+def test_a_live_budget_that_is_not_a_number_of_tokens_is_refused(monkeypatch, bad):
+    monkeypatch.setenv(BUDGET, bad)
+    with pytest.raises(ValueError, match=f"{BUDGET} must be a whole number of tokens"):
+        get_client(offline=True, quiet=True)
+
+
 # ---------------------------------------------------------------- the worst case
 
 
@@ -532,9 +598,17 @@ def test_n_counts_every_choice():
     assert counted.completion_tokens > 2 * (REASONING_TOKENS["medium"] + OVERHEAD)
 
 
-def unknown_model_transport(count: list) -> httpx2.MockTransport:
+def unknown_model_transport(count: list, lookup: int = 200, served: tuple[str, ...] = ("mistral-small",)):
+    """A compatible server that serves ``served`` (models outside the table) and prices nothing.
+    ``lookup``: its answer to GET /models/{a model it does not serve}."""
+
     def handler(request):
         count.append(request)
+        if request.method == "GET":
+            name = request.url.path.rsplit("/", 1)[1]
+            if name in served:
+                return httpx2.Response(200, json={"id": name, "object": "model", "created": 0, "owned_by": "me"})
+            return httpx2.Response(lookup, text="Not Found")  # a page, not the API's error shape
         return httpx2.Response(
             200,
             json={
@@ -550,14 +624,98 @@ def unknown_model_transport(count: list) -> httpx2.MockTransport:
     return httpx2.MockTransport(handler)
 
 
-def test_a_model_without_a_price_is_refused_under_a_cap():
+def test_a_served_model_without_a_price_is_refused_under_a_cap():
     sent = []
     client = sdk(spend.SpendTransport(unknown_model_transport(sent), cap=100.0))
-    with pytest.raises(openai.RateLimitError, match=r"'mistral-small' has no price in helpers/models\.py.*add a row"):
+    with pytest.raises(openai.RateLimitError, match=r"'mistral-small' has no price in helpers/models\.py \(the server"):
         ask(client, model="mistral-small")
-    with pytest.raises(openai.RateLimitError, match=r"'gpt-6-lnua' \(did you mean 'gpt-6-luna'\?\)"):
+    # Only the free question was asked: GET /v1/models/mistral-small, with the request's key.
+    assert [(r.method, r.url.path) for r in sent] == [("GET", "/v1/models/mistral-small")]
+    assert sent[0].headers["authorization"] == "Bearer sk-test"
+    assert spend.charges() == [] and spend.reserved() == 0
+
+
+@pytest.mark.parametrize("lookup", [500, 404, 405])
+def test_a_model_the_server_cannot_tell_about_is_refused_under_a_cap(lookup):
+    # A server without GET /models/{id} (a plain 404 page, 405) or a failing one: nothing is sent.
+    sent = []
+    client = sdk(spend.SpendTransport(unknown_model_transport(sent, lookup), cap=100.0), max_retries=0)
+    with pytest.raises(openai.RateLimitError, match=r"'gpt-6-lnua' \(did you mean 'gpt-6-luna'\?\) has no price"):
         ask(client, model="gpt-6-lnua")
-    assert sent == [] and spend.charges() == [] and spend.reserved() == 0
+    assert [r.method for r in sent] == ["GET"] and spend.charges() == []
+
+
+def test_a_key_refused_while_asking_about_a_model_is_the_apis_401():
+    sent = []
+
+    def handler(request):
+        sent.append(request.method)
+        error = {"message": "Incorrect API key provided: sk-test.", "type": "invalid_request_error"}
+        return httpx2.Response(401, json={"error": {**error, "param": None, "code": "invalid_api_key"}})
+
+    client = sdk(spend.SpendTransport(httpx2.MockTransport(handler), cap=1.0), max_retries=0)
+    with pytest.raises(openai.AuthenticationError, match="Incorrect API key") as caught:
+        ask(client, model="gpt-6-lnua")
+    assert caught.value.code == "invalid_api_key" and sent == ["GET"]
+
+
+def misspelled(client, stream: bool):
+    return ask(client, model="gpt-6-lnua", stream=stream)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "streamed"])
+@pytest.mark.parametrize("cap", [None, 100.0, 0.0], ids=["no cap", "cap", "cap 0"])
+def test_a_misspelled_model_is_the_apis_404_with_or_without_a_cap(cap, stream):
+    api, caught = OfflineAPI(seed=0), None
+    try:
+        misspelled(capped(api, cap=cap), stream)
+    except openai.NotFoundError as error:  # what a learner's except clause catches
+        caught = error
+    assert caught is not None and caught.status_code == 404 and caught.code == "model_not_found"
+    assert caught.body["message"] == "The model `gpt-6-lnua` does not exist or you do not have access to it."
+    assert caught.body == {
+        "message": caught.body["message"],
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "model_not_found",
+    }
+    # With a cap the completion is never sent (the server was only asked about the model).
+    assert len(api.requests) == (1 if cap is None else 0)
+    assert spend.charges() == [] and spend.reserved() == 0
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "streamed"])
+@pytest.mark.parametrize("cap", [None, 100.0], ids=["no cap", "cap"])
+def test_async_a_misspelled_model_is_the_apis_404_with_or_without_a_cap(cap, stream):
+    async def main():
+        api = OfflineAPI(seed=0)
+        client = async_sdk(spend.AsyncSpendTransport(async_offline(api), cap=cap))
+        try:
+            await client.chat.completions.create(model="gpt-6-lnua", messages=HELLO, stream=stream)
+        except openai.NotFoundError as error:
+            return error, api
+        finally:
+            await client.close()
+
+    caught, api = run(main())
+    assert caught.code == "model_not_found" and "`gpt-6-lnua` does not exist" in caught.body["message"]
+    assert len(api.requests) == (1 if cap is None else 0) and spend.charges() == []
+
+
+def test_async_a_served_model_without_a_price_is_refused_under_a_cap():
+    sent = []
+
+    async def main():
+        transport = unknown_model_transport(sent)  # MockTransport answers async requests too
+        client = async_sdk(spend.AsyncSpendTransport(transport, cap=100.0))
+        try:
+            await client.chat.completions.create(model="mistral-small", messages=HELLO)
+        finally:
+            await client.close()
+
+    with pytest.raises(openai.RateLimitError, match="has no price"):
+        run(main())
+    assert [r.method for r in sent] == ["GET"]
 
 
 def test_a_model_without_a_price_is_recorded_unpriced_without_a_cap():
@@ -854,4 +1012,6 @@ def test_real_key_client_is_metered_over_http(server, monkeypatch):
     capped_client = get_client(api_key="sk-test-not-a-real-key-123", base_url=url, quiet=True, timeout=10)
     with pytest.raises(openai.RateLimitError, match="was not sent"):
         ask(capped_client)
+    with pytest.raises(openai.NotFoundError, match="`gpt-6-lnua` does not exist"):
+        ask(capped_client, model="gpt-6-lnua")  # a typo: the server's 404, under the cap too
     assert len(api.requests) == 3

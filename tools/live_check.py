@@ -11,13 +11,21 @@ cell: an error where the stored run had none (or another exception class), the n
 kinds of outputs (stdout, stderr, error, display), and for printed text a coarse outline:
 the "label:" words that start its lines, empty or not, and the number of lines within a
 wide tolerance. A difference means "look at this cell with a key": a model that was shut
-down, a parameter the API now refuses, a reply the lesson's code did not expect. Cells
-tagged `live-differs` (those that show what a key changes) are not compared.
+down, a parameter the API now refuses, a reply the lesson's code did not expect.
+
+Cells expected to differ are not compared, and the report counts them: a cell tagged
+`live-differs` (give the reason in the cell's metadata, "live_differs": "..."), and a cell
+whose stored run showed that no key was found (MissingKeyError, e.g.
+get_client(offline=False) in lesson 00): the live run has a key, so it works there.
 
 It needs a key (the same lookup as the lessons: environment, .env, Colab). Each lesson runs
-in its own kernel with COURSE_OFFLINE=0 and COURSE_SPEND_CAP_USD set to what is left of the
-cap, so the whole run costs at most --cap (default $0.25; one run of every lesson costs about
-a cent). The notebooks are never written.
+in its own kernel with COURSE_OFFLINE=0, COURSE_SPEND_CAP_USD set to what is left of the
+cap, and COURSE_LIVE_MAX_COMPLETION_TOKENS (--max-completion-tokens, default 4096): a call
+whose cell sets no max_completion_tokens (nor max_tokens) is sent with that budget, capped at
+the model's own maximum, and the spend meter reserves that, not the model's whole output
+limit (128,000 tokens, which alone could pass a small cap). The whole run costs at most
+--cap (default $0.25; one run of every lesson costs about a cent). The notebooks are never
+written.
 
 Exit code 0: every cell kept its shape; 1: some cells differ (or a lesson could not run);
 2: no key, or bad arguments.
@@ -36,14 +44,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from helpers._keys import NO_KEY_FOUND
+
 ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_CAP = 0.25  # the cap reserves each call's worst case before it is sent
+# The completion budget of a call that names none (helpers._spend.BUDGET_VARIABLE): ample for
+# the lessons' short replies, a reasoning model's thinking at high effort included, and a
+# reservation of about $0.002 on the lessons' model instead of $0.064.
+DEFAULT_BUDGET = 4096
 CELL_TIMEOUT = 180  # seconds per cell: a reasoning model at high effort can take a while
 SPENT_MARK = "live-check-spent:"
 # A cell tagged so shows what a key changes (e.g. "with a key, get_client(offline=False) works"):
 # its live outputs are expected to differ, and it is not compared.
 SKIP_TAG = "live-differs"
+# What a stored (keyless) run shows when a cell insisted on a key: with a key the cell works.
+NO_KEY_SHOWN = ("MissingKeyError", NO_KEY_FOUND)
 CAP_REFUSAL = "spend cap reached"  # in helpers._spend's refusal: the cell was not sent
 # A line that starts with a label such as "finish_reason:", "input tokens =" or "   user:".
 LABEL = re.compile(r"^\s*([A-Za-z_][\w .()/'-]{0,30}?)\s*[:=](?:\s|$)")
@@ -136,11 +152,27 @@ class Difference:
         return f"cell {self.index} `{self.source}`: {'; '.join(self.problems)}"
 
 
-def compare_notebooks(stored, live) -> list[Difference]:
-    """Compare the code cells of two versions of one notebook (same cells, other outputs)."""
+def expected_to_differ(cell: Mapping) -> str:
+    """Why a cell's live outputs are expected to differ from its stored ones ("" if not)."""
+    if SKIP_TAG in cell.get("metadata", {}).get("tags", []):
+        return f"tagged {SKIP_TAG}"
+    for output in cell.get("outputs", []):
+        shown = output.get("ename", "") + output.get("evalue", "") + text_of(output)
+        if any(mark in shown for mark in NO_KEY_SHOWN):
+            return "the stored run had no key (MissingKeyError)"
+    return ""
+
+
+def compare_notebooks(stored, live, expected: list[int] | None = None) -> list[Difference]:
+    """Compare the code cells of two versions of one notebook (same cells, other outputs).
+    ``expected`` collects the positions of cells expected to differ, which are not compared."""
     found = []
     for index, (s, o) in enumerate(zip(stored.cells, live.cells, strict=True), start=1):
-        if s.cell_type != "code" or SKIP_TAG in s.get("metadata", {}).get("tags", []):
+        if s.cell_type != "code":
+            continue
+        if expected_to_differ(s):
+            if expected is not None:
+                expected.append(index)
             continue
         problems = compare_outputs(s.get("outputs", []), o.get("outputs", []))
         if problems:
@@ -167,6 +199,7 @@ class Result:
     spent: float = 0.0
     seconds: float = 0.0
     error: str = ""  # the lesson could not run to its end
+    expected: list[int] = field(default_factory=list)  # cells expected to differ, not compared
 
 
 def notebooks(selection: Iterable[str]) -> list[Path]:
@@ -183,10 +216,14 @@ def notebooks(selection: Iterable[str]) -> list[Path]:
     return list(dict.fromkeys(chosen)) if words else lessons
 
 
-def kernel_env(key: str, base_url: str | None, cap: float) -> dict[str, str]:
-    """The lesson kernels' environment: the user's own, with the real API forced on and the cap."""
+def kernel_env(key: str, base_url: str | None, cap: float, budget: int = DEFAULT_BUDGET) -> dict[str, str]:
+    """The lesson kernels' environment: the user's own, with the real API forced on, the cap,
+    and the completion budget for calls that name none."""
+    from helpers._spend import BUDGET_VARIABLE, CAP_VARIABLE
+
     env = dict(os.environ)
-    env.update(OPENAI_API_KEY=key, COURSE_OFFLINE="0", COURSE_SPEND_CAP_USD=f"{cap:.6f}", COURSE_OFFLINE_DELAY="0")
+    env.update(OPENAI_API_KEY=key, COURSE_OFFLINE="0", COURSE_OFFLINE_DELAY="0")
+    env[CAP_VARIABLE], env[BUDGET_VARIABLE] = f"{cap:.6f}", str(budget)
     if base_url:
         env["OPENAI_BASE_URL"] = base_url
     return env
@@ -234,7 +271,7 @@ def run_live(path: Path, env: dict[str, str], timeout: int = CELL_TIMEOUT) -> Re
                 result.spent = float(text.split(SPENT_MARK, 1)[1].split()[0])
             except (IndexError, ValueError):
                 pass
-    result.differences = compare_notebooks(stored, live)
+    result.differences = compare_notebooks(stored, live, result.expected)
     return result
 
 
@@ -244,10 +281,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cap", type=float, default=DEFAULT_CAP, help=f"most the whole run may spend, in USD (default {DEFAULT_CAP})"
     )
+    parser.add_argument(
+        "--max-completion-tokens",
+        type=int,
+        default=DEFAULT_BUDGET,
+        metavar="N",
+        help=f"completion budget of a call whose cell sets none (default {DEFAULT_BUDGET})",
+    )
     parser.add_argument("--timeout", type=int, default=CELL_TIMEOUT, help="seconds per cell")
     args = parser.parse_args(argv)
     if args.cap <= 0:
         parser.error("--cap must be more than 0")
+    if args.max_completion_tokens < 1:
+        parser.error("--max-completion-tokens must be 1 or more")
 
     from helpers._connect import plan
     from helpers._keys import MissingKeyError, mask
@@ -273,7 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     target = f"the server at {mask_url(base_url, found.key)}" if base_url else "the OpenAI API"
     print(
         f"Live check of {len(paths)} notebook(s) against {target}, key {mask(found.key)} from "
-        f"{found.source.split(' ')[0]}, spend cap {usd(args.cap)} in all.",
+        f"{found.source.split(' ')[0]}, spend cap {usd(args.cap)} in all, "
+        f"max_completion_tokens={args.max_completion_tokens:,} where a cell sets none.",
         flush=True,
     )
 
@@ -285,7 +332,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  skipped {shown}: the cap is used up")
             failed += 1
             continue
-        result = run_live(path, kernel_env(found.key, base_url, left), args.timeout)
+        env = kernel_env(found.key, base_url, left, args.max_completion_tokens)
+        result = run_live(path, env, args.timeout)
         total += result.spent
         differ += len(result.differences)
         status = (
@@ -293,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
             if result.differences
             else f"{result.cells} code cells, same shapes"
         )
+        if result.expected:
+            listed = ", ".join(map(str, result.expected))
+            status += f" ({len(result.expected)} expected to differ, not compared: cell {listed})"
         print(redact(f"{shown}: {status}, spent {usd(result.spent)} in {result.seconds:.0f} s", found.key), flush=True)
         if result.error:
             failed += 1

@@ -4,28 +4,37 @@
     python3 course.py            # make .venv, install, open the lessons in JupyterLab
     python3 course.py doctor     # check Python, packages, encodings, key, models, dates
     python3 course.py test       # make .venv, install the test tools, run every test
+    python3 course.py test --quick           # the quick tests only (pytest -m "not slow")
     python3 course.py test --live [--cap 0.05]  # re-run the lessons with your key, compare shapes
     python3 course.py notebooks  # re-execute the lessons offline and store their outputs
     python3 course.py serve [--port N]       # serve the offline model over HTTP on 127.0.0.1
     python3 course.py hub-link --hub URL     # a JupyterHub link that pulls the course, opens lesson 00
     python3 course.py --help     # this text
 
-Windows: use `py course.py ...`. Extra arguments after `test` go to pytest (after
-`test --live`, to `python -m tools.live_check`; after `doctor`, to `python -m tools.doctor`; after
-`serve`, to `python -m helpers._offline serve`; after `hub-link`, to `python -m tools.hub_link`).
+Windows: use `py course.py ...`. Extra arguments after `test` (or `test --quick`) go to pytest
+(after `test --live`, to `python -m tools.live_check`; after `doctor`, to `python -m tools.doctor`;
+after `serve`, to `python -m helpers._offline serve`; after `hub-link`, to `python -m tools.hub_link`).
+Ctrl+C stops the command the way it stops by itself (pytest still prints its summary).
 
 The first run creates .venv and installs the course's packages (usually 1-3 minutes, with
-pip's progress shown); later runs only check them. A half-made .venv (no Python, no pip, or
-made by another Python version) is made again. pip never sees your API key. Run as root
-(Docker, many cloud VMs, WSL), JupyterLab is started with --allow-root.
+pip's progress shown), with the tested versions in constraints.txt when it exists. Later runs
+skip pip unless the requirements files, constraints.txt, pyproject.toml or .venv's Python changed
+since the last install (.venv/.course-installed records them), and then say which. A half-made
+.venv (no Python, no pip, or made by another Python version) is made again. pip never sees your
+API key. Run as root (Docker, many cloud VMs, WSL), JupyterLab is started with --allow-root.
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
+import json
 import os
 import re
 import shlex
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -37,10 +46,19 @@ SUPPORTED = ((3, 10), (3, 13))
 FIRST_LESSON = "notebooks/00_setup.ipynb"
 # The HTTP server for the offline model needs starlette and uvicorn (listed with the course's packages).
 SERVE_REQUIREMENTS = "requirements.txt"
-# Inside .venv, so a new .venv starts without it: the requirements files installed into it, one a line.
+# Inside .venv, so a new .venv starts without it: JSON, for each requirements file installed into it,
+# the fingerprint of that install (see fingerprint()); pip runs again only when it changes.
 INSTALLED_MARKER = ".course-installed"
+# The tested versions (written by tools/constraints.py); every install uses it when it exists.
+CONSTRAINTS = "constraints.txt"
+# Read by pip for `-e .`: its dependencies and package data.
+PYPROJECT = "pyproject.toml"
+# -r/-c naming another file (short or long form); pip reads it relative to the file naming it.
+INCLUDE = re.compile(r"\s*(-r|--requirement|-c|--constraint)\s*=?\s*(\S+)")
 # Prints the venv's Python version, then fails with "No module named 'pip'" when pip is missing.
-PROBE = "import sys; print('%d.%d' % sys.version_info[:2], flush=True); import pip"
+PROBE = "import sys; print('%d.%d.%d' % sys.version_info[:3], flush=True); import pip"
+# helpers/_offline/server.py's defaults, for checking the port before `serve` starts it.
+SERVE_HOST, SERVE_PORT = "127.0.0.1", 8787
 ROOT_NOTE = (
     "Running as root (usual in Docker, cloud VMs and WSL): starting JupyterLab with --allow-root, "
     "which it refuses to start without."
@@ -83,7 +101,14 @@ def format_command(args: Sequence[str | Path]) -> str:
 def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
     """Print ``args`` quoted, then run them in the course folder (``env``: ours unless given)."""
     print("+", format_command(args), flush=True)
-    subprocess.run([str(a) for a in args], cwd=ROOT, check=True, env=environment() if env is None else env)
+    # Ctrl+C reaches the child as well (same terminal): let it stop its own way (pytest prints its
+    # summary, JupyterLab asks to confirm) instead of being killed by subprocess.run 0.25 s later.
+    # A do-nothing handler, not SIG_IGN: an ignored SIGINT would stay ignored in the child.
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
+    try:
+        subprocess.run([str(a) for a in args], cwd=ROOT, check=True, env=environment() if env is None else env)
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
 
 
 def running_as_root() -> bool:
@@ -100,34 +125,40 @@ def lab_command(python: str | Path, as_root: bool = False) -> list[str]:
 def venv_problem(venv: Path) -> str | None:
     """Why the environment in ``venv`` cannot be used as it is (completing "The course environment
     in .venv ..."), or None when it can be used or does not exist yet."""
+    return inspect_venv(venv)[0]
+
+
+def inspect_venv(venv: Path) -> tuple[str | None, str]:
+    """``venv_problem(venv)``, and the full version of its Python ("" when unknown)."""
     if not venv.exists():
-        return None
+        return None, ""
     python = venv_python(venv)
     if not python.exists():
-        return "is incomplete (it has no Python)"
+        return "is incomplete (it has no Python)", ""
     try:
         # -I: ignore PYTHONPATH and user site-packages, so only the venv's own pip counts.
         probe = subprocess.run(
             [str(python), "-I", "-c", PROBE], capture_output=True, text=True, env=install_environment(), timeout=120
         )
     except subprocess.TimeoutExpired:
-        return None  # a slow first start (e.g. a virus scan on Windows) is no reason to rebuild it
+        return None, ""  # a slow first start (e.g. a virus scan on Windows) is no reason to rebuild it
     except OSError as error:
-        return f"has a Python that does not start ({error.strerror or error})"
+        return f"has a Python that does not start ({error.strerror or error})", ""
     lines = probe.stdout.split()
     version = lines[0] if lines else ""
+    minor = ".".join(version.split(".")[:2])
     here = "{}.{}".format(*sys.version_info[:2])
     if not version:
         last = (probe.stderr.strip().splitlines() or [f"exit code {probe.returncode}"])[-1]
-        return f"has a Python that does not start ({last})"
-    if version != here:
-        return f"was made with Python {version}, and this is Python {here}"
+        return f"has a Python that does not start ({last})", ""
+    if minor != here:
+        return f"was made with Python {minor}, and this is Python {here}", version
     if probe.returncode != 0:
         if re.search(r"No module named '?pip'?\s*$", probe.stderr.strip()):
-            return "is incomplete (pip is missing)"
+            return "is incomplete (pip is missing)", version
         last = (probe.stderr.strip().splitlines() or [f"exit code {probe.returncode}"])[-1]
-        return f"has a broken pip ({last})"
-    return None
+        return f"has a broken pip ({last})", version
+    return None, version
 
 
 def remove_venv(venv: Path) -> None:
@@ -163,31 +194,96 @@ def create_venv(venv: Path) -> None:
         ) from error
 
 
-def ensure_venv(venv: Path) -> Path:
-    """A working ``venv`` (made, or made again when broken); returns its Python."""
-    problem = venv_problem(venv)
+def ensure_venv(venv: Path) -> str:
+    """Make ``venv`` work (made, or made again when broken); returns its Python's full version."""
+    problem, version = inspect_venv(venv)
     if problem:
         print(f"The course environment in {venv.name} {problem}; making it again.", flush=True)
         remove_venv(venv)
     if not venv_python(venv).exists():
         create_venv(venv)
-    return venv_python(venv)
+        version = "{}.{}.{}".format(*sys.version_info[:3])  # made by this very Python
+    return version
+
+
+def included_files(path: Path, constraints: bool = True) -> list[Path]:
+    """``path`` and the files it names with -r (and -c unless not ``constraints``), and theirs,
+    as pip finds them (resolved)."""
+    found, todo = [], [path.resolve()]
+    while todo:
+        current = todo.pop(0)
+        if current in found:
+            continue
+        found.append(current)
+        if current.is_file():
+            for line in current.read_text(encoding="utf-8").splitlines():
+                match = INCLUDE.match(line)
+                if match and (constraints or match[1] in ("-r", "--requirement")):
+                    todo.append((current.parent / match[2]).resolve())
+    return found
+
+
+def relative(path: Path) -> str:
+    """``path`` as the marker names it: relative to the course folder, with forward slashes."""
+    return os.path.relpath(path, ROOT.resolve()).replace(os.sep, "/")
+
+
+def file_digest(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def fingerprint(requirements: str, python_version: str) -> dict:
+    """What an install of ``requirements`` depends on: its files' hashes (None: missing) and the Python."""
+    files = [*included_files(ROOT / requirements), ROOT / PYPROJECT, ROOT / CONSTRAINTS]
+    names = {relative(path): path for path in files}
+    return {"python": python_version, "files": {name: file_digest(path) for name, path in names.items()}}
+
+
+def read_marker(venv: Path) -> dict[str, dict]:
+    """The fingerprints recorded in ``venv``, by requirements file; {} when none."""
+    try:
+        text = (venv / INSTALLED_MARKER).read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    try:
+        recorded = json.loads(text)
+    except ValueError:  # an older course.py wrote the names alone, one a line: installed, fingerprint unknown
+        return {name: {} for name in text.split()}
+    return recorded if isinstance(recorded, dict) else {}
 
 
 def installed_before(venv: Path, requirements: str) -> bool:
     """Whether ``requirements`` was installed into ``venv`` completely at least once."""
-    marker = venv / INSTALLED_MARKER
-    return marker.is_file() and requirements in marker.read_text(encoding="utf-8").splitlines()
+    return requirements in read_marker(venv)
 
 
-def mark_installed(venv: Path, requirements: str) -> None:
-    if not installed_before(venv, requirements):
-        with (venv / INSTALLED_MARKER).open("a", encoding="utf-8") as marker:
-            marker.write(requirements + "\n")
+def mark_installed(venv: Path, requirements: str, python_version: str) -> None:
+    """Record ``requirements`` as installed, and the requirements files it includes with -r,
+    which that install installed too."""
+    recorded = read_marker(venv)
+    for path in included_files(ROOT / requirements, constraints=False):
+        name = relative(path)
+        if path.is_file() and not name.startswith("../"):
+            recorded[name] = fingerprint(name, python_version)
+    (venv / INSTALLED_MARKER).write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def pip_command(python: str | Path, requirements: Path, first: bool) -> list[str | Path]:
-    """pip installing ``requirements``: with its progress the first time, quiet afterwards."""
+def changes(before: dict, now: dict) -> str:
+    """What differs between two fingerprints, as a phrase ("" when nothing, or nothing is known)."""
+    if not before:
+        return ""
+    old_files, new_files = before.get("files", {}), now["files"]
+    changed = [name for name in new_files if old_files.get(name) != new_files[name]]
+    if before.get("python") != now["python"]:
+        changed.append(f"the Python in .venv ({before.get('python') or '?'} before, {now['python'] or '?'} now)")
+    return " and ".join([", ".join(changed[:-1]), changed[-1]] if len(changed) > 1 else changed)
+
+
+def pip_command(
+    python: str | Path, requirements: Path, first: bool, constraints: Path | None = None
+) -> list[str | Path]:
+    """pip installing ``requirements`` (pinned by ``constraints``): with its progress the first
+    time, quiet afterwards."""
     return [
         python,
         "-m",
@@ -197,6 +293,7 @@ def pip_command(python: str | Path, requirements: Path, first: bool) -> list[str
         "--disable-pip-version-check",
         "-r",
         requirements,
+        *(["-c", constraints] if constraints else []),
     ]
 
 
@@ -209,13 +306,81 @@ def setup(requirements: str) -> Path:
             f"{low[0]}.{low[1]} to {high[0]}.{high[1]}.",
             file=sys.stderr,
         )
-    python = ensure_venv(VENV)
-    first = not installed_before(VENV, requirements)
-    if first:
+    version = ensure_venv(VENV)
+    python = venv_python(VENV)
+    recorded = read_marker(VENV)
+    now = fingerprint(requirements, version)
+    if requirements not in recorded:
         print(f"First set-up: installing the course's packages ({requirements}), usually 1-3 minutes.", flush=True)
-    run(*pip_command(python, ROOT / requirements, first), env=install_environment())
-    mark_installed(VENV, requirements)
+    elif recorded[requirements] == now:
+        return python  # installed, and nothing it depends on changed since: no pip (about 10 s saved)
+    else:
+        changed = changes(recorded[requirements], now)
+        why = f"{changed} changed since the last install" if changed else "the last install left no fingerprint"
+        print(f"Installing {requirements}: {why}.", flush=True)
+    constraints = ROOT / CONSTRAINTS
+    first = requirements not in recorded
+    command = pip_command(python, ROOT / requirements, first, constraints if constraints.is_file() else None)
+    run(*command, env=install_environment())
+    mark_installed(VENV, requirements, version)
     return python
+
+
+def option(args: Sequence[str], name: str, default: str) -> tuple[str, list[str]]:
+    """The value of option ``name`` in ``args`` (``--name V`` or ``--name=V``; the last one counts),
+    and ``args`` without it."""
+    value, rest, i = default, [], 0
+    while i < len(args):
+        if args[i] == name and i + 1 < len(args):
+            value, i = args[i + 1], i + 2
+            continue
+        if args[i].startswith(name + "="):
+            value = args[i].split("=", 1)[1]
+        else:
+            rest.append(args[i])
+        i += 1
+    return value, rest
+
+
+def listen_once(host: str, port: int) -> int:
+    """Bind ``host``:``port`` as the server will, then let go; returns the port (the system's pick for 0).
+    Raises OSError (OverflowError for a port outside 0-65535) when the server could not."""
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        if os.name != "nt":  # as uvicorn binds: a port closed a moment ago (TIME_WAIT) counts as free
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        return sock.getsockname()[1]
+
+
+def free_port(host: str, after: int) -> int | None:
+    """A port ``host`` can listen on now: the first free one after ``after``, else one the system picks."""
+    for port in [*range(after + 1, min(after + 50, 65535) + 1), 0]:
+        try:
+            return listen_once(host, port)
+        except (OSError, OverflowError):
+            continue
+    return None
+
+
+def serve_problem(args: Sequence[str]) -> str | None:
+    """Why ``serve`` with ``args`` cannot start its server now (and what to run instead), or None."""
+    host, _ = option(args, "--host", SERVE_HOST)
+    port_text, others = option(args, "--port", str(SERVE_PORT))
+    try:
+        port = int(port_text)
+    except ValueError:
+        return None  # the server's own option parser says what is wrong with it
+    try:
+        listen_once(host, port)
+        return None
+    except (OSError, OverflowError) as error:
+        busy = getattr(error, "errno", None) == errno.EADDRINUSE
+        problem = f"port {port} is busy" if busy else f"cannot listen on {host} port {port} ({error})"
+    free = free_port(host, port)
+    if free is None:
+        return problem
+    return f"{problem}: try {format_command(['python3', 'course.py', 'serve', *others, '--port', str(free)])}"
 
 
 def main(argv: list[str]) -> int:
@@ -235,6 +400,14 @@ def main(argv: list[str]) -> int:
         elif command == "test" and "--live" in argv[1:]:
             python = setup("requirements-dev.txt")
             run(python, "-m", "tools.live_check", *[a for a in argv[1:] if a != "--live"])
+        elif command == "test" and any(a == "--cap" or a.startswith("--cap=") for a in argv[1:]):
+            # Without --live these would reach pytest, which knows no --cap.
+            live = format_command(["python3", "course.py", "test", "--live", *argv[1:]])
+            print(f"--cap sets the spend cap of a live run: {live}", file=sys.stderr)
+            return 2
+        elif command == "test" and "--quick" in argv[1:]:
+            python = setup("requirements-dev.txt")
+            run(python, "-m", "pytest", "-m", "not slow", *[a for a in argv[1:] if a != "--quick"])
         elif command == "test":
             python = setup("requirements-dev.txt")
             run(python, "-m", "pytest", *argv[1:])
@@ -242,6 +415,10 @@ def main(argv: list[str]) -> int:
             python = setup("requirements-dev.txt")
             run(python, "-m", "tools.run_notebooks", *argv[1:])
         elif command == "serve":
+            problem = serve_problem(argv[1:])  # before the banner the server prints, and before any install
+            if problem:
+                print(problem, file=sys.stderr)
+                return 1
             python = setup(SERVE_REQUIREMENTS)
             run(python, "-m", "helpers._offline", "serve", *argv[1:])
         elif command == "hub-link":
@@ -262,7 +439,8 @@ def main(argv: list[str]) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except subprocess.CalledProcessError as error:
-        return error.returncode or 1
+        # Killed by a signal (POSIX: -N): the shell's convention, 128 + N (130 for SIGINT).
+        return 128 - error.returncode if error.returncode < 0 else error.returncode or 1
     except KeyboardInterrupt:
         return 130
     return 0

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+import platform
+import re
 import shlex
 import shutil
 import signal
@@ -76,11 +78,128 @@ def test_without_user_ids_windows_is_never_root(monkeypatch):
 
 def test_serve_runs_the_offline_model_server_in_the_courses_venv(monkeypatch):
     calls = record_calls(monkeypatch)
-    assert course.main(["serve", "--port", "8123"]) == 0
+    port = str(free_port())
+    assert course.main(["serve", "--port", port]) == 0
     assert calls == [
         ("setup", course.SERVE_REQUIREMENTS),
-        ("run", "PY", "-m", "helpers._offline", "serve", "--port", "8123"),
+        ("run", "PY", "-m", "helpers._offline", "serve", "--port", port),
     ]
+
+
+@pytest.mark.parametrize("spelling", ["--port {}", "--port={}", "--host 127.0.0.1 --port {}"])
+def test_serve_on_a_busy_port_names_a_free_one_and_starts_nothing(monkeypatch, capsys, spelling):
+    calls = record_calls(monkeypatch)
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        args = spelling.format(port).split()
+        assert course.main(["serve", *args]) == 1
+        err = capsys.readouterr().err.strip()
+        assert calls == []  # no install, no server: so no success banner before the bind error
+        match = re.fullmatch(rf"port {port} is busy: try python3 course\.py serve (.*)--port (\d+)", err)
+        assert match, err
+        assert match[1].split() == [a for a in args if str(port) not in a and a != "--port"]  # other options kept
+        suggested = int(match[2])
+        assert suggested != port and course.listen_once("127.0.0.1", suggested) == suggested
+
+
+def test_serve_checks_the_servers_own_default_address(monkeypatch, capsys):
+    server = pytest.importorskip("helpers._offline.server", reason="needs the course's packages (starlette)")
+    assert (course.SERVE_HOST, course.SERVE_PORT) == (server.DEFAULT_HOST, server.DEFAULT_PORT)
+    calls = record_calls(monkeypatch)
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        monkeypatch.setattr(course, "SERVE_PORT", taken.getsockname()[1])
+        assert course.main(["serve"]) == 1  # no --port: the default one is checked
+    assert calls == [] and f"port {course.SERVE_PORT} is busy" in capsys.readouterr().err
+
+
+def test_serve_leaves_a_malformed_port_to_the_servers_own_message(monkeypatch):
+    calls = record_calls(monkeypatch)
+    assert course.main(["serve", "--port", "eighty"]) == 0
+    assert calls[-1] == ("run", "PY", "-m", "helpers._offline", "serve", "--port", "eighty")
+
+
+# ---------------------------------------------------------------- test: --quick, --cap, Ctrl+C
+
+
+def test_quick_runs_pytest_without_the_slow_tests(monkeypatch):
+    calls = record_calls(monkeypatch)
+    assert course.main(["test", "--quick", "-x", "tests/test_chat.py"]) == 0
+    assert calls == [
+        ("setup", "requirements-dev.txt"),
+        ("run", "PY", "-m", "pytest", "-m", "not slow", "-x", "tests/test_chat.py"),
+    ]
+
+
+@pytest.mark.parametrize("args", [["--cap", "0.5"], ["--cap=0.5"], ["-q", "--cap", "0.5", "03"]])
+def test_cap_without_live_says_it_goes_with_live(monkeypatch, capsys, args):
+    calls = record_calls(monkeypatch)
+    assert course.main(["test", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert calls == []  # not pytest's "unrecognized arguments"
+    assert err == "--cap sets the spend cap of a live run: python3 course.py test --live " + " ".join(args)
+
+
+def test_a_command_killed_by_a_signal_exits_as_a_shell_says(monkeypatch):
+    def killed(*args, env=None):
+        raise subprocess.CalledProcessError(-signal.SIGINT, args)
+
+    monkeypatch.setattr(course, "setup", lambda requirements: "PY")
+    monkeypatch.setattr(course, "run", killed)
+    assert course.main(["test"]) == 128 + signal.SIGINT
+
+
+@posix_only
+def test_ctrl_c_during_the_tests_lets_pytest_print_its_summary(tmp_path):
+    # A test that takes a second to clean up after Ctrl+C, as a running notebook kernel does.
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "test_wait.py").write_text(
+        "import time\n\n\ndef test_wait():\n    print('waiting', flush=True)\n    try:\n"
+        "        time.sleep(60)\n    except KeyboardInterrupt:\n        time.sleep(1)\n        raise\n"
+    )
+    launcher = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r}); import course\n"
+        "course.setup = lambda requirements: sys.executable  # this Python has pytest: no .venv needed\n"
+        f"sys.exit(course.main(['test', '-s', '-p', 'no:cacheprovider', {str(tmp_path / 'test_wait.py')!r}]))\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", launcher],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out = ""
+        deadline = time.monotonic() + 60
+        while "waiting" not in out and time.monotonic() < deadline and child.poll() is None:
+            out += child.stdout.readline()
+        assert "waiting" in out, out
+        os.killpg(child.pid, signal.SIGINT)  # Ctrl+C in a terminal: the launcher and pytest both get it
+        out += child.communicate(timeout=60)[0]
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait(10)
+    assert "KeyboardInterrupt" in out
+    assert re.search(r"=+ no tests ran in [\d.]+s =+", out), out  # pytest's own summary line
+    assert child.returncode == 2, out  # pytest's "interrupted", not the launcher's 130
+
+
+# ---------------------------------------------------------------- notebooks
+
+
+def test_notebooks_with_no_match_lists_the_lessons(capsys, monkeypatch):
+    pytest.importorskip("nbclient", reason="tools/run_notebooks.py needs the test tools (requirements-dev.txt)")
+    from tools import run_notebooks
+
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    assert run_notebooks.main(["99"]) == 1
+    err = capsys.readouterr().err
+    lessons = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert lessons and "'99'" in err
+    assert [line.strip() for line in err.splitlines() if line.startswith("  ")] == lessons
+    assert "Give part of a name" in err
+    assert os.environ["OPENAI_API_KEY"] == KEY  # nothing set up to run: the offline settings not applied
 
 
 def test_serve_installs_the_servers_packages():
@@ -118,9 +237,10 @@ def test_help_lists_every_command_and_each_one_runs(monkeypatch, tmp_path, capsy
     ]
     names = {args[0] if args else "start" for args in commands}
     assert names >= {"start", "doctor", "test", "notebooks", "serve", "hub-link", "--help"}
-    assert ["test", "--live", "[--cap", "0.05]"] in commands
+    assert ["test", "--live", "[--cap", "0.05]"] in commands and ["test", "--quick"] in commands
     calls = record_calls(monkeypatch)
     monkeypatch.setattr(course, "ROOT", tmp_path)
+    monkeypatch.setattr(course, "SERVE_PORT", free_port())  # `serve` checks its port first: 8787 may be taken here
     (tmp_path / "tools").mkdir()
     (tmp_path / "tools" / "hub_link.py").write_text("")
     for args in commands:
@@ -180,6 +300,7 @@ class FakeTools:
 
     def __init__(self, venv_dir: Path) -> None:
         self.venv = venv_dir
+        self.version = platform.python_version()  # what the venv's Python says it is
         self.calls: list[tuple[list[str], dict[str, str]]] = []
 
     def __call__(self, args, **kwargs):
@@ -187,7 +308,7 @@ class FakeTools:
         if args[1:3] == ["-m", "venv"]:
             course.venv_python(self.venv).parent.mkdir(parents=True)
             course.venv_python(self.venv).write_text("")
-        stdout = HERE + "\n" if "-I" in args else ""
+        stdout = self.version + "\n" if "-I" in args else ""
         return subprocess.CompletedProcess(args, 0, stdout, "")
 
     def pip_calls(self) -> list[list[str]]:
@@ -201,19 +322,136 @@ def fake_setup(monkeypatch, tmp_path) -> FakeTools:
     return tools
 
 
-def test_the_first_install_shows_pips_progress_and_later_ones_are_quiet(monkeypatch, tmp_path, capsys):
+def test_the_first_install_shows_pips_progress_and_later_starts_skip_pip(monkeypatch, tmp_path, capsys):
     tools = fake_setup(monkeypatch, tmp_path)
     assert course.setup("requirements.txt") == course.venv_python(tools.venv)
     first = capsys.readouterr().out
     assert "First set-up" in first and "1-3 minutes" in first
     assert first.index("First set-up") < first.index("-m pip install")
-    course.setup("requirements.txt")
-    assert "First set-up" not in capsys.readouterr().out
+    assert course.setup("requirements.txt") == course.venv_python(tools.venv)
+    assert capsys.readouterr().out == ""  # nothing changed: no pip, nothing to say
     course.setup("requirements-dev.txt")  # the test tools' first install shows its progress too
     assert "First set-up" in capsys.readouterr().out
     quiet = ["--quiet" in args for args in tools.pip_calls()]
-    assert quiet == [False, True, False]
+    assert quiet == [False, False]
     assert [args[1:3] for args, _ in tools.calls].count(["-m", "venv"]) == 1  # made once, then kept
+
+
+def course_tree(monkeypatch, tmp_path) -> tuple[FakeTools, Path]:
+    """A course folder of its own (requirements files, pyproject.toml) with a faked .venv in it."""
+    root = tmp_path / "course"
+    root.mkdir()
+    (root / "requirements.txt").write_text("-e .\nopenai>=3.0\n")
+    (root / "requirements-dev.txt").write_text("-r requirements.txt  # the lessons' packages\npytest>=8.0\n")
+    (root / "pyproject.toml").write_text('[project]\nname = "course"\n')
+    monkeypatch.setattr(course, "ROOT", root)
+    return fake_setup(monkeypatch, root), root
+
+
+CHANGES = {
+    "an included requirements file": lambda root: (root / "requirements.txt").write_text("-e .\nopenai>=3.1\n"),
+    "the requirements file": lambda root: (root / "requirements-dev.txt").write_text("-r requirements.txt\n"),
+    "pyproject.toml": lambda root: (root / "pyproject.toml").write_text('[project]\nname = "course2"\n'),
+    "a new constraints.txt": lambda root: (root / "constraints.txt").write_text("openai==3.1.0\n"),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_pip_runs_again_when_what_it_installed_from_changed(monkeypatch, tmp_path, capsys, change):
+    tools, root = course_tree(monkeypatch, tmp_path)
+    course.setup("requirements-dev.txt")
+    course.setup("requirements-dev.txt")
+    assert len(tools.pip_calls()) == 1  # nothing changed: skipped
+    CHANGES[change](root)
+    capsys.readouterr()
+    course.setup("requirements-dev.txt")
+    out = capsys.readouterr().out
+    assert len(tools.pip_calls()) == 2 and "--quiet" in tools.pip_calls()[-1]
+    said = [line for line in out.splitlines() if line.startswith("Installing")]
+    assert len(said) == 1 and said[0].endswith("changed since the last install."), out
+    named = {
+        "an included requirements file": "requirements.txt",
+        "the requirements file": "requirements-dev.txt",
+        "pyproject.toml": "pyproject.toml",
+        "a new constraints.txt": "constraints.txt",
+    }[change]
+    assert said[0] == f"Installing requirements-dev.txt: {named} changed since the last install."
+    course.setup("requirements-dev.txt")
+    assert len(tools.pip_calls()) == 2  # recorded again: the next start skips pip
+
+
+def test_pip_runs_again_when_constraints_change_or_go_and_when_the_python_changes(monkeypatch, tmp_path, capsys):
+    tools, root = course_tree(monkeypatch, tmp_path)
+    (root / "constraints.txt").write_text("openai==3.1.0\n")
+    course.setup("requirements.txt")
+    (root / "constraints.txt").write_text("openai==3.2.0\n")
+    course.setup("requirements.txt")
+    (root / "constraints.txt").unlink()
+    course.setup("requirements.txt")
+    tools.version = f"{HERE}.99"  # the Python the venv links to got a bug-fix release
+    course.setup("requirements.txt")
+    course.setup("requirements.txt")
+    assert len(tools.pip_calls()) == 4
+    said = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Installing")]
+    assert said == [
+        "Installing requirements.txt: constraints.txt changed since the last install.",
+        "Installing requirements.txt: constraints.txt changed since the last install.",
+        f"Installing requirements.txt: the Python in .venv ({platform.python_version()} before, {HERE}.99 now)"
+        " changed since the last install.",
+    ]
+
+
+def test_installing_the_test_tools_covers_the_lessons_requirements(monkeypatch, tmp_path):
+    tools, root = course_tree(monkeypatch, tmp_path)
+    course.setup("requirements-dev.txt")  # -r requirements.txt: installs those too
+    course.setup("requirements.txt")
+    assert len(tools.pip_calls()) == 1
+    (root / "requirements.txt").write_text("-e .\nopenai>=3.1\n")
+    course.setup("requirements.txt")
+    assert len(tools.pip_calls()) == 2
+
+
+def test_every_install_uses_constraints_txt_when_it_exists(monkeypatch, tmp_path):
+    tools, root = course_tree(monkeypatch, tmp_path)
+    course.setup("requirements.txt")
+    (root / "constraints.txt").write_text("openai==3.1.0\n")
+    course.setup("requirements.txt")
+    course.setup("requirements-dev.txt")
+    first, again, dev = tools.pip_calls()
+    assert first[-2:] == ["-r", str(root / "requirements.txt")] and "-c" not in first
+    assert again[-4:] == ["-r", str(root / "requirements.txt"), "-c", str(root / "constraints.txt")]
+    assert dev[-4:] == ["-r", str(root / "requirements-dev.txt"), "-c", str(root / "constraints.txt")]
+
+
+def test_a_record_from_an_older_course_py_installs_once_quietly(monkeypatch, tmp_path, capsys):
+    tools, root = course_tree(monkeypatch, tmp_path)
+    course.ensure_venv(tools.venv)
+    (tools.venv / course.INSTALLED_MARKER).write_text("requirements-dev.txt\n")  # names only, no fingerprint
+    course.setup("requirements-dev.txt")
+    course.setup("requirements-dev.txt")
+    assert [("--quiet" in args) for args in tools.pip_calls()] == [True]
+    out = capsys.readouterr().out
+    assert "Installing requirements-dev.txt: the last install left no fingerprint." in out
+    assert "First set-up" not in out
+
+
+def test_the_fingerprint_follows_includes_as_pip_reads_them(monkeypatch, tmp_path):
+    root = tmp_path / "course"
+    (root / "binder").mkdir(parents=True)
+    (root / "requirements.txt").write_text("-e .\n")
+    (root / "extra.txt").write_text("--constraint=pins.txt\n")
+    (root / "binder" / "requirements.txt").write_text("-r ../requirements.txt\n--requirement ../extra.txt # x\n")
+    monkeypatch.setattr(course, "ROOT", root)
+    files = course.fingerprint("binder/requirements.txt", "3.12.1")["files"]
+    assert list(files) == [
+        "binder/requirements.txt",
+        "requirements.txt",
+        "extra.txt",
+        "pins.txt",
+        "pyproject.toml",
+        "constraints.txt",
+    ]
+    assert files["pins.txt"] is None and files["requirements.txt"] is not None  # missing: recorded as such
 
 
 def test_no_key_reaches_venv_or_pip(monkeypatch, tmp_path):
@@ -314,10 +552,10 @@ def test_a_broken_venv_is_made_again_with_a_message(tmp_path, capsys):
     path = venv_without_pip(tmp_path / ".venv")
     (path / course.INSTALLED_MARKER).write_text("requirements.txt\n")  # from an earlier, now broken, set-up
     (path / "left-over").write_text("x")
-    python = course.ensure_venv(path)  # real `python -m venv`: a few seconds, nothing downloaded
+    version = course.ensure_venv(path)  # real `python -m venv`: a few seconds, nothing downloaded
     out = capsys.readouterr().out
     assert "The course environment in .venv is incomplete (pip is missing); making it again." in out
-    assert python == course.venv_python(path) and course.venv_problem(path) is None
+    assert version == platform.python_version() and course.venv_problem(path) is None
     assert not (path / "left-over").exists() and not course.installed_before(path, "requirements.txt")
 
 

@@ -54,18 +54,24 @@ def execute(path: Path, timeout: int = 120) -> tuple[nbformat.NotebookNode, floa
     return nb, time.perf_counter() - start
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("patterns", nargs="*", help="parts of notebook names to run")
     parser.add_argument("--dry-run", action="store_true", help="execute and time, do not write")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    paths = notebooks(args.patterns)
+    if not paths:
+        lessons = [p.relative_to(ROOT / "notebooks").with_suffix("").as_posix() for p in notebooks([])]
+        print(
+            f"No lesson's file name contains {' or '.join(map(repr, args.patterns))}. The lessons:\n"
+            + "".join(f"  {name}\n" for name in lessons)
+            + "Give part of a name (e.g. 03, or tokens), or none to re-run them all.",
+            file=sys.stderr,
+        )
+        return 1
     apply(os.environ)
     import matplotlib.font_manager  # noqa: F401  (builds the font cache here, not in lesson 04's output)
 
-    paths = notebooks(args.patterns)
-    if not paths:
-        print("no notebook matched", file=sys.stderr)
-        return 1
     total = 0.0
     for path in paths:
         nb, seconds = execute(path)

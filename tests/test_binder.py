@@ -99,17 +99,31 @@ def test_repo2docker_installs_the_course_from_the_whole_repository(dockerfile):
 
 
 def requirement_lines(path: Path, cwd: Path) -> list[tuple[str, Path]]:
-    """Requirement lines the way pip reads them: -r relative to the file, paths relative to cwd."""
+    """Requirement lines the way pip reads them: -r relative to the file, paths relative to cwd
+    (constraints files, -c, install nothing: left out)."""
     lines = []
     for raw in path.read_text().splitlines():
         line = raw.split(" #", 1)[0].strip()
-        if not line or line.startswith("#"):
+        if not line or line.startswith(("#", "-c ")):
             continue
         if line.startswith("-r "):
             lines += requirement_lines((path.parent / line[3:].strip()).resolve(), cwd)
         else:
             lines.append((line, cwd))
     return lines
+
+
+def test_binder_installs_the_tested_versions_from_constraints_txt(dockerfile):
+    # pip reads -c relative to the file naming it, as it does -r; repo2docker copies the whole
+    # repository before it installs (test above), so ../constraints.txt is there.
+    lines = [line.strip() for line in (BINDER / "requirements.txt").read_text().splitlines()]
+    targets = [(BINDER / line[3:].strip()).resolve() for line in lines if line.startswith("-c ")]
+    assert targets == [ROOT / course.CONSTRAINTS]
+    assert targets[0].is_file(), (
+        "Binder's build would stop (pip cannot open ../constraints.txt): write it with "
+        ".venv/bin/python -m tools.constraints after a green python3 course.py test, and commit it"
+    )
+    assert 'install --no-cache-dir -r "binder/requirements.txt"' in dockerfile  # pip, not conda: -c applies
 
 
 def test_binder_requirements_install_the_course_and_jupyterlab():

@@ -19,6 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 SOLUTIONS = NOTEBOOKS / "solutions"
+KOREAN = NOTEBOOKS / "ko"  # the Korean track: a twin of each lesson (tests/test_korean_track.py)
 COLAB = "https://colab.research.google.com/github/chat-completions-course/chat-completions-course/blob/main/"
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
@@ -205,7 +206,8 @@ def lesson_problems(nb, final: bool = False) -> list[str]:
 
 def naming_problems(paths: list[Path]) -> list[str]:
     """Lessons are NN_topic.ipynb, numbered 00, 01, ... without gaps; solution notebooks
-    live in notebooks/solutions/ as NN_topic_solutions.ipynb for an existing lesson."""
+    live in notebooks/solutions/ as NN_topic_solutions.ipynb for an existing lesson; the
+    Korean track, notebooks/ko/, holds twins of existing lessons under the same names."""
     problems = []
     numbers = []
     lesson_stems = set()
@@ -220,8 +222,12 @@ def naming_problems(paths: list[Path]) -> list[str]:
     for path in paths:
         if path.parent == NOTEBOOKS:
             continue
+        if path.parent == KOREAN:
+            if path.stem not in lesson_stems:
+                problems.append(f"{rel(path)} has no English lesson notebooks/{path.name} (same name)")
+            continue
         if path.parent != SOLUTIONS:
-            problems.append(f"{rel(path)}: notebooks belong in notebooks/ or notebooks/solutions/")
+            problems.append(f"{rel(path)}: notebooks belong in notebooks/, notebooks/ko/ or notebooks/solutions/")
             continue
         match = SOLUTION_NAME.match(path.name)
         if not match:
@@ -459,8 +465,10 @@ def test_lesson_check_catches_missing_sections():
 
 
 def test_naming_check():
-    ok = [NOTEBOOKS / "00_setup.ipynb", NOTEBOOKS / "01_first_call.ipynb", SOLUTIONS / "01_basic_call_solutions.ipynb"]
+    ok = [NOTEBOOKS / "00_setup.ipynb", NOTEBOOKS / "01_first_call.ipynb", SOLUTIONS / "01_first_call_solutions.ipynb"]
     assert naming_problems(ok) == []
+    assert naming_problems([*ok, KOREAN / "01_first_call.ipynb"]) == []  # a Korean twin
+    assert naming_problems([*ok, KOREAN / "02_other.ipynb"]) != []  # a Korean lesson with no English one
     assert naming_problems([NOTEBOOKS / "00_setup.ipynb", NOTEBOOKS / "02_chat.ipynb"]) != []  # gap
     assert naming_problems([NOTEBOOKS / "00_setup.ipynb", NOTEBOOKS / "00_again.ipynb"]) != []  # duplicate
     assert naming_problems([NOTEBOOKS / "00_Setup.ipynb"]) != []

@@ -201,6 +201,13 @@ def scripted(lines: Iterable[str], echo: Callable[[str], None] = print) -> Calla
     return fake_input
 
 
+# What chat_loop says, by language: how to stop, the two prompts, the goodbye.
+LOOP_WORDS = {
+    "en": ("Type {} to stop.", "User: ", "Assistant: ", "Chat ended."),
+    "ko": ("끝내려면 {}를 입력하세요.", "사용자: ", "어시스턴트: ", "대화를 마쳤습니다."),
+}
+
+
 def chat_loop(
     conversation: Conversation,
     *,
@@ -208,15 +215,19 @@ def chat_loop(
     print_fn: Callable[..., None] = print,
     stream: bool = True,
     exit_words: str | Iterable[str] = EXIT_WORDS,
+    lang: str = "en",
 ) -> Conversation:
     """Chat until the user types an exit word (or input ends). ``input_fn`` is injectable
     so the loop runs in tests and notebooks without a person (see ``scripted``).
-    ``exit_words`` is one word ("quit") or several (("quit", "bye"))."""
+    ``exit_words`` is one word ("quit") or several (("quit", "bye")); ``lang``: "en" or "ko"."""
+    if lang not in LOOP_WORDS:
+        raise ValueError(f"lang must be one of {', '.join(LOOP_WORDS)}, not {lang!r}")
+    how_to_stop, user, assistant, goodbye = LOOP_WORDS[lang]
     exits = {exit_words.lower()} if isinstance(exit_words, str) else {w.lower() for w in exit_words}
-    print_fn(f"Type {' / '.join(sorted(exits))} to stop.")
+    print_fn(how_to_stop.format(" / ".join(sorted(exits))))
     while True:
         try:
-            text = input_fn("User: ").strip()
+            text = input_fn(user).strip()
         except EOFError:
             break
         except NotImplementedError:  # e.g. input() in a notebook run without a person (nbval)
@@ -226,7 +237,7 @@ def chat_loop(
             break
         if not text:
             continue
-        print_fn("Assistant: ", end="")
+        print_fn(assistant, end="")
         try:
             if stream:
                 for piece in conversation.stream(text):
@@ -240,5 +251,5 @@ def chat_loop(
         except Exception as error:  # an API error, a ChatError, a refused parameter: say it, carry on
             # The turn was rolled back; say why and let the user try again.
             print_fn(f"\n[error] {describe_error(error)}")
-    print_fn("Chat ended.")
+    print_fn(goodbye)
     return conversation

@@ -261,6 +261,21 @@ def test_chat_loop_accepts_the_korean_exit_word(conv):
     assert conv.turns == 1
 
 
+def test_chat_loop_speaks_korean_when_asked(conv):
+    printed, prompts = [], []
+    chat_loop(
+        conv,
+        input_fn=lambda prompt: prompts.append(prompt) or ("안녕" if len(prompts) == 1 else "종료"),
+        print_fn=lambda *args, **kwargs: printed.append("".join(map(str, args))),
+        lang="ko",
+    )
+    text = "\n".join(printed)
+    assert prompts == ["사용자: ", "사용자: "] and "어시스턴트: " in printed
+    assert "를 입력하세요" in printed[0] and "대화를 마쳤습니다." in text and "User" not in text
+    with pytest.raises(ValueError, match="en, ko"):
+        chat_loop(conv, input_fn=lambda prompt: "quit", lang="fr")
+
+
 @pytest.mark.parametrize(
     "stream,failure,error_class",
     [

@@ -26,8 +26,9 @@ def _client() -> openai.OpenAI:
 
 @guarded
 def check_1(params, *, lang: str = "en") -> Verdict:
-    """Parameters for one steady sentence: the most likely reply (temperature 0, which this
-    model takes only with reasoning_effort="none"), ended by stop just before the first "."."""
+    """Parameters for one steady sentence: the most likely reply (temperature 0, or top_p 0,
+    which this model takes only with reasoning_effort="none"), ended by stop just before the
+    first "."."""
     if params is None:
         return not_yet(lang, "answer_1 is still None: fill in the dict.", "answer_1이 아직 None이에요.")
     if not isinstance(params, dict):
@@ -54,7 +55,7 @@ def check_1(params, *, lang: str = "en") -> Verdict:
         )
     except TypeError as error:  # a name the SDK does not know
         return not_yet(lang, f"{error}")
-    if params.get("temperature") != 0:
+    if params.get("temperature") != 0 and params.get("top_p") != 0:  # either picks the likeliest token
         return not_yet(
             lang,
             "the most likely reply, every time, needs one sampling parameter at 0. Which one?",

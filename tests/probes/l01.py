@@ -25,6 +25,11 @@ PROBES = [
         "ex.check_1(msgs)",
         f"msgs = [{{'role': 'user', 'content': '항상 한국어로 대답해.'}}, {ENGLISH_QUESTION}]",
     ),
+    wrong(
+        "ex1 Korean system message without the language rule",
+        "ex.check_1(msgs)",
+        f"msgs = [{{'role': 'system', 'content': '너는 친절한 튜터야.'}}, {ENGLISH_QUESTION}]",
+    ),
     wrong("ex1 question before the rule", "ex.check_1(msgs)", f"msgs = [{ENGLISH_QUESTION}, {KOREAN_SYSTEM}]"),
     wrong("ex1 a string, not a list", "ex.check_1('항상 한국어로 대답해. What is a token?')"),
     wrong("ex1 one message", "ex.check_1([{'role': 'system', 'content': '항상 한국어로 대답해. What is a token?'}])"),

@@ -184,3 +184,32 @@ def unknown_simulation(value: str, reason: str = "") -> APIError:
     """An x-offline-simulate header the emulator does not understand: a 400, never a crash."""
     detail = reason or f"use {listed(SIMULATED, 'or')} ('slow:SECONDS' for a slow reply), or leave the header out."
     return bad(f"Unknown x-offline-simulate value {str(value)[:40]!r}: {detail}", None, "invalid_value")
+
+
+def missing_key() -> APIError:
+    """The API's 401 for a request without an API key (no Authorization header, or "Bearer " alone)."""
+    return APIError(
+        401,
+        "You didn't provide an API key. You need to provide your API key "
+        "in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+    )
+
+
+def has_key(authorization: str | None) -> bool:
+    """Whether an Authorization header carries a key (the offline model takes any key). An HTTP
+    server hands over "Bearer " as "Bearer": it strips the spaces around a header's value."""
+    value = (authorization or "").strip()
+    return value != "Bearer" and bool(value.removeprefix("Bearer ").strip())
+
+
+def body_too_large(limit: int, size: int | None = None) -> APIError:
+    """A 413 for a request body over the server's ``limit`` (bytes); ``size`` when it was announced."""
+    told = f"{size:,} bytes" if size is not None else "more than that"
+    return APIError(
+        413,
+        f"Request body too large: the offline model's server accepts at most {limit / 2**20:g} MB "
+        f"({limit:,} bytes) per request, and this one is {told}. Send a shorter prompt (fewer or "
+        "shorter messages), or start the server with a larger limit: "
+        f"python3 course.py serve --max-body-mb {2 * limit / 2**20:g}.",
+        code="request_too_large",
+    )

@@ -30,13 +30,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import bad
 from .replies import NOT_NAMES, find_name
-
-if TYPE_CHECKING:
-    from .request import Request
+from .validated import Request
 
 MAX_DEPTH = 10  # the API's nesting limit for structured-output schemas
 NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..tokens import encoding_for
 from .errors import bad, unsupported
@@ -35,9 +35,7 @@ from .structured import (
     name_words,
     strict_problem,
 )
-
-if TYPE_CHECKING:
-    from .request import Request
+from .validated import Request
 
 _WORD = re.compile(r"[a-z0-9가-힣]+")
 MAX_PARALLEL = 8  # calls of one tool for the places a message lists: a long list must not flood a reply

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import string
 import threading
 import time
 import warnings
@@ -964,3 +965,325 @@ def reply_on_page(w) -> str:
         r'data-pending[^>]*>.*?class="course-msg-text"[^>]*>(.*?)<span class="course-msg-cursor"', w.history.value
     )
     return html.unescape(pending.group(1)) if pending else ""
+
+
+# ---------------------------------------------------------------- the Korean track: lang="ko"
+
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+TABLES = {"chat": wchat.TEXT, "tokenizer": wtok.TEXT, "cost": wcost.TEXT}
+# The English labels the Korean widgets replace, as the task lists them (the English words
+# of every TEXT template are checked too, in english_fragments).
+ENGLISH_LABELS = re.compile(
+    r"\b(Send|Stop|Stopped|Stopping|Clear|Model|Temperature|Chat|You|Assistant|System|No messages|"
+    r"No calls|calls?|tokens?|characters?|bytes?|turns? so far|estimated|billed|Your message|"
+    r"Tokenizer playground|Try|Korean|English|Dashed|used by|retired|Cost calculator|Input|Output|"
+    r"Per (call|day|month)|Calls / day|paste|prices of|Won at|Reasoning models|Interrupted)\b"
+)
+LESSON_SYSTEM = "You are a friendly tutor. Keep answers short."  # lessons 03 and 04's system prompt
+
+
+def english_fragments(table: dict) -> list[str]:
+    """The English words of a TEXT table: each label, and each template's text between its
+    fields ("{calls} · {total:,} tokens (..." gives " tokens ("), when it holds a word."""
+    fragments = []
+    for word in table.values():
+        if isinstance(word, str):
+            pieces = [literal for literal, *_ in string.Formatter().parse(word)]
+            fragments += [html.unescape(re.sub(r"<[^>]+>", "", p)).strip() for p in pieces]
+    return [f for f in fragments if re.search(r"[A-Za-z]{3}", f)]
+
+
+def shown_text(widget) -> str:
+    """Everything a widget shows a learner: its controls' labels, placeholders, tooltips and
+    options, and its HTML as text (tags dropped), its children's included."""
+    parts = []
+    for name in ("description", "placeholder", "tooltip"):
+        parts.append(str(getattr(widget, name, "") or ""))
+    if isinstance(widget, ipywidgets.HTML):
+        parts.append(html.unescape(re.sub(r"<[^>]+>", " ", widget.value)))
+        parts += [html.unescape(t) for t in re.findall(r'title="([^"]*)"', widget.value)]  # tooltips
+    for child in getattr(widget, "children", ()):
+        parts.append(shown_text(child))
+    return "\n".join(p for p in parts if p)
+
+
+def hooks(page: str) -> list[str]:
+    """The stable hooks of some HTML, in order: course-* classes and data-* attributes (with
+    their values, but for a token's id, text or reply that differs with the language)."""
+    found = re.findall(r'class="(course-[^"]*)"|\b(data-[a-z-]+)(?:="([^"]*)")?', page)
+    return [
+        cls
+        or (f"{attr}={value}" if attr in ("data-row", "data-encoding", "data-role", "data-kind", "data-mode") else attr)
+        for cls, attr, value in found
+    ]
+
+
+def widget_classes(widget) -> list[str]:
+    """The course-* classes of a widget and its children, in order (what the browser test finds)."""
+    own = [c for c in getattr(widget, "_dom_classes", ()) if c.startswith("course-")]
+    return own + [c for child in getattr(widget, "children", ()) for c in widget_classes(child)]
+
+
+def assert_korean(text: str) -> None:
+    """No English label, nor any English word of the widgets' tables, is left in ``text``
+    (but the offline model's marker, [offline], which starts its replies in any language)."""
+    text = text.replace("[offline]", "")
+    left = ENGLISH_LABELS.findall(text)
+    assert not left, f"English left: {left}\n{text}"
+    for table in TABLES.values():
+        for fragment in english_fragments(table["en"]):  # a whole word: "token" is no part of "tiktoken"
+            assert not re.search(rf"(?<![A-Za-z]){re.escape(fragment)}(?![A-Za-z])", text), (
+                f"English left: {fragment!r}\n{text}"
+            )
+    assert HANGUL.search(text)
+
+
+def test_every_table_says_the_same_things_in_both_languages():
+    for name, table in TABLES.items():
+        assert set(table) == {"en", "ko"}, name
+        assert table["en"].keys() == table["ko"].keys(), name
+        for key, en in table["en"].items():
+            ko = table["ko"][key]
+            if isinstance(en, str) and isinstance(ko, str):  # a template takes the same fields in both
+                fields = {f for _, f, _, _ in string.Formatter().parse(en) if f}
+                ko_fields = {f for _, f, _, _ in string.Formatter().parse(ko) if f}
+                assert fields == ko_fields or key in ("money", "how_won"), key  # Korean adds the won, the dollars
+                if re.search(r"[A-Za-z]{3}", re.sub(r"\{[^}]*\}|<[^>]+>|&nbsp;", "", en)):
+                    assert HANGUL.search(ko) or key == "money", f"{name}.{key} is not in Korean: {ko!r}"
+        if "presets" in table["en"]:
+            assert table["en"]["presets"].keys() == table["ko"]["presets"].keys() == wtok.PRESETS.keys()
+    # The Korean won row also shows the dollars it converts: one field more than the English.
+    assert "usd" in wcost.TEXT["ko"]["how_won"] and "usd" not in wcost.TEXT["en"]["how_won"]
+
+
+@pytest.mark.parametrize("bad", ["xx", "KO", "kr", "", None])
+def test_an_unknown_language_is_a_clear_error_naming_the_choices(bad, api):
+    client = helpers.offline_client(api)
+    makers = {
+        "chat": lambda: chat_widget(client, lang=bad),
+        "chat of a conversation": lambda: wchat.ChatWidget(Conversation(client), lang=bad),
+        "playground": lambda: tokenizer_playground(lang=bad),
+        "calculator": lambda: cost_calculator(lang=bad),
+        "usage": lambda: wchat.usage_text(wchat.usage_totals([]), lang=bad),
+        "columns": lambda: wtok.playground_html("hi", lang=bad),
+        "table": lambda: wcost.cost_html(wcost.estimate(DEFAULT_MODEL, 1, 1, 1), lang=bad),
+    }
+    for name, make in makers.items():
+        with pytest.raises(ValueError, match=r"lang must be 'en' or 'ko' \(the language of the widget's labels\)") as e:
+            make()
+        assert repr(bad) in str(e.value), name
+    assert api.requests == []
+
+
+def test_english_stays_the_default():
+    est = wcost.estimate(DEFAULT_MODEL, 1000, 500, 1000)
+    assert wcost.cost_html(est, wcost.KRW_RATE) == wcost.cost_html(est, wcost.KRW_RATE, lang="en")
+    assert wtok.playground_html(KOREAN) == wtok.playground_html(KOREAN, lang="en")
+    calculator, playground = cost_calculator(), tokenizer_playground()
+    assert calculator.lang == playground.lang == chat_widget().lang == "en"
+    assert calculator.input_tokens.description == "Input tokens / call"
+    assert cost_cell(calculator.result.value, "per-call") == usd(est.per_call)  # dollars alone
+    assert [b.description for b in playground.preset_buttons.values()] == ["Korean", "English"]
+
+
+# -- the chat in Korean
+
+
+def test_korean_chat_labels_and_a_korean_reply(api):
+    w = chat_widget(helpers.offline_client(api), lang="ko")
+    en = chat_widget(helpers.offline_client(api))
+    labels = [(c.description, c.tooltip or "") for c in (w.send_button, w.stop_button, w.clear_button)]
+    assert labels == [("보내기", ""), ("멈추기", "스트리밍 중인 답변을 멈춥니다"), ("지우기", "")]
+    assert (w.model_dropdown.description, w.temperature_slider.description) == ("모델", "온도")
+    assert w.text.placeholder == "메시지를 입력하세요 (Enter로 보내기)"
+    assert "아직 메시지가 없습니다" in w.history.value and "아직 호출 없음: 토큰 0개" in w.status.value
+    assert 'reasoning_effort="none"' in html.unescape(w.temperature_note.value)
+    assert_korean(shown_text(w))
+    assert widget_classes(w) == widget_classes(en)
+
+    result = w.submit("안녕하세요! 제 이름은 민지예요.")
+    assert result.ok and result.reply.startswith("[offline]") and HANGUL.search(result.reply)
+    assert api.requests[-1]["messages"] == [{"role": "user", "content": "안녕하세요! 제 이름은 민지예요."}]
+    assert "민지" in w.submit("제 이름이 뭐예요?").reply  # the history was sent, the answer is Korean
+    assert HANGUL.search(w.conversation.messages[-1]["content"])
+    assert "사용자" in w.history.value and "어시스턴트" in w.history.value
+    totals = wchat.usage_totals(w.charges)
+    assert f"호출 2회 · 토큰 {totals.total_tokens:,}개 (입력 {totals.prompt_tokens:,} + " in w.status.value
+    assert usd(totals.cost) in w.status.value and "실제로는 청구되지 않습니다" in w.status.value
+    w.model_dropdown.value = "gpt-6-astra"
+    assert "받지 않아 보내지 않습니다" in w.temperature_note.value
+    assert_korean(shown_text(w).replace(w.conversation.messages[-1]["content"], ""))
+
+    en.submit("Hello")  # the same turns in English: the same hooks, message by message
+    en.submit("What is my name?")
+    en.model_dropdown.value = "gpt-6-astra"
+    assert hooks(w.history.value) == hooks(en.history.value)
+    assert re.findall(r'data-role="(\w+)"', w.history.value) == ["user", "assistant", "user", "assistant"]
+    for part in ("header", "status", "temperature_note"):
+        assert hooks(getattr(w, part).value) == hooks(getattr(en, part).value), part
+
+
+@pytest.mark.parametrize("system", [None, LESSON_SYSTEM, "친절한 튜터입니다. 짧게 답하세요."])
+def test_the_korean_chat_gets_korean_replies_whatever_its_system_prompt(api, system):
+    """The widget adds no system prompt of its own, and the lessons' (English) one names no
+    language: the offline model answers a Korean message in Korean."""
+    w = chat_widget(helpers.offline_client(api), system=system, lang="ko")
+    for message in ("안녕하세요!", "토큰이 뭐예요?", "스트리밍을 초등학생에게 설명해 줘"):
+        reply = w.submit(message).reply
+        assert reply.startswith("[offline]") and len(HANGUL.findall(reply)) > 3, (message, reply)
+    sent = api.requests[-1]["messages"]
+    assert [m["role"] for m in sent if m["role"] == "system"] == ([] if system is None else ["system"])
+    assert system is None or sent[0]["content"] == system  # as given: nothing added to it
+    # A system prompt that names a language still decides, in either widget language.
+    asked = chat_widget(helpers.offline_client(api), system="Always answer in English.", lang="ko")
+    assert not HANGUL.search(asked.submit("안녕하세요!").reply)
+
+
+def test_korean_chat_errors_and_the_stop_notice(api):
+    w = chat_widget(helpers.offline_client(api), lang="ko", background=True)
+    w.PAINT_INTERVAL = 0
+    api.fail_next("invalid_api_key")
+    assert not w.submit("안녕하세요").ok
+    assert "이 턴은 대화 기록에 남기지 않았습니다." in w.last_error and "not kept" not in w.last_error
+    assert w.error.value.count('data-kind="error"') == 1
+    assert w.submit("안녕하세요").ok and w.error.value == ""
+
+    api.chunk_delay = 0.05  # slow enough to stop half way
+    w.text.value = "어텐션을 길게 설명해 주세요"
+    w.send_button.click()
+    wait_for(lambda: len(reply_on_page(w)) > 20)
+    w.stop_button.click()
+    result = w.wait(timeout=5)
+    assert result is not None and result.stopped and HANGUL.search(result.reply)
+    notice = html.unescape(w.error.value)
+    assert 'data-kind="notice"' in w.error.value and notice.count("■ 멈췄습니다.") == 1
+    assert "(도착한 부분은 chat.conversation.interrupted에 있습니다)" in notice  # the variable, as in English
+    charge = w.charges[-1]
+    assert (
+        charge.estimated
+        and f"입력 토큰 {charge.prompt_tokens:,}개 + 출력 토큰 {charge.completion_tokens:,}개" in notice
+    )
+    assert "청구되었을 금액(추정)" in notice and usd(charge.cost) in notice
+    assert "호출 2회 (1회 멈춤, 추정)" in w.status.value  # English: "2 calls (1 stopped, estimated)"
+    assert w.text.value == "어텐션을 길게 설명해 주세요"
+    assert_korean(shown_text(w).replace(w.text.value, ""))
+    # Said for a real server too, and for a model without a price.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", spend.SpendWarning)
+        unpriced = wchat.stopped_charge("my-local-model", [{"role": "user", "content": "안녕"}], {}, "안녕하세요")
+    billed = wchat.stopped_text(unpriced, "localhost", "w", lang="ko")
+    assert billed.startswith("멈췄습니다.") and "청구 금액(추정)" in billed and "w.conversation.interrupted" in billed
+    assert "helpers/models.py에 my-local-model의 가격이 없어" in billed
+    assert_korean(billed)
+    refused = wchat.run_turn(Conversation(helpers.offline_client(api)), "안녕", {"stream": True}, lang="ko")
+    assert refused.error.endswith("(이 턴은 대화 기록에 남기지 않았습니다.)")
+
+
+def test_the_korean_stop_notice_names_the_variable(api, monkeypatch):
+    w = chat_widget(helpers.offline_client(api), lang="ko")
+    monkeypatch.setattr(wchat, "get_ipython", lambda: SimpleNamespace(user_ns={"대화": w}))
+    api.chunk_delay = 0.02
+    w.PAINT_INTERVAL = 0
+    w.submit(LONG, wait=False)
+    wait_for(lambda: reply_on_page(w))
+    assert w.stop() and w.wait(timeout=5).stopped
+    assert "(도착한 부분은 대화.conversation.interrupted에 있습니다)" in html.unescape(w.error.value)
+
+
+# -- the playground in Korean
+
+
+def test_korean_playground_labels_presets_and_counts():
+    w = tokenizer_playground(lang="ko")
+    en = tokenizer_playground()
+    assert {name: b.description for name, b in w.preset_buttons.items()} == {"Korean": "한국어", "English": "영어"}
+    assert w.text.placeholder == "텍스트를 입력하거나 붙여 넣으세요"
+    page = w.output.value
+    assert shown_count(page, "cl100k_base") == 13 and shown_count(page, "o200k_base") == 10
+    assert re.search(r'토큰 <b class="course-token-count" data-encoding="o200k_base">10</b>개 · 14자 · 36바이트', page)
+    assert "점선 토큰은" in page and "&#x27;들&#x27;의 일부만" in page  # the note and the split character's tooltip
+    assert "종료된 모델: gpt-3.5-turbo" in page and "추정: gpt-6 모델" in page
+    assert_korean(shown_text(w))
+    assert hooks(page) == hooks(en.output.value) and widget_classes(w) == widget_classes(en)
+
+    w.preset_buttons["English"].click()  # the same keys in both languages
+    assert w.text.value == ENGLISH and shown_count(w.output.value, "o200k_base") == 7
+    assert re.search(r"토큰 <b [^>]*>1</b>개 · 1자 · 1바이트<", wtok.tokens_html("a", "o200k_base", "ko"))
+    assert re.search(r">1</b> token · 1 character · 1 byte<", wtok.tokens_html("a", "o200k_base"))  # English
+    assert wtok.used_by_text("p50k_base", lang="ko") == "강좌의 모델은 쓰지 않는 인코딩"
+    own = tokenizer_playground(presets={"Emoji": "👋🏽"}, lang="ko")
+    assert own.preset_buttons["Emoji"].description == "Emoji"  # a preset of one's own keeps its name
+
+
+# -- the calculator in Korean
+
+
+def test_korean_calculator_shows_won_first_then_dollars():
+    w = cost_calculator(lang="ko")
+    en = cost_calculator()
+    labels = [c.description for c in (w.model_dropdown, w.input_tokens, w.output_tokens, w.calls_per_day)]
+    assert labels == ["모델", "호출당 입력 토큰", "호출당 출력 토큰", "하루 호출 수"]
+    est, rate = w.estimate(), wcost.KRW_RATE
+    page = w.result.value
+    for row, value in [
+        ("input", est.input_cost),
+        ("output", est.output_cost),
+        ("per-call", est.per_call),
+        ("per-day", est.per_day),
+        ("per-month", est.per_month),
+    ]:
+        assert cost_cell(page, row) == f"{wcost.format_krw(rate.krw(value))} ({usd(value)})", row
+    assert cost_cell(page, "per-month") == "₩15,223 ($10.50)"
+    assert cost_cell(page, "per-month-in-won") == "₩15,223"
+    assert "$10.50 × 1달러당 1,449.8원 (2026-02-04 환율)" in page
+    m = model_info(DEFAULT_MODEL)
+    assert f"{m.as_of} 기준" in page and f"원화는 {rate.date} 환율로 계산했습니다" in page  # both dates
+    assert f"{AS_OF}의 환율이 아니니" in page and "추론 모델은" in page
+    assert hooks(page) == hooks(en.result.value) and widget_classes(w) == widget_classes(en)
+
+    w.text.value = KOREAN
+    assert w.input_tokens.value == 10 and "기준 토큰 10개입니다" in w.text_note.value
+    assert_korean(shown_text(w).replace(KOREAN, ""))
+    long = wcost.cost_html(wcost.estimate(DEFAULT_MODEL, 300_000, 10, 1), rate, "ko")
+    assert "100만 토큰당 $0.1 × 2<" in long and "272,000 토큰을 넘으면" in long and "긴 컨텍스트 요금" in long
+    assert_korean(html.unescape(re.sub(r"<[^>]+>", " ", long)).replace(rate.source, ""))
+    today = wcost.cost_html(est, wcost.ExchangeRate(1400.0, AS_OF, "my bank"), "ko")
+    assert cost_cell(today, "per-month") == "₩14,700 ($10.50)" and "오늘 환율" not in today
+
+    plain = cost_calculator(lang="ko", exchange=None)  # no rate: dollars alone, no won row
+    assert cost_cell(plain.result.value, "per-month") == "$10.50" and "per-month-in-won" not in plain.result.value
+    broken = cost_calculator("my-local-model", lang="ko")
+    assert "비용을 계산할 수 없습니다" in broken.result.value and repr(broken) == "비용 계산기"
+
+
+# -- text/plain in Korean
+
+
+def test_korean_text_plain_summaries(api):
+    chat = chat_widget(helpers.offline_client(api), lang="ko")
+    shown = {
+        "chat": text_plain(chat),
+        "playground": text_plain(tokenizer_playground(lang="ko")),
+        "calculator": text_plain(cost_calculator(lang="ko")),
+        "calculator in dollars": text_plain(cost_calculator(lang="ko", exchange=None)),
+    }
+    assert shown == {
+        "chat": "채팅 위젯 (gpt-6-luna, 오프라인): 실행 중인 노트북에서만 동작합니다.",
+        "playground": "토크나이저 플레이그라운드: 14자 → 토큰 13개 (cl100k_base), 토큰 10개 (o200k_base)",
+        "calculator": (
+            "비용 계산기: gpt-6-luna, 입력 1,000 + 출력 500 토큰: 호출당 ₩0.507 ($0.00035), "
+            "하루 1,000회면 한 달 ₩15,223 ($10.50)"
+        ),
+        "calculator in dollars": (
+            "비용 계산기: gpt-6-luna, 입력 1,000 + 출력 500 토큰: 호출당 $0.00035, 하루 1,000회면 한 달 $10.50"
+        ),
+    }
+    chat.submit("안녕하세요")
+    shown["chat, a turn"] = text_plain(chat)
+    assert shown["chat, a turn"] == "채팅 위젯 (gpt-6-luna, 오프라인, 지금까지 1턴): 실행 중인 노트북에서만 동작합니다."
+    big = cost_calculator("gpt-6-astra", 10**9, 10**9, 10**6, lang="ko")  # the longest figures
+    shown["big"] = text_plain(big)
+    shown["long text"] = text_plain(tokenizer_playground("x" * 10**5, lang="ko"))
+    for text in shown.values():
+        assert len(text) <= REPR_LIMIT and not ADDRESS.search(text)
+        assert_korean(text)

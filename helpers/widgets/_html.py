@@ -2,11 +2,14 @@
 
 The HTML the widgets write carries stable hooks, a ``course-*`` class and ``data-*``
 attributes, which the tests and the browser tests look for; the inline styles are only
-looks and may change.
+looks and may change. The hooks are the same in every language: only the words change,
+and each widget keeps its words in one table, ``TEXT = {"en": {...}, "ko": {...}}``, read
+through ``Words``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from html import escape
 
 import ipywidgets as widgets
@@ -18,6 +21,31 @@ from ..models import lesson_models
 REPR_LIMIT = 110
 LABEL = {"description_width": "initial"}  # a control's label at its full width, never cut
 MUTED = "font-size:0.85em;opacity:0.75"  # the style of notes and counts: smaller, dimmed
+
+
+LANGUAGES = ("en", "ko")  # the widgets' labels: English (the default) or Korean
+
+
+def check_lang(lang: object) -> str:
+    """``lang`` if the widgets speak it, else a ValueError that names the choices."""
+    if lang not in LANGUAGES:
+        choices = " or ".join(repr(choice) for choice in LANGUAGES)
+        raise ValueError(f"lang must be {choices} (the language of the widget's labels), not {lang!r}")
+    return str(lang)
+
+
+class Words:
+    """A widget's words in one language, from its table ``{"en": {...}, "ko": {...}}``.
+    ``words("send")`` is a label; ``words("calls", n=2)`` fills in a template
+    ("{n:,} calls") or calls a small function (for English plurals)."""
+
+    def __init__(self, table: Mapping[str, Mapping[str, str | Callable[..., str]]], lang: str = "en") -> None:
+        self.lang = check_lang(lang)
+        self.table = table[self.lang]
+
+    def __call__(self, key: str, **values: object) -> str:
+        word = self.table[key]
+        return word(**values) if callable(word) else word.format(**values)
 
 
 def fit(text: str, limit: int = REPR_LIMIT) -> str:

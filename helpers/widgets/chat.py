@@ -4,11 +4,13 @@ in with a Stop button, and every call's tokens and cost as the spend meter charg
     from helpers.widgets import chat_widget
     chat = chat_widget(client, system="You are a friendly tutor.")
     chat  # shows it; chat.conversation holds the history
+    chat = chat_widget(client, lang="ko")  # the Korean track: every label in Korean
 
 The logic is in plain functions: ``run_turn`` streams one turn, ``history_html`` draws the
 history, ``usage_totals`` and ``usage_text`` sum the calls; ``ChatWidget`` wires them to the
 controls. In a notebook a reply streams in a background thread, so the kernel stays free to
-hear the Stop button (Kernel > Interrupt cannot reach a widget's callback).
+hear the Stop button (Kernel > Interrupt cannot reach a widget's callback). Its words, in
+English and Korean, are in ``TEXT``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,96 @@ from .._settings import in_kernel
 from ..chat import Conversation, describe_error
 from ..models import DEFAULT_MODEL, UnknownModelError, model_info
 from ..pricing import usd
-from ._html import LABEL, error_html, fit, model_options, note_html, notice_html, plural, row
+from ._html import LABEL, Words, check_lang, error_html, fit, model_options, note_html, notice_html, plural, row
+
+# ---------------------------------------------------------------- the words
+
+# Everything the chat says, in each language (the glossary's terms: docs/glossary.md).
+# The HTML hooks (course-* classes, data-* attributes) are the same in both.
+TEXT: dict[str, dict[str, Any]] = {
+    "en": {
+        "model": "Model",
+        "temperature": "Temperature",
+        "temperature_effort_none": 'reasoning model: sent with reasoning_effort="none"',
+        "temperature_never": "this model takes no temperature: not sent",
+        "header": "Chat · {mode}",
+        "header_offline": "offline model: replies start with [offline], nothing is billed",
+        "header_billed": "{mode}: every message is billed",
+        "placeholder": "Your message (Enter sends it)",
+        "send": "Send",
+        "stop": "Stop",
+        "stop_tooltip": "Stop the reply that is streaming in",
+        "clear": "Clear",
+        "role_user": "You",
+        "role_assistant": "Assistant",
+        "role_system": "System",
+        "role_developer": "Developer",
+        "empty": "No messages yet: type below and press Send.",
+        "no_price": "{cost} (no price for {models} in helpers/models.py: counted as $0, as the meter does)",
+        "no_calls": "No calls yet: 0 tokens · $0.00",
+        "calls": lambda n: plural(n, "call"),
+        "calls_stopped": "{calls} ({n} stopped, estimated)",
+        "offline_cost": "{cost} (offline: what the API would charge; nothing is billed)",
+        "usage": "{calls} · {total:,} tokens ({prompt:,} in + {completion:,} out) · {cost}",
+        "stopping": "Stopping…",
+        "stopped": (
+            "Stopped. The reply was not kept in the history (the part that arrived is in "
+            "{name}.conversation.interrupted) and your message is back in the box. {billed}, "
+            "estimated: {prompt:,} prompt + {completion:,} completion tokens, {cost}: the prompt and "
+            "what arrived. The API sends no usage for a stream closed early."
+        ),
+        "billed_offline": "Would have been billed",
+        "billed": "Billed",
+        "interrupted": "Interrupted: that turn was not kept in the history.",
+        "failed": "{error} (This turn was not kept in the history.)",
+        "not_started": "The reply did not start.",
+        "repr_empty": "Chat widget",
+        "repr": "Chat widget ({model}, {mode}{done}): it runs only in a live notebook.",
+        "repr_turns": lambda n: f", {plural(n, 'turn')} so far",
+        "mode_offline": "offline",
+    },
+    "ko": {
+        "model": "모델",
+        "temperature": "온도",
+        "temperature_effort_none": '추론 모델: reasoning_effort="none"과 함께 보냅니다',
+        "temperature_never": "이 모델은 온도(temperature)를 받지 않아 보내지 않습니다",
+        "header": "채팅 · {mode}",
+        "header_offline": "오프라인 모델: 답변은 [offline]으로 시작하고 요금이 청구되지 않습니다",
+        "header_billed": "{mode}: 메시지마다 요금이 청구됩니다",
+        "placeholder": "메시지를 입력하세요 (Enter로 보내기)",
+        "send": "보내기",
+        "stop": "멈추기",
+        "stop_tooltip": "스트리밍 중인 답변을 멈춥니다",
+        "clear": "지우기",
+        "role_user": "사용자",
+        "role_assistant": "어시스턴트",
+        "role_system": "시스템",
+        "role_developer": "개발자",
+        "empty": "아직 메시지가 없습니다. 아래에 입력하고 보내기를 누르세요.",
+        "no_price": "{cost} (helpers/models.py에 {models}의 가격이 없어 지출 집계처럼 $0으로 셉니다)",
+        "no_calls": "아직 호출 없음: 토큰 0개 · $0.00",
+        "calls": "호출 {n:,}회",
+        "calls_stopped": "{calls} ({n}회 멈춤, 추정)",
+        "offline_cost": "{cost} (오프라인: API라면 청구될 금액이며, 실제로는 청구되지 않습니다)",
+        "usage": "{calls} · 토큰 {total:,}개 (입력 {prompt:,} + 출력 {completion:,}) · {cost}",
+        "stopping": "멈추는 중…",
+        "stopped": (
+            "멈췄습니다. 답변은 대화 기록에 남기지 않았고(도착한 부분은 "
+            "{name}.conversation.interrupted에 있습니다) 메시지는 입력 칸에 돌려놓았습니다. "
+            "{billed}(추정): 입력 토큰 {prompt:,}개 + 출력 토큰 {completion:,}개, {cost}. 프롬프트와 "
+            "도착한 부분의 값입니다. 일찍 닫은 스트림에는 API가 사용량을 보내지 않습니다."
+        ),
+        "billed_offline": "청구되었을 금액",
+        "billed": "청구 금액",
+        "interrupted": "중단됨: 이 턴은 대화 기록에 남기지 않았습니다.",
+        "failed": "{error} (이 턴은 대화 기록에 남기지 않았습니다.)",
+        "not_started": "답변이 시작되지 않았습니다.",
+        "repr_empty": "채팅 위젯",
+        "repr": "채팅 위젯 ({model}, {mode}{done}): 실행 중인 노트북에서만 동작합니다.",
+        "repr_turns": ", 지금까지 {n:,}턴",
+        "mode_offline": "오프라인",
+    },
+}
 
 # ---------------------------------------------------------------- what is sent
 
@@ -50,13 +141,6 @@ def temperature_rule(model: str) -> str:
     if not info.reasoning or info.rules.sampling == "always":
         return "always"
     return "effort_none" if info.accepts_sampling("none") else "never"
-
-
-TEMPERATURE_NOTES = {
-    "always": "",
-    "effort_none": 'reasoning model: sent with reasoning_effort="none"',
-    "never": "this model takes no temperature: not sent",
-}
 
 
 def chat_params(model: str, temperature: float) -> dict[str, Any]:
@@ -83,18 +167,20 @@ def client_mode(client: Any) -> str:
 
 # ---------------------------------------------------------------- the history
 
-# Who says it, and how it looks.
-ROLES = {
-    "user": ("You", "margin-left:15%;background:rgba(39,121,234,0.15)"),
-    "assistant": ("Assistant", "margin-right:15%;background:rgba(128,128,128,0.15)"),
-    "system": ("System", "font-size:0.85em;opacity:0.75;border:1px dashed rgba(128,128,128,0.6)"),
-    "developer": ("Developer", "font-size:0.85em;opacity:0.75;border:1px dashed rgba(128,128,128,0.6)"),
+# How each role's messages look (who says it: TEXT's "role_..." labels).
+ROLE_STYLES = {
+    "user": "margin-left:15%;background:rgba(39,121,234,0.15)",
+    "assistant": "margin-right:15%;background:rgba(128,128,128,0.15)",
+    "system": "font-size:0.85em;opacity:0.75;border:1px dashed rgba(128,128,128,0.6)",
+    "developer": "font-size:0.85em;opacity:0.75;border:1px dashed rgba(128,128,128,0.6)",
 }
 
 
-def message_html(role: str, content: str, *, pending: bool = False) -> str:
+def message_html(role: str, content: str, *, pending: bool = False, lang: str = "en") -> str:
     """One message; ``pending``: a reply still streaming in, with a cursor after it."""
-    who, style = ROLES.get(role, (role.title(), "background:rgba(128,128,128,0.1)"))
+    words = Words(TEXT, lang)
+    style = ROLE_STYLES.get(role, "background:rgba(128,128,128,0.1)")
+    who = words(f"role_{role}") if role in ROLE_STYLES else role.title()
     cursor = ' <span class="course-msg-cursor" style="opacity:0.6">▌</span>' if pending else ""
     return (
         f'<div class="course-msg course-msg-{escape(role)}" data-role="{escape(role)}"'
@@ -105,18 +191,21 @@ def message_html(role: str, content: str, *, pending: bool = False) -> str:
 
 
 def history_html(
-    messages: Iterable[Mapping[str, Any]], pending_user: str | None = None, pending_reply: str | None = None
+    messages: Iterable[Mapping[str, Any]],
+    pending_user: str | None = None,
+    pending_reply: str | None = None,
+    *,
+    lang: str = "en",
 ) -> str:
     """The conversation as HTML (every text escaped), with the turn being streamed."""
     messages = list(messages)
-    parts = [message_html(str(m.get("role", "")), str(m.get("content") or "")) for m in messages]
+    parts = [message_html(str(m.get("role", "")), str(m.get("content") or ""), lang=lang) for m in messages]
     if pending_user is not None:
-        parts.append(message_html("user", pending_user))
-        parts.append(message_html("assistant", pending_reply or "", pending=True))
+        parts.append(message_html("user", pending_user, lang=lang))
+        parts.append(message_html("assistant", pending_reply or "", pending=True, lang=lang))
     elif not any(m.get("role") in ("user", "assistant") for m in messages):
         parts.append(
-            '<div class="course-chat-empty" style="opacity:0.6;padding:4px">'
-            "No messages yet: type below and press Send.</div>"
+            f'<div class="course-chat-empty" style="opacity:0.6;padding:4px">{escape(Words(TEXT, lang)("empty"))}</div>'
         )
     # column-reverse keeps the scroll position at the newest message.
     return (
@@ -175,40 +264,47 @@ def usage_totals(charges: Iterable[_spend.Charge]) -> UsageTotals:
     )
 
 
-def cost_text(cost: float, unpriced: Sequence[str] = ()) -> str:
-    """``cost`` in dollars, saying which models it leaves out for want of a price."""
+def cost_text(cost: float, unpriced: Sequence[str] = (), lang: str = "en") -> str:
+    """``cost`` in dollars (what the API bills and the spend meter counts), saying which
+    models it leaves out for want of a price."""
     if not unpriced:
         return usd(cost)
-    return f"{usd(cost)} (no price for {', '.join(unpriced)} in helpers/models.py: counted as $0, as the meter does)"
+    return Words(TEXT, lang)("no_price", cost=usd(cost), models=", ".join(unpriced))
 
 
-def usage_text(totals: UsageTotals, mode: str = "offline") -> str:
+def usage_text(totals: UsageTotals, mode: str = "offline", lang: str = "en") -> str:
     """The chat's running count, e.g. "2 calls · 180 tokens (150 in + 30 out) · $0.000041"."""
+    words = Words(TEXT, lang)
     if not totals.calls:
-        return "No calls yet: 0 tokens · $0.00"
-    calls = plural(totals.calls, "call")
+        return words("no_calls")
+    calls = words("calls", n=totals.calls)
     if totals.estimated:
-        calls += f" ({totals.estimated} stopped, estimated)"
-    cost = cost_text(totals.cost, totals.unpriced)
+        calls = words("calls_stopped", calls=calls, n=totals.estimated)
+    cost = cost_text(totals.cost, totals.unpriced, lang)
     if mode == "offline":
-        cost += " (offline: what the API would charge; nothing is billed)"
-    return (
-        f"{calls} · {totals.total_tokens:,} tokens ({totals.prompt_tokens:,} in + "
-        f"{totals.completion_tokens:,} out) · {cost}"
+        cost = words("offline_cost", cost=cost)
+    return words(
+        "usage",
+        calls=calls,
+        total=totals.total_tokens,
+        prompt=totals.prompt_tokens,
+        completion=totals.completion_tokens,
+        cost=cost,
     )
 
 
-def stopped_text(charge: _spend.Charge, mode: str, name: str = "chat") -> str:
+def stopped_text(charge: _spend.Charge, mode: str, name: str = "chat", lang: str = "en") -> str:
     """What the chat says after Stop: what happened to the turn, where the part that arrived
     is (``name``: the variable that holds the widget), and what it cost."""
-    billed = "would have been billed" if mode == "offline" else "billed"
+    words = Words(TEXT, lang)
     unpriced = [charge.model] if charge.priced_as is None else []
-    return (
-        f"Stopped. The reply was not kept in the history (the part that arrived is in "
-        f"{name}.conversation.interrupted) and your message is back in the box. {billed.capitalize()}, "
-        f"estimated: {charge.prompt_tokens:,} prompt + {charge.completion_tokens:,} completion tokens, "
-        f"{cost_text(charge.cost, unpriced)}: the prompt and what arrived. "
-        "The API sends no usage for a stream closed early."
+    return words(
+        "stopped",
+        name=name,
+        billed=words("billed_offline" if mode == "offline" else "billed"),
+        prompt=charge.prompt_tokens,
+        completion=charge.completion_tokens,
+        cost=cost_text(charge.cost, unpriced, lang),
     )
 
 
@@ -244,6 +340,7 @@ def run_turn(
     params: Mapping[str, Any] | None = None,
     on_piece: Callable[[str], None] | None = None,
     stop: threading.Event | None = None,
+    lang: str = "en",
 ) -> TurnResult:
     """Stream one turn; call ``on_piece`` with the reply so far after every piece.
 
@@ -252,6 +349,7 @@ def run_turn(
     Errors never escape: they come back as one readable line (helpers.describe_error),
     and Conversation has already rolled the failed turn back (a malformed event stream,
     a dropped connection or an empty reply included)."""
+    words = Words(TEXT, lang)
     pieces: list[str] = []
     stream: Iterator[str] | None = None
     try:
@@ -263,11 +361,11 @@ def run_turn(
             if on_piece is not None:
                 on_piece("".join(pieces))
     except KeyboardInterrupt:
-        return TurnResult("".join(pieces), "Interrupted: that turn was not kept in the history.")
+        return TurnResult("".join(pieces), words("interrupted"))
     except Exception as error:  # an API error, or any other failure: show it, keep the widget alive
         if stop is not None and stop.is_set():
             return TurnResult("".join(pieces), stopped=True)  # what failed was a stream already stopped
-        return TurnResult("".join(pieces), f"{describe_error(error)} (This turn was not kept in the history.)")
+        return TurnResult("".join(pieces), words("failed", error=describe_error(error)))
     finally:
         if stream is not None:
             stream.close()  # a failure inside on_piece, or a stop, still rolls the turn back
@@ -296,12 +394,23 @@ class ChatWidget(widgets.VBox):
     With ``background=True`` (the default inside a notebook kernel) Send and Enter stream the
     reply in a thread, so the kernel can handle the Stop button meanwhile; ``w.wait()`` waits
     for that reply. Outside a kernel (plain Python, tests) they stream before returning.
-    Its rows wrap on a narrow page instead of squeezing their controls."""
+    Its rows wrap on a narrow page instead of squeezing their controls. ``lang``: the
+    language of its labels, "en" or "ko"."""
 
     PAINT_INTERVAL = 0.05  # seconds between repaints while a reply streams in
 
-    def __init__(self, conversation: Conversation, *, temperature: float = 1.0, background: bool | None = None) -> None:
+    def __init__(
+        self,
+        conversation: Conversation,
+        *,
+        temperature: float = 1.0,
+        background: bool | None = None,
+        lang: str = "en",
+    ) -> None:
+        words = Words(TEXT, lang)  # first: a wrong lang fails before anything is built
         super().__init__()
+        self.words = words
+        self.lang = words.lang
         self.conversation = conversation
         self.mode = client_mode(conversation.client)
         self.background = in_kernel() if background is None else background
@@ -317,7 +426,7 @@ class ChatWidget(widgets.VBox):
         self.model_dropdown = widgets.Dropdown(
             options=model_options(conversation.model),
             value=conversation.model,
-            description="Model",
+            description=words("model"),
             style=LABEL,
             layout=widgets.Layout(width="260px", min_width="200px"),
         )
@@ -327,40 +436,36 @@ class ChatWidget(widgets.VBox):
             max=2.0,
             step=0.1,
             readout_format=".1f",
-            description="Temperature",
+            description=words("temperature"),
             continuous_update=False,
             style=LABEL,
             layout=widgets.Layout(width="320px", min_width="260px"),
         )  # a fixed size: it wraps, never collapses
         self.temperature_note = widgets.HTML(layout=widgets.Layout(max_width="100%"))
-        mode = (
-            "offline model: replies start with [offline], nothing is billed"
-            if self.mode == "offline"
-            else f"{self.mode}: every message is billed"
-        )
+        mode = words("header_offline") if self.mode == "offline" else words("header_billed", mode=self.mode)
         self.header = widgets.HTML(
             f'<div class="course-chat-header" data-mode="{escape(self.mode)}" style="opacity:0.75;font-size:0.9em">'
-            f"Chat · {escape(mode)}</div>"
+            f"{escape(words('header', mode=mode))}</div>"
         )
         self.history = widgets.HTML()
         self.history.add_class("course-chat-history")
         self.text = widgets.Text(
-            placeholder="Your message (Enter sends it)",
+            placeholder=words("placeholder"),
             layout=widgets.Layout(flex="1 1 240px", min_width="200px", width="auto"),
         )
         self.text.add_class("course-chat-input")
         buttons = widgets.Layout(width="72px")
-        self.send_button = widgets.Button(description="Send", button_style="primary", layout=buttons)
+        self.send_button = widgets.Button(description=words("send"), button_style="primary", layout=buttons)
         self.send_button.add_class("course-chat-send")
         self.stop_button = widgets.Button(
-            description="Stop",
+            description=words("stop"),
             button_style="warning",
             disabled=True,
-            tooltip="Stop the reply that is streaming in",
+            tooltip=words("stop_tooltip"),
             layout=buttons,
         )
         self.stop_button.add_class("course-chat-stop")
-        self.clear_button = widgets.Button(description="Clear", layout=buttons)
+        self.clear_button = widgets.Button(description=words("clear"), layout=buttons)
         self.clear_button.add_class("course-chat-clear")
         self.error = widgets.HTML()
         self.status = widgets.HTML()
@@ -430,7 +535,7 @@ class ChatWidget(widgets.VBox):
                 return False
             # The notice first: once the event is set, the reply's thread may finish and write
             # its "Stopped" line at any moment, and "Stopping…" must never come after it.
-            self.error.value = notice_html("Stopping…")
+            self.error.value = notice_html(self.words("stopping"))
             self._stop.set()
             self._paint()  # the history without the stopped turn: nothing more of it is shown
         self.stop_button.disabled = True
@@ -459,7 +564,7 @@ class ChatWidget(widgets.VBox):
         self.submit(wait=not self.background)
 
     def _run(self, turn: _Turn) -> TurnResult:
-        result = TurnResult("", "The reply did not start.")
+        result = TurnResult("", self.words("not_started"))
         size = len(turn.sent) - 1
         try:
             self._paint(turn.message, "", upto=size)
@@ -469,6 +574,7 @@ class ChatWidget(widgets.VBox):
                 turn.params,
                 stop=self._stop,
                 on_piece=lambda reply: self._paint_piece(turn.message, reply, size),
+                lang=self.lang,
             )
             charges = usage_charges(turn.model, self.conversation.usages[turn.usages_before :])
             if result.stopped and not charges:  # the usage comes in the stream's last chunk: count it
@@ -476,7 +582,7 @@ class ChatWidget(widgets.VBox):
                 charges.append(stopped_charge(turn.model, turn.sent, params, result.reply))
             self.charges.extend(charges)
             if result.stopped:
-                self.error.value = notice_html(stopped_text(charges[-1], self.mode, variable_name(self)))
+                self.error.value = notice_html(stopped_text(charges[-1], self.mode, variable_name(self), self.lang))
                 self.text.value = turn.message  # given back, to send again
             elif not result.ok:
                 self.last_error = result.error
@@ -503,7 +609,7 @@ class ChatWidget(widgets.VBox):
         self.conversation.model = change["new"]
         rule = temperature_rule(change["new"])
         self.temperature_slider.disabled = rule == "never"
-        self.temperature_note.value = note_html(TEMPERATURE_NOTES[rule]) if TEMPERATURE_NOTES[rule] else ""
+        self.temperature_note.value = "" if rule == "always" else note_html(self.words(f"temperature_{rule}"))
 
     def _set_enabled(self, enabled: bool) -> None:
         for control in (self.text, self.send_button, self.clear_button, self.model_dropdown):
@@ -530,19 +636,22 @@ class ChatWidget(widgets.VBox):
             if throttle and now - self._last_paint < self.PAINT_INTERVAL:
                 return
             self._last_paint = now
-            self.history.value = history_html(self.conversation.messages[:upto], pending_user, pending_reply)
-            self.status.value = note_html(usage_text(usage_totals(self.charges), self.mode))
+            self.history.value = history_html(
+                self.conversation.messages[:upto], pending_user, pending_reply, lang=self.lang
+            )
+            self.status.value = note_html(usage_text(usage_totals(self.charges), self.mode, self.lang))
 
     def __repr__(self) -> str:
         """The text/plain of the cell, where widgets cannot render (GitHub, no kernel)."""
+        words = getattr(self, "words", None) or Words(TEXT)
         conversation = getattr(self, "conversation", None)
         if conversation is None:
-            return "Chat widget"
+            return words("repr_empty")
         turns = conversation.turns
-        done = f", {plural(turns, 'turn')} so far" if turns else ""
-        return fit(
-            f"Chat widget ({conversation.model}, {getattr(self, 'mode', '?')}{done}): it runs only in a live notebook."
-        )
+        done = words("repr_turns", n=turns) if turns else ""
+        mode = getattr(self, "mode", "?")
+        mode = words("mode_offline") if mode == "offline" else mode
+        return fit(words("repr", model=conversation.model, mode=mode, done=done))
 
 
 def chat_widget(
@@ -553,6 +662,7 @@ def chat_widget(
     temperature: float = 1.0,
     conversation: Conversation | None = None,
     background: bool | None = None,
+    lang: str = "en",
 ) -> ChatWidget:
     """A chat box for lessons 03/04: streams replies (Stop stops one), keeps the history,
     counts tokens and cost. Keep it in a variable, ``chat = chat_widget(...)``, then show it
@@ -561,11 +671,15 @@ def chat_widget(
     ``client`` defaults to helpers.get_client() (offline without a key). Pass
     ``conversation`` to continue an existing helpers.Conversation (its client, model and
     system prompt are used). ``chat.conversation`` holds the history.
-    ``background``: stream in a thread when Send is clicked (default: inside a notebook)."""
+    ``background``: stream in a thread when Send is clicked (default: inside a notebook).
+    ``lang``: the labels' language, "en" (default) or "ko". The widget adds no system prompt
+    of its own, so the offline model answers a Korean message in Korean (unless ``system``
+    asks for another language)."""
+    check_lang(lang)  # before a client is made
     if conversation is None:
         if client is None:
             from ..client import get_client
 
             client = get_client(quiet=True)  # the widget itself says offline or not
         conversation = Conversation(client, model=model, system=system)
-    return ChatWidget(conversation, temperature=temperature, background=background)
+    return ChatWidget(conversation, temperature=temperature, background=background, lang=lang)

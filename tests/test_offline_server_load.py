@@ -177,11 +177,12 @@ def test_memory_stays_flat_under_a_stream_of_large_bodies(server):
         assert call(port, "POST", "/v1/chat/completions", logged)[0] == 404
     before = process.memory_info().rss
     deadline = time.monotonic() + 60
-    for i in range(12):
+    for i in range(16):
         assert time.monotonic() < deadline
         assert call(port, "POST", "/v1/chat/completions", logged if i % 2 else over)[0] == (404 if i % 2 else 413)
     grown = (process.memory_info().rss - before) / MB
-    assert grown < 40, f"the server grew by {grown:.0f} MB over 6 large bodies and 6 over the limit"
+    # Here it grows by about 7 MB, once; before, 8 logged bodies added about 56 MB.
+    assert grown < 24, f"the server grew by {grown:.0f} MB over 8 large bodies and 8 over the limit"
 
 
 @pytest.mark.parametrize(

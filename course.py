@@ -2,6 +2,7 @@
 """Set up and run the course with one command, on Linux, macOS and Windows.
 
     python3 course.py            # make .venv, install, open the lessons in JupyterLab
+    python3 course.py --lang ko  # the same, on the Korean track (한국어), JupyterLab in Korean
     python3 course.py doctor     # check Python, packages, encodings, key, models, dates
     python3 course.py test       # make .venv, install the test tools, run every test
     python3 course.py test --quick           # the quick tests only (pytest -m "not slow")
@@ -44,6 +45,10 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 SUPPORTED = ((3, 10), (3, 13))
 FIRST_LESSON = "notebooks/00_setup.ipynb"
+# The first lesson of each track, and JupyterLab's locale for it (its language pack, e.g.
+# jupyterlab-language-pack-ko-kr, is in requirements.txt).
+FIRST_LESSONS = {"en": FIRST_LESSON, "ko": "notebooks/ko/00_setup.ipynb"}
+LAB_LOCALES = {"en": "en", "ko": "ko_KR"}
 # The HTTP server for the offline model needs starlette and uvicorn (listed with the course's packages).
 SERVE_REQUIREMENTS = "requirements.txt"
 # Inside .venv, so a new .venv starts without it: JSON, for each requirements file installed into it,
@@ -117,9 +122,23 @@ def running_as_root() -> bool:
     return geteuid is not None and geteuid() == 0
 
 
-def lab_command(python: str | Path, as_root: bool = False) -> list[str]:
-    """JupyterLab, opened on the first lesson; ``as_root`` adds the flag it needs to start as root."""
-    return [str(python), "-m", "jupyter", "lab", FIRST_LESSON, *(["--allow-root"] if as_root else [])]
+def lab_command(python: str | Path, as_root: bool = False, lang: str = "en") -> list[str]:
+    """JupyterLab, opened on the track's first lesson; ``as_root`` adds the flag it needs to start as root."""
+    return [str(python), "-m", "jupyter", "lab", FIRST_LESSONS[lang], *(["--allow-root"] if as_root else [])]
+
+
+def lab_environment(lang: str, venv: Path | None = None) -> dict[str, str] | None:
+    """For a track other than English: our environment with JupyterLab's user settings in
+    .venv (a folder per language), its language set to the track's. None for English, whose
+    JupyterLab keeps the learner's own settings."""
+    if lang == "en":
+        return None
+    settings = (VENV if venv is None else venv) / "share" / "course-lab-settings" / lang
+    plugin = settings / "@jupyterlab" / "translation-extension" / "plugin.jupyterlab-settings"
+    if not plugin.is_file():
+        plugin.parent.mkdir(parents=True, exist_ok=True)
+        plugin.write_text(json.dumps({"locale": LAB_LOCALES[lang]}) + "\n", encoding="utf-8")
+    return {**environment(), "JUPYTERLAB_SETTINGS_DIR": str(settings)}
 
 
 def venv_problem(venv: Path) -> str | None:
@@ -384,16 +403,29 @@ def serve_problem(args: Sequence[str]) -> str | None:
 
 
 def main(argv: list[str]) -> int:
+    if argv and argv[0].startswith("--lang"):  # python3 course.py --lang ko: a start on that track
+        argv = ["start", *argv]
     command = argv[0] if argv else "start"
     try:
         if command in ("-h", "--help", "help"):
             print(__doc__)
         elif command == "start":
+            lang, rest = option(argv[1:], "--lang", "en")
+            if lang not in FIRST_LESSONS or rest:
+                print(
+                    f"python3 course.py takes --lang {' or --lang '.join(FIRST_LESSONS)} (not {' '.join(argv[1:])!r}).",
+                    file=sys.stderr,
+                )
+                return 2
             python = setup("requirements.txt")
             as_root = running_as_root()
             if as_root:
                 print(ROOT_NOTE, flush=True)
-            run(*lab_command(python, as_root=as_root))
+            env = lab_environment(lang)
+            if env is None:
+                run(*lab_command(python, as_root=as_root))
+            else:
+                run(*lab_command(python, as_root=as_root, lang=lang), env=env)
         elif command == "doctor":
             python = setup("requirements.txt")
             run(python, "-m", "tools.doctor", *argv[1:])

@@ -43,7 +43,7 @@ def record_calls(monkeypatch) -> list[tuple]:
     """Replace setup and run with recorders: the commands main would run, without running them."""
     calls: list[tuple] = []
     monkeypatch.setattr(course, "setup", lambda requirements: calls.append(("setup", requirements)) or "PY")
-    monkeypatch.setattr(course, "run", lambda *args: calls.append(("run", *args)))
+    monkeypatch.setattr(course, "run", lambda *args, env=None: calls.append(("run", *args)))
     return calls
 
 
@@ -195,7 +195,8 @@ def test_notebooks_with_no_match_lists_the_lessons(capsys, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     assert run_notebooks.main(["99"]) == 1
     err = capsys.readouterr().err
-    lessons = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+    notebooks = ROOT / "notebooks"  # both tracks: notebooks/ and notebooks/ko/
+    lessons = sorted(p.relative_to(notebooks).with_suffix("").as_posix() for p in notebooks.rglob("[0-9][0-9]_*.ipynb"))
     assert lessons and "'99'" in err
     assert [line.strip() for line in err.splitlines() if line.startswith("  ")] == lessons
     assert "Give part of a name" in err
@@ -241,6 +242,7 @@ def test_help_lists_every_command_and_each_one_runs(monkeypatch, tmp_path, capsy
     calls = record_calls(monkeypatch)
     monkeypatch.setattr(course, "ROOT", tmp_path)
     monkeypatch.setattr(course, "SERVE_PORT", free_port())  # `serve` checks its port first: 8787 may be taken here
+    monkeypatch.setattr(course, "VENV", tmp_path / ".venv")  # --lang ko writes JupyterLab's settings there
     (tmp_path / "tools").mkdir()
     (tmp_path / "tools" / "hub_link.py").write_text("")
     for args in commands:
@@ -749,3 +751,31 @@ def test_a_fresh_copy_sets_up_and_passes_with(version, tmp_path):
         timeout=600,
     )
     assert binder.returncode == 0, binder.stderr[-3000:]
+
+
+def test_lang_ko_opens_the_korean_track_with_jupyterlab_in_korean(monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr(course, "setup", lambda requirements: "PY")
+    monkeypatch.setattr(course, "run", lambda *args, env=None: calls.append((args, env)))
+    monkeypatch.setattr(course, "running_as_root", lambda: False)
+    monkeypatch.setattr(course, "VENV", tmp_path / ".venv")
+    for argv in (["--lang", "ko"], ["--lang=ko"], ["start", "--lang", "ko"]):
+        assert course.main(argv) == 0
+        args, env = calls.pop()
+        assert args == ("PY", "-m", "jupyter", "lab", "notebooks/ko/00_setup.ipynb")
+        plugin = Path(env["JUPYTERLAB_SETTINGS_DIR"]) / "@jupyterlab" / "translation-extension"
+        assert json.loads((plugin / "plugin.jupyterlab-settings").read_text()) == {"locale": "ko_KR"}
+        assert Path(env["JUPYTERLAB_SETTINGS_DIR"]).is_relative_to(tmp_path / ".venv")
+    assert (ROOT / course.FIRST_LESSONS["ko"]).is_file()
+    # English keeps the learner's own JupyterLab settings: no settings folder is passed.
+    assert course.main([]) == 0 and calls.pop() == (("PY", "-m", "jupyter", "lab", course.FIRST_LESSON), None)
+
+
+def test_an_unknown_track_is_named_with_the_choices(monkeypatch, capsys):
+    monkeypatch.setattr(course, "setup", lambda requirements: pytest.fail("nothing is installed"))
+    assert course.main(["--lang", "fr"]) == 2
+    assert "--lang en or --lang ko" in capsys.readouterr().err
+
+
+def test_the_korean_language_pack_is_a_lesson_requirement():
+    assert "jupyterlab-language-pack-ko-kr" in (ROOT / "requirements.txt").read_text()

@@ -262,7 +262,12 @@ def add_korean_lang(source: str) -> str:
             continue
         separator = "" if line[:col].rstrip().endswith(("(", ",")) else ", "
         lines[row] = line[:col] + separator + 'lang="ko"' + line[col:]
-    return "".join(lines)
+    added = "".join(lines)
+    try:  # an odd layout (a comment after the last argument): leave the English code as it is
+        ast.parse(added)
+    except SyntaxError:
+        return source
+    return added
 
 
 def compare(english, korean) -> Comparison:

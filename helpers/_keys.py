@@ -28,17 +28,25 @@ NO_KEY_FOUND = "No OpenAI API key found."
 class MissingKeyError(RuntimeError):
     """offline=False was asked for, but no API key was found."""
 
+    setting = "OPENAI_API_KEY"  # the setting to fix (python3 course.py doctor labels its lines so)
+
 
 class InvalidKeyError(ValueError):
     """The key found cannot be a key (a space inside it, a non-ASCII character, ...)."""
+
+    setting = "OPENAI_API_KEY"
 
 
 class KeySourceError(ValueError):
     """A custom base URL and the only key found come from different places."""
 
+    setting = "OPENAI_API_KEY, OPENAI_BASE_URL"
+
 
 class BaseURLError(ValueError):
     """The base URL is not a usable address, or would send the key in the clear."""
+
+    setting = "OPENAI_BASE_URL"
 
 
 def mask(key: str | None) -> str:
@@ -164,6 +172,14 @@ def find_key(api_key: str | None = None, *, settings: Settings | None = None) ->
         if key:
             return KeyLookup(key, "Colab secrets")
         return KeyLookup(None, "none", note)
+    lost = settings.lost_key()
+    if lost is not None:  # say why the key written in .env was not found
+        return KeyLookup(
+            None,
+            "none",
+            f"Line {lost.line} of {lost.path} seems to hold the key but is not a setting: write it as "
+            "OPENAI_API_KEY=sk-... on a line of its own.",
+        )
     return KeyLookup(None, "none")
 
 

@@ -6,19 +6,85 @@ The settings: ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``COURSE_OFFLINE``,
 ``COURSE_SPEND_CAP_USD``, ``COURSE_ALLOW_HTTP``. ``.env`` is searched from the working
 directory up to the course folder (the one holding ``pyproject.toml`` next to ``helpers/``) and
 no further; with the helpers installed elsewhere (Colab), only the working directory is searched.
+
+``.env`` is read with python-dotenv's own parser, so its values are what ``dotenv_values``
+gives. A line that is not a setting (``NAME=value``) is not read: instead of python-dotenv's
+log line (no file name, once per reading) the course warns once with a ``DotenvWarning``
+naming the file, the line and the setting it seems to hold, never the line's text (it may
+hold a key). ``python3 course.py doctor`` reports it too.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import sys
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotenv import dotenv_values
+from dotenv.parser import parse_stream
 
 TRUE = {"1", "true", "yes", "on"}
+# The settings a .env line may hold, for naming them in a message about a line that is broken.
+KNOWN = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "COURSE_OFFLINE", "COURSE_SPEND_CAP_USD", "COURSE_ALLOW_HTTP")
+
+
+class DotenvWarning(UserWarning):
+    """A .env line could not be read as a setting."""
+
+
+@dataclass(frozen=True)
+class DotenvProblem:
+    """A line of ``.env`` that is not a setting: its file, its number and what it seems to hold."""
+
+    path: Path
+    line: int  # from 1
+    names: tuple[str, ...] = ()  # course settings the line mentions
+    key_like: bool = False  # it holds something like an OpenAI key (sk-...)
+
+    def __str__(self) -> str:
+        lost = ""
+        if self.names:
+            lost = f"; it mentions {' and '.join(self.names)}, which is not read from this file"
+        elif self.key_like:
+            lost = "; it holds what looks like a key, which is not read"
+        return (
+            f"line {self.line} of {self.path} is not a setting (NAME=value), so it is ignored{lost}. "
+            "Write it as NAME=value (e.g. OPENAI_API_KEY=sk-...), or start it with # to keep it as a comment"
+        )
+
+
+def _problem(path: Path, line: int, text: str, values: Mapping[str, str | None]) -> DotenvProblem:
+    # Only the settings the line loses: one set on another line of the file is still read.
+    names = tuple(name for name in KNOWN if name in text and values.get(name) is None)
+    return DotenvProblem(path, line, names, key_like=re.search(r"\bsk-[\w-]{8,}", text) is not None)
+
+
+def read_dotenv(path: Path) -> tuple[dict[str, str | None], tuple[DotenvProblem, ...]]:
+    """The settings of the ``.env`` at ``path`` and the lines that are not settings.
+
+    A line python-dotenv cannot parse (``OPENAI_API_KEY: sk-...``, an unclosed quote) and a
+    line that names no value (``OPENAI_API_KEY`` alone, a key pasted on its own line) are
+    problems. The values come from ``dotenv_values`` on the other lines, so they are exactly
+    python-dotenv's (quotes, ``export``, ``${VARIABLE}`` expansion)."""
+    try:
+        text = path.read_bytes().decode("utf-8", errors="replace")  # a stray byte must not stop a lesson
+    except OSError as error:
+        warnings.warn(f"{path} could not be read ({error}), so its settings are not used.", DotenvWarning, 3)
+        return {}, ()
+    kept, broken = [], []
+    for binding in parse_stream(io.StringIO(text)):
+        original = binding.original
+        if binding.error or (binding.key is not None and binding.value is None):
+            broken.append(original)
+        else:
+            kept.append(original.string)
+    values = dotenv_values(stream=io.StringIO("".join(kept)))  # nothing left to warn about
+    return values, tuple(_problem(path, line.line, line.string, values) for line in broken)
 
 
 def describe(source: str, variable: str) -> str:
@@ -72,6 +138,7 @@ class Settings:
     environ: Mapping[str, str] = field(repr=False)
     dotenv_file: Path | None = None
     dotenv: Mapping[str, str | None] = field(default_factory=dict, repr=False)
+    dotenv_problems: tuple[DotenvProblem, ...] = ()  # lines of dotenv_file that are not settings
 
     @classmethod
     def read(cls) -> Settings:
@@ -79,7 +146,16 @@ class Settings:
         if environ.get("COURSE_IGNORE_DOTENV"):  # tests and notebook re-runs: a developer's .env stays out
             return cls(environ)
         path = dotenv_path()
-        return cls(environ, path, dotenv_values(path) if path else {})
+        if path is None:
+            return cls(environ)
+        values, problems = read_dotenv(path)
+        for problem in problems:  # the same text is shown once per process, however often .env is read
+            warnings.warn(f".env: {problem}.", DotenvWarning, stacklevel=2)
+        return cls(environ, path, values, problems)
+
+    def lost_key(self) -> DotenvProblem | None:
+        """A line of .env that seems to hold the key but is not read (None if none)."""
+        return next((p for p in self.dotenv_problems if "OPENAI_API_KEY" in p.names or p.key_like), None)
 
     @property
     def dotenv_source(self) -> str:

@@ -236,6 +236,46 @@ def test_the_test_settings_keep_a_developers_dotenv_out(home, monkeypatch):
     assert get_client(quiet=True).base_url.host == OFFLINE_HOST
 
 
+# ---------------------------------------------------------------- a .env line that is not a setting
+
+
+def test_a_dotenv_line_that_is_not_a_setting_is_named_once_by_file_and_line(home, caplog, recwarn):
+    path = home / ".env"
+    path.write_text(
+        f"# my settings\nexport COURSE_SPEND_CAP_USD='0.50'\nOPENAI_API_KEY {KEY}\n"
+        "COURSE_OFFLINE\nOPENAI_BASE_URL=http://127.0.0.1:9/${COURSE_SPEND_CAP_USD}\n"
+    )
+    for _ in range(4):  # get_client, the doctor and setting() each read the settings again
+        settings = _settings.Settings.read()
+    assert not caplog.records  # python-dotenv's own log line ("could not parse ...") is gone
+    shown = [str(w.message) for w in recwarn if w.category is _settings.DotenvWarning]
+    assert shown == [
+        f".env: line 3 of {path} is not a setting (NAME=value), so it is ignored; it mentions OPENAI_API_KEY, "
+        "which is not read from this file. Write it as NAME=value (e.g. OPENAI_API_KEY=sk-...), or start it "
+        "with # to keep it as a comment.",
+        f".env: line 4 of {path} is not a setting (NAME=value), so it is ignored; it mentions COURSE_OFFLINE, "
+        "which is not read from this file. Write it as NAME=value (e.g. OPENAI_API_KEY=sk-...), or start it "
+        "with # to keep it as a comment.",
+    ]
+    assert KEY not in " ".join(shown)  # the line's text is never shown
+    assert [(p.line, p.names) for p in settings.dotenv_problems] == [(3, ("OPENAI_API_KEY",)), (4, ("COURSE_OFFLINE",))]
+    # The other lines read as python-dotenv reads them: export, quotes, ${...} expansion.
+    assert dict(settings.dotenv) == {
+        "COURSE_SPEND_CAP_USD": "0.50",
+        "OPENAI_BASE_URL": "http://127.0.0.1:9/0.50",
+    }
+
+
+def test_a_key_on_a_broken_dotenv_line_is_not_silently_dropped(home, capsys):
+    (home / ".env").write_text(f"\ufeff{KEY}\n")  # a key pasted on its own, after a BOM
+    with pytest.warns(_settings.DotenvWarning, match="line 1 of .* holds what looks like a key"):
+        client = get_client()
+    assert is_offline(client)
+    banner = capsys.readouterr().out
+    assert f"Line 1 of {home / '.env'} seems to hold the key but is not a setting" in banner
+    assert KEY not in banner and KEY[8:20] not in banner
+
+
 # ---------------------------------------------------------------- which client
 
 
@@ -545,8 +585,8 @@ def test_a_server_that_never_answers_times_out_soon_and_says_where(home, monkeyp
 
 def test_settings_are_read_once_per_client_not_per_request(home, monkeypatch):
     reads = []
-    real = _settings.dotenv_values
-    monkeypatch.setattr(_settings, "dotenv_values", lambda path: reads.append(path) or real(path))
+    real = _settings.read_dotenv
+    monkeypatch.setattr(_settings, "read_dotenv", lambda path: reads.append(path) or real(path))
     dotenv(home, COURSE_SPEND_CAP_USD="5")
     client = get_client(offline=True, quiet=True)
     assert len(reads) == 1

@@ -1,10 +1,13 @@
 """`python3 course.py doctor` (tools/doctor.py): offline, against a local OpenAI-compatible
-server (a good key, a wrong key, a server missing models), the date checks with an
-injected day, and the promise that the key never shows in its output.
+server (a good key, a wrong key, a server missing models, a server that checks no keys),
+against the served offline model (``python -m helpers._offline serve``), with a broken
+.env line and a bad cap, the date checks with an injected day, and the promise that the key
+never shows in its output.
 
 The server (FakeOpenAI) runs on 127.0.0.1 in a thread of this process; it answers
 GET /v1/models and POST /v1/chat/completions through the offline model's own HTTP handler
-(helpers._offline.OfflineAPI), and 401 for any other key. tests/test_live_check.py uses it too.
+(helpers._offline.OfflineAPI), and 401 for any other key. tests/test_live_check.py uses it
+and the served offline model's fixture too.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ import datetime
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -24,7 +29,7 @@ import httpx2
 import pytest
 
 from helpers import OfflineAPI
-from helpers.models import DEFAULT_MODEL, MODELS
+from helpers.models import DEFAULT_MODEL, MODELS, current_models
 
 ROOT = Path(__file__).resolve().parents[1]
 import course  # noqa: E402
@@ -37,11 +42,12 @@ WRONG_KEY = "sk-proj-wrongTEST" + "Mn4Rt" * 8
 class FakeOpenAI:
     """An OpenAI-compatible HTTP server on 127.0.0.1 for one test (use it as a context manager).
 
-    ``models``: the ids GET /v1/models lists (default: the offline model's list). A request
-    with another key than ``key`` gets the API's 401, which here quotes the key in full (the
-    real API masks it), so a test can check that the caller does not print it."""
+    ``models``: the ids GET /v1/models lists (default: the offline model's list, owned by
+    "system" as the API's are). A request with another key than ``key`` gets the API's 401,
+    which here quotes the key in full (the real API masks it), so a test can check that the
+    caller does not print it; ``key=None`` takes any key (a local server without keys)."""
 
-    def __init__(self, key: str = GOOD_KEY, models: list[str] | None = None) -> None:
+    def __init__(self, key: str | None = GOOD_KEY, models: list[str] | None = None) -> None:
         self.key, self.models, self.requests = key, models, []
         self.api = OfflineAPI(seed=0)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -64,7 +70,7 @@ class FakeOpenAI:
     def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, bytes]:
         self.requests.append((method, path))
         given = headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if given != self.key:
+        if self.key is not None and given != self.key:
             error = {
                 "error": {
                     "message": f"Incorrect API key provided: {given}. You can find your API key at "
@@ -75,8 +81,9 @@ class FakeOpenAI:
                 }
             }
             return 401, {"content-type": "application/json"}, json.dumps(error).encode()
-        if method == "GET" and path.rstrip("/").endswith("/models") and self.models is not None:
-            data = [{"id": name, "object": "model", "created": 0, "owned_by": "test"} for name in self.models]
+        if method == "GET" and path.rstrip("/").endswith("/models"):
+            names = current_models() if self.models is None else self.models
+            data = [{"id": name, "object": "model", "created": 0, "owned_by": "system"} for name in names]
             return 200, {"content-type": "application/json"}, json.dumps({"object": "list", "data": data}).encode()
         response = self.api.handle(httpx2.Request(method, f"http://fake{path}", headers=headers, content=body))
         content = response.read()
@@ -109,6 +116,45 @@ class FakeOpenAI:
         return Handler
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def served_offline_model():
+    """``python -m helpers._offline serve`` on a free port of 127.0.0.1; yields its base URL."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "helpers._offline", "serve", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert server.poll() is None, f"the server stopped: {server.stderr.read()}"
+            try:
+                httpx2.get(f"{url}/models", timeout=1, trust_env=False)
+                break  # any answer: it is up
+            except httpx2.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the served offline model did not come up in 30 s"
+            time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(5)
+
+
 @pytest.fixture
 def real_api(monkeypatch):
     """The environment of a learner with a key: not offline, no .env (COURSE_IGNORE_DOTENV)."""
@@ -138,14 +184,15 @@ def test_offline_says_so_and_how_to_use_the_real_api():
     assert os.environ.get("COURSE_OFFLINE") == "1"  # as conftest sets it
     code, text = doctor_output()
     assert code == 0, text
-    assert "offline: COURSE_OFFLINE is set" in text and "unset COURSE_OFFLINE" in text
-    assert "ready offline" in text
+    assert "! COURSE_OFFLINE: is 1 (from the environment), so the lessons use the offline model" in text
+    assert "To use the real API, unset it" in text
+    assert text.splitlines()[-1] == "✓ ready offline (the lessons run with the offline model)"
     for check in (
         "Python 3.",
         "packages: openai",
         "tiktoken encodings o200k_base, cl100k_base",
-        "base URL",
-        "spend cap",
+        "✓ OPENAI_BASE_URL: not set, so requests go to the OpenAI API",
+        "COURSE_SPEND_CAP_USD: not set",
         "facts are from",
     ):
         assert check in text
@@ -157,7 +204,8 @@ def test_without_a_key_it_says_where_to_put_one(monkeypatch):
     monkeypatch.delenv("COURSE_OFFLINE")
     code, text = doctor_output()
     assert code == 0, text
-    assert "no OPENAI_API_KEY found" in text and ".env" in text
+    assert "! OPENAI_API_KEY: not found, so the lessons use the offline model" in text and ".env" in text
+    assert "ready offline" in text
 
 
 def test_a_working_key_and_its_models_without_ever_showing_the_key(real_api, monkeypatch):
@@ -166,14 +214,17 @@ def test_a_working_key_and_its_models_without_ever_showing_the_key(real_api, mon
         real_api(server)
         code, text = doctor_output()
     assert code == 0, text
-    assert "key works: the server listed" in text
-    assert "course models: all" in text
-    assert f"base URL: {server.base_url}" in text
-    assert "spend cap: $0.25 per kernel" in text
-    assert "ready for the real API" in text
-    assert "from environment" in text and "sk-...Wx" in text  # masked: prefix and last two characters
+    # Proven: the server listed its models for the key and refused a made-up one.
+    assert f"✓ OPENAI_API_KEY: works: the server at {server.base_url} listed 24 models" in text
+    assert "for it and refused a made-up key" in text
+    assert "✓ OPENAI_API_KEY: course models: all" in text
+    assert f"✓ OPENAI_BASE_URL: {server.base_url} (from the environment)" in text
+    assert "✓ COURSE_SPEND_CAP_USD: $0.25 per kernel (from the environment)" in text
+    # It says which server it talked to: not the OpenAI API.
+    assert text.splitlines()[-1] == f"✓ ready for the server at {server.base_url} (not the OpenAI API)"
+    assert "✓ OPENAI_API_KEY: sk-...Wx from the environment" in text  # masked: prefix and last two characters
     assert GOOD_KEY not in text and GOOD_KEY[8:20] not in text
-    assert ("GET", "/v1/models") in server.requests
+    assert server.requests.count(("GET", "/v1/models")) == 2  # with the key, then with a made-up one
 
 
 def test_course_models_the_key_cannot_use(real_api):
@@ -181,12 +232,13 @@ def test_course_models_the_key_cannot_use(real_api):
         real_api(server)
         code, text = doctor_output()
     assert code == 0, text  # the lessons' own model is there: a note, not a failure
-    assert "! course models: 2 of" in text and "missing gpt-6-astra" in text
+    wanted = len(doctor.course_models())
+    assert f"! OPENAI_API_KEY: course models: 2 of {wanted} available; missing " in text and "gpt-6-astra," in text
     with FakeOpenAI(models=["gpt-5.4"]) as server:
         real_api(server)
         code, text = doctor_output()
     assert code == 1
-    assert f"✗ the lessons' model {DEFAULT_MODEL} is not available" in text
+    assert f"✗ OPENAI_API_KEY: the lessons' model {DEFAULT_MODEL} is not available" in text
 
 
 def run_doctor(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -214,8 +266,9 @@ def test_a_rejected_key_exits_1_with_one_readable_line(real_api):
         done = run_doctor("--today", "2026-12-01", "--timeout", "5", env=env)
     text = done.stdout + done.stderr
     assert done.returncode == 1, text
-    rejected = [line for line in text.splitlines() if "key rejected" in line]
-    assert len(rejected) == 1 and rejected[0].startswith("✗") and "(401)" in rejected[0], text
+    rejected = [line for line in text.splitlines() if "rejected by" in line]
+    assert len(rejected) == 1 and rejected[0].startswith("✗ OPENAI_API_KEY: rejected by the server"), text
+    assert "(401)" in rejected[0]
     assert "Incorrect API key provided" in rejected[0]  # the server's own words ...
     assert WRONG_KEY not in text and WRONG_KEY[10:22] not in text  # ... without the key it quoted
     assert "not ready" in text.splitlines()[-1]
@@ -227,10 +280,10 @@ def test_shutdown_warnings_use_the_injected_day():
     soon = [line for line in lines if "gpt-5.4-nano" in line.text]
     assert len(soon) == 1 and soon[0].status == doctor.NOTE
     assert "2027-04-01" in soon[0].text and "in 12 days" in soon[0].text
-    assert not any("update the course (git pull)" in line.text for line in lines)  # 115 days: not stale yet
-    later = doctor.check_facts(datetime.date(2027, 4, 2))
+    assert not any("update the course (git pull)" in line.text for line in lines)  # 103 days: not stale yet
+    later = doctor.check_facts(datetime.date(2027, 4, 10))
     assert any("gpt-5.4-nano" in line.text and "shut down on 2027-04-01" in line.text for line in later)
-    assert any("update the course (git pull)" in line.text for line in later)  # 128 days old
+    assert any("update the course (git pull)" in line.text for line in later)  # 124 days old
 
 
 def test_a_past_shutdown_of_the_lessons_model_fails_only_online(monkeypatch):
@@ -264,3 +317,101 @@ def test_course_py_doctor_runs_the_doctor_in_the_courses_venv(monkeypatch):
         ("setup", "requirements.txt"),
         ("run", "PY", "-m", "tools.doctor", "--today", "2027-03-20"),
     ]
+
+
+# ---------------------------------------------------------------- what the server is, and the settings
+
+
+def test_the_served_offline_model_is_named_and_never_ready_for_the_real_api(
+    real_api, served_offline_model, monkeypatch
+):
+    monkeypatch.setenv("OPENAI_API_KEY", "any-key-at-all")
+    monkeypatch.setenv("OPENAI_BASE_URL", served_offline_model)
+    code, text = doctor_output()
+    assert code == 0, text
+    assert "ready for the real API" not in text and "works" not in text, text
+    named = [line for line in text.splitlines() if "is the course's offline model" in line]
+    assert len(named) == 1 and named[0].startswith(f"! OPENAI_BASE_URL: the server at {served_offline_model}"), text
+    assert "takes any key" in named[0] and "Unset OPENAI_BASE_URL to use the real API" in named[0]
+    assert text.splitlines()[-1] == f"✓ ready for the offline model served at {served_offline_model} (not the real API)"
+
+
+def test_a_server_that_takes_any_key_does_not_prove_the_key(real_api):
+    with FakeOpenAI(key=None) as server:  # a local server without keys
+        real_api(server)
+        code, text = doctor_output()
+    assert code == 0, text
+    assert "! OPENAI_API_KEY: not tested: the server at" in text and "takes a made-up key too" in text
+    assert (
+        text.splitlines()[-1]
+        == f"✓ ready for the server at {server.base_url} (not the OpenAI API), which checks no keys"
+    )
+
+
+def test_a_bad_cap_is_labelled_by_its_setting_and_the_key_is_still_checked(real_api, monkeypatch):
+    monkeypatch.setenv("COURSE_SPEND_CAP_USD", "fifty cents")
+    with FakeOpenAI() as server:
+        real_api(server)
+        code, text = doctor_output()
+    assert code == 1, text
+    cap = [line for line in text.splitlines() if "fifty cents" in line]
+    assert cap == [
+        "✗ COURSE_SPEND_CAP_USD: 'fifty cents' (from the environment) is not an amount in US dollars: "
+        "write one such as 0.50, or remove it"
+    ], text
+    assert "key or address" not in text
+    assert "✓ OPENAI_API_KEY: works" in text  # the rest is still checked
+    assert text.splitlines()[-1].startswith("✗ not ready: fix the 1 line")
+
+
+def test_an_address_problem_is_labelled_openai_base_url(real_api, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", GOOD_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://10.1.2.3:8787/v1")  # plain http to another machine
+    code, text = doctor_output()
+    assert code == 1, text
+    failed = [line for line in text.splitlines() if line.startswith("✗ ")]
+    assert failed[0].startswith("✗ OPENAI_BASE_URL: "), text
+    assert not any(line.startswith("✓ OPENAI_BASE_URL") for line in text.splitlines())
+
+
+def bad_dotenv_run(folder: Path) -> subprocess.CompletedProcess:
+    """The doctor run in ``folder`` (its .env read), as a learner runs it: a process of its own."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COURSE_OFFLINE", "COURSE_IGNORE_DOTENV")}
+    env.update(PYTHONPATH=str(ROOT), PYTHONIOENCODING="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "tools.doctor", "--today", "2026-12-01", "--timeout", "5"],
+        env=env,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        encoding="utf-8",
+    )
+
+
+def test_a_dotenv_line_that_is_not_a_setting_is_named_once_and_not_ready(tmp_path):
+    key = "sk-proj-" + "Dq3Lm" * 9
+    (tmp_path / ".env").write_text(f"# my settings\nOPENAI_API_KEY: {key}\nCOURSE_SPEND_CAP_USD=0.50\n")
+    done = bad_dotenv_run(tmp_path)
+    text = done.stdout + done.stderr
+    assert done.returncode == 1, text
+    assert "python-dotenv could not parse" not in text and "Warning" not in text  # no library log lines
+    named = [line for line in text.splitlines() if "is not a setting (NAME=value)" in line]
+    assert named[0].startswith(f"✗ .env: line 2 of {tmp_path / '.env'} is not a setting (NAME=value)"), text
+    assert "it mentions OPENAI_API_KEY, which is not read from this file" in named[0]
+    assert len(named) == 1  # once, however often the settings are read
+    assert (
+        f"OPENAI_API_KEY: not found, so the lessons use the offline model (free, canned replies). To use the "
+        f"real API: Line 2 of {tmp_path / '.env'} seems to hold the key but is not a setting" in text
+    )  # why no key
+    assert "✓ COURSE_SPEND_CAP_USD: $0.50 per kernel (from " in text  # the good lines are read
+    assert "ready" not in text.splitlines()[-1].replace("not ready", "")
+    assert key not in text and key[8:20] not in text
+
+
+def test_a_good_dotenv_is_named_with_the_settings_it_sets(tmp_path):
+    (tmp_path / ".env").write_text("COURSE_SPEND_CAP_USD=0.50\nCOURSE_OFFLINE=1\n")
+    done = bad_dotenv_run(tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"✓ .env: {tmp_path / '.env'} sets COURSE_OFFLINE, COURSE_SPEND_CAP_USD" in done.stdout
+    assert "! COURSE_OFFLINE: is 1 (from " in done.stdout and "ready offline" in done.stdout

@@ -8,19 +8,15 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx2
 import nbformat
-import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 ROOT = Path(__file__).resolve().parents[1]
-from test_doctor import GOOD_KEY, FakeOpenAI  # noqa: E402
+from test_doctor import GOOD_KEY, FakeOpenAI, served_offline_model  # noqa: E402, F401 - a fixture
 
 import course  # noqa: E402
 from tools import live_check  # noqa: E402
@@ -238,45 +234,6 @@ def test_a_live_run_against_an_openai_compatible_server(tmp_path):
 # ---------------------------------------------------------------- a whole run, served offline model
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def served_offline_model():
-    """``python -m helpers._offline serve`` on a free port of 127.0.0.1; yields its base URL."""
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "helpers._offline", "serve", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert server.poll() is None, f"the server stopped: {server.stderr.read()}"
-            try:
-                httpx2.get(f"{url}/models", timeout=1, trust_env=False)
-                break  # any answer: it is up
-            except httpx2.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the served offline model did not come up in 30 s"
-            time.sleep(0.2)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(5)
-
-
 def cells_a_live_run_must_not_flag(path: Path) -> None:
     """A lesson whose cells each once made the live check end early or report a false
     difference: a call to a dear model with no max_completion_tokens (its whole 128,000-token
@@ -315,7 +272,7 @@ def cells_a_live_run_must_not_flag(path: Path) -> None:
     assert any("No real client: No OpenAI API key found" in text for text in shown), shown
 
 
-def test_a_whole_run_finishes_at_the_default_cap_with_no_false_differences(tmp_path, served_offline_model):
+def test_a_whole_run_finishes_at_the_default_cap_with_no_false_differences(tmp_path, served_offline_model):  # noqa: F811
     lesson = tmp_path / "99_live_traps.ipynb"
     cells_a_live_run_must_not_flag(lesson)
     before = lesson.read_bytes()

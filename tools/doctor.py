@@ -3,11 +3,19 @@
     python3 course.py doctor                      # sets up .venv, then runs this file in it
     python -m tools.doctor --today 2027-03-20     # pretend it is another day (the date checks)
 
-One short line per check, marked ✓ (fine), ! (worth knowing) or ✗ (must be fixed):
-Python, packages, tiktoken's encodings, where the key comes from (masked), whether the key
-works and which course models it can use, the base URL, the spend cap, and how old the
-course's facts are (models nearing their shutdown). Without a key, or with COURSE_OFFLINE=1,
-it says the lessons will use the offline model and how to switch to the real API.
+One short line per check, marked ✓ (fine), ! (worth knowing) or ✗ (must be fixed), and
+labelled by the setting it is about (``.env``, ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``,
+``COURSE_SPEND_CAP_USD``, ``COURSE_OFFLINE``): Python, packages, tiktoken's encodings, each
+line of .env that is not a setting (by file and line), where the key comes from (masked),
+whether the key works and which course models it can use, the base URL, the spend cap, and how
+old the course's facts are (models nearing their shutdown).
+
+Whether a key works is proven, not assumed: the server lists its models for the key (free)
+and refuses a made-up key. A server that takes any key (the course's offline model served
+with ``python -m helpers._offline serve``, which lists its models as owned by "offline", or a
+local server without keys) is named as such, and the verdict says what the lessons will talk
+to: the OpenAI API, another server, or the offline model. Without a key, or with
+COURSE_OFFLINE=1, it says the lessons will use the offline model and how to switch.
 
 Exit code 0 when everything needed works (offline included), 1 when something must be fixed.
 The key itself is never printed: every line is scrubbed of it before it is shown.
@@ -22,8 +30,9 @@ import re
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -46,22 +55,32 @@ STALE_DAYS = 120  # facts older than this: say to update the course
 TIMEOUT = 10.0  # seconds for the API check and for loading an encoding
 
 
+MADE_UP_KEY = "sk-doctor-made-up-key-" + "0" * 24  # must be refused by a server that checks keys
+OFFLINE_OWNER = "offline"  # the served offline model lists its models as owned by "offline"
+OPENAI_API = "the OpenAI API"
+
+
 @dataclass(frozen=True)
 class Line:
     status: str  # OK, NOTE or FAIL
     text: str
+    setting: str = ""  # the setting the line is about, shown first ("" for the machine's own checks)
+    verdict: str = ""  # what the last line says when this line decides it ("ready ...")
+
+    def shown(self) -> str:
+        return f"{self.setting}: {self.text}" if self.setting else self.text
 
 
-def ok(text: str) -> Line:
-    return Line(OK, text)
+def ok(text: str, setting: str = "", verdict: str = "") -> Line:
+    return Line(OK, text, setting, verdict)
 
 
-def note(text: str) -> Line:
-    return Line(NOTE, text)
+def note(text: str, setting: str = "", verdict: str = "") -> Line:
+    return Line(NOTE, text, setting, verdict)
 
 
-def fail(text: str) -> Line:
-    return Line(FAIL, text)
+def fail(text: str, setting: str = "") -> Line:
+    return Line(FAIL, text, setting)
 
 
 def redact(text: str, key: str | None) -> str:
@@ -199,27 +218,52 @@ def mask_url(url: str, key: str | None = None) -> str:
     return redact(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)), key)
 
 
-def check_base_url(base_url: str | None, key: str | None = None) -> Line:
+def place(source: str) -> str:
+    """Where a setting was found, in a few words: the environment, a .env path, ..."""
+    if source.startswith(".env (") and source.endswith(")"):
+        return source[6:-1]
+    return {"environment": "the environment", "argument": "an argument"}.get(source, source)
+
+
+def check_dotenv(settings) -> list[Line]:
+    """The .env file read, and each of its lines that is not a setting (a failure: a key or a
+    cap written there is silently not used)."""
+    if settings.dotenv_file is None:
+        return []
+    lines = [fail(str(problem), ".env") for problem in settings.dotenv_problems]
+    if not lines:
+        from helpers._settings import KNOWN
+
+        named = [name for name in KNOWN if settings.from_dotenv(name) is not None]
+        lines.append(ok(f"{settings.dotenv_file} sets {', '.join(named) or 'none of the course settings'}", ".env"))
+    return lines
+
+
+def check_base_url(base_url: str | None, source: str = "default", key: str | None = None) -> Line:
     if not base_url:
-        return ok("base URL: the OpenAI API (OPENAI_BASE_URL is not set)")
+        return ok(f"not set, so requests go to {OPENAI_API}", "OPENAI_BASE_URL")
     if not urlsplit(base_url).scheme.startswith("http"):
-        return fail(f"base URL {mask_url(base_url, key)} is not an http(s) URL: fix OPENAI_BASE_URL")
-    return ok(f"base URL: {mask_url(base_url, key)} (from OPENAI_BASE_URL)")
+        return fail(f"{mask_url(base_url, key)} is not an http(s) URL: fix it", "OPENAI_BASE_URL")
+    return ok(f"{mask_url(base_url, key)} (from {place(source)})", "OPENAI_BASE_URL")
 
 
-def check_cap(text: str | None, offline: bool) -> Line:
+def check_cap(text: str | None, offline: bool, source: str = "environment") -> Line:
     from helpers import _spend as spend
     from helpers.pricing import usd
 
+    label = spend.CAP_VARIABLE
     try:
         cap = spend.parse_cap(text)
-    except ValueError as error:
-        return fail(short(error))
+    except ValueError:
+        return fail(
+            f"{text!r} (from {place(source)}) is not an amount in US dollars: write one such as 0.50, or remove it",
+            label,
+        )
     if cap is None:
         if offline:
-            return ok(f"spend cap: none set (offline calls cost nothing; {spend.CAP_VARIABLE} caps real calls)")
-        return note(f"spend cap: none: put {spend.CAP_VARIABLE}=0.50 in .env to stop a kernel at $0.50")
-    return ok(f"spend cap: {usd(cap)} per kernel ({spend.CAP_VARIABLE}={text})")
+            return ok("not set (offline calls cost nothing; it caps real calls)", label)
+        return note("not set: put COURSE_SPEND_CAP_USD=0.50 in .env to stop a kernel at $0.50", label)
+    return ok(f"{usd(cap)} per kernel (from {place(source)})", label)
 
 
 def course_models() -> list[str]:
@@ -274,67 +318,140 @@ def check_facts(today: datetime.date, offline: bool = False) -> list[Line]:
     return lines
 
 
-def _api_failure(error: Exception, target: str, source: str) -> Line:
+def _api_failure(error: Exception, target: str, source: str, custom: bool) -> Line:
     import openai
 
     status = getattr(error, "status_code", None)
     body = getattr(error, "body", None)
     message = body.get("message") if isinstance(body, dict) and body.get("message") else str(error)
+    address = "OPENAI_BASE_URL" if custom else "network"
     if isinstance(error, openai.AuthenticationError):
         return fail(
-            f"key rejected by {target} (401): {short(message, 120)} Check the key from {source}, "
-            "or make a new one at https://platform.openai.com/api-keys"
+            f"rejected by {target} (401): {short(message, 120)} Check the key from {source}, "
+            "or make a new one at https://platform.openai.com/api-keys",
+            "OPENAI_API_KEY",
         )
     if isinstance(error, openai.PermissionDeniedError):
-        return fail(f"key may not list models at {target} (403): {short(message, 120)}")
+        return fail(f"may not list models at {target} (403): {short(message, 120)}", "OPENAI_API_KEY")
     if isinstance(error, openai.NotFoundError):
-        return fail(f"{target} has no /models (404): check OPENAI_BASE_URL (it usually ends in /v1)")
+        return fail(f"{target} has no /models (404): check the address (it usually ends in /v1)", address)
     if isinstance(error, openai.APITimeoutError):
-        return fail(f"{target} did not answer in time: check the network (or OPENAI_BASE_URL)")
+        return fail(f"{target} did not answer in time: check the network (or OPENAI_BASE_URL)", address)
     if isinstance(error, openai.APIConnectionError):
         return fail(
             f"cannot reach {target}: {short(error.__cause__ or error, 100)}: check the network, "
-            "a proxy, or OPENAI_BASE_URL"
+            "a proxy, or OPENAI_BASE_URL",
+            address,
         )
     if status:
-        return fail(f"{target} answered {status}: {short(message, 120)}")
-    return fail(f"checking the key failed: {type(error).__name__}: {short(message, 120)}")
+        return fail(f"{target} answered {status}: {short(message, 120)}", address)
+    return fail(f"checking the key failed: {type(error).__name__}: {short(message, 120)}", "OPENAI_API_KEY")
+
+
+def _models(key: str, base_url: str | None, timeout: float) -> list:
+    """GET /models with ``key``: free, and refused by the API without a key that works."""
+    import openai
+
+    client = openai.OpenAI(api_key=key, base_url=base_url, timeout=timeout, max_retries=0)
+    return list(client.models.list())
+
+
+def _made_up_key_refused(base_url: str | None, timeout: float) -> bool | None:
+    """Whether the server refuses a made-up key (True), takes it (False), or cannot say (None)."""
+    import openai
+
+    try:
+        _models(MADE_UP_KEY, base_url, timeout)
+    except (openai.AuthenticationError, openai.PermissionDeniedError):
+        return True
+    except Exception:  # noqa: BLE001 - a timeout or a server error proves nothing either way
+        return None
+    return False
 
 
 def check_api(key: str, source: str, base_url: str | None, timeout: float = TIMEOUT) -> list[Line]:
-    """Whether the key works (GET /models, which costs nothing) and which course models it can use."""
-    import openai
+    """Whether the key works, what the server is, and which course models the key can use.
 
+    Listing models costs nothing; the key is proven only if the server also refuses a made-up
+    key. The served offline model takes any key and lists its models as owned by "offline"."""
     from helpers.models import DEFAULT_MODEL
 
-    target = "the OpenAI API" if not base_url else "the server"
+    target = OPENAI_API if not base_url else f"the server at {mask_url(base_url, key)}"
     start = time.perf_counter()
     try:
-        client = openai.OpenAI(api_key=key, base_url=base_url, timeout=timeout, max_retries=0)
-        ids = {model.id for model in client.models.list()}
+        models = _models(key, base_url, timeout)
     except Exception as error:  # noqa: BLE001 - every failure becomes one readable line
-        return [_api_failure(error, target, source)]
+        return [_api_failure(error, target, source, bool(base_url))]
     seconds = time.perf_counter() - start
-    lines = [ok(f"key works: {target} listed {len(ids)} models in {seconds:.1f} s")]
+    ids = {model.id for model in models}
+    listed = f"{len(ids)} models in {seconds:.1f} s"
+    if models and all(getattr(model, "owned_by", None) == OFFLINE_OWNER for model in models):
+        return [
+            note(
+                f"{target} is the course's offline model (python -m helpers._offline serve), not the OpenAI "
+                "API: it takes any key and gives [offline] replies. Unset OPENAI_BASE_URL to use the real API",
+                "OPENAI_BASE_URL",
+                verdict=f"ready for the offline model served at {mask_url(base_url or '', key)} (not the real API)",
+            )
+        ]
+    where = OPENAI_API if not base_url else f"the server at {mask_url(base_url, key)} (not the OpenAI API)"
+    refused = _made_up_key_refused(base_url, timeout)
+    if refused:
+        lines = [
+            ok(
+                f"works: {target} listed {listed} for it and refused a made-up key",
+                "OPENAI_API_KEY",
+                verdict=f"ready for {where}",
+            )
+        ]
+    elif refused is False:
+        lines = [
+            note(
+                f"not tested: {target} listed {listed} for it but takes a made-up key too, so it checks no keys",
+                "OPENAI_API_KEY",
+                verdict=f"ready for {where}, which checks no keys",
+            )
+        ]
+    else:
+        lines = [
+            note(
+                f"{target} listed {listed} for it, but could not be asked whether it refuses a made-up key",
+                "OPENAI_API_KEY",
+                verdict=f"ready for {where}",
+            )
+        ]
     wanted = course_models()
     missing = [name for name in wanted if name not in ids]
     if DEFAULT_MODEL in missing:
         lines.append(
             fail(
                 f"the lessons' model {DEFAULT_MODEL} is not available to this key; missing "
-                f"{len(missing)} of {len(wanted)} course models ({', '.join(missing)})"
+                f"{len(missing)} of {len(wanted)} course models ({', '.join(missing)})",
+                "OPENAI_API_KEY",
             )
         )
     elif missing:
         lines.append(
             note(
                 f"course models: {len(wanted) - len(missing)} of {len(wanted)} available; "
-                f"missing {', '.join(missing)} (the cells that call them will fail)"
+                f"missing {', '.join(missing)} (the cells that call them will fail)",
+                "OPENAI_API_KEY",
             )
         )
     else:
-        lines.append(ok(f"course models: all {len(wanted)} available ({DEFAULT_MODEL} and the others)"))
+        lines.append(
+            ok(f"course models: all {len(wanted)} available ({DEFAULT_MODEL} and the others)", "OPENAI_API_KEY")
+        )
     return lines
+
+
+def _without(settings, name: str):
+    """``settings`` as if ``name`` were set nowhere (to check the rest when it is unusable)."""
+    return replace(
+        settings,
+        environ={k: v for k, v in settings.environ.items() if k != name},
+        dotenv={k: v for k, v in settings.dotenv.items() if k != name},
+    )
 
 
 def run_checks(today: datetime.date | None = None, timeout: float = TIMEOUT) -> tuple[list[Line], str | None]:
@@ -342,49 +459,69 @@ def run_checks(today: datetime.date | None = None, timeout: float = TIMEOUT) -> 
     today = today or datetime.date.today()
     lines = [check_python(), check_packages(), check_encodings(timeout=timeout)]
     try:
+        from helpers import _spend as spend
         from helpers._connect import plan
-        from helpers._keys import KeyLookup, mask
-        from helpers._settings import TRUE, setting
+        from helpers._keys import KeyLookup, MissingKeyError, find_key, mask
+        from helpers._settings import TRUE, DotenvWarning, Settings
     except Exception as error:  # noqa: BLE001 - e.g. openai missing
         lines.append(fail(f"cannot import the course's helpers: {type(error).__name__}: {short(error, 100)}"))
         return lines, None
 
-    # The same decision get_client makes: a key goes only to the server it came with.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DotenvWarning)  # the .env lines below say it, once each
+        settings = Settings.read()
+    lines.extend(check_dotenv(settings))
+    cap_text, cap_source = settings.lookup(spend.CAP_VARIABLE)
     try:
-        chosen = plan(offline=False)
+        spend.parse_cap(cap_text)
+    except ValueError:  # its own line says so; the key and the address are still checked
+        settings = _without(settings, spend.CAP_VARIABLE)
+
+    # The same decision get_client makes: a key goes only to the server it came with.
+    base_url, url_source = settings.lookup("OPENAI_BASE_URL")
+    url_ok = True
+    try:
+        chosen = plan(offline=False, settings=settings)
         found = chosen.key
         base_url = None if chosen.url_source == "default" else chosen.base_url
-    except Exception as error:  # noqa: BLE001 - MissingKeyError, InvalidKeyError, KeySourceError, BaseURLError
-        if type(error).__name__ != "MissingKeyError":
-            lines.append(fail(f"key or address: {short(str(error), 300)}"))
-            return lines, None
-        found, base_url = KeyLookup(None, "none"), setting("OPENAI_BASE_URL")
-    forced = (setting("COURSE_OFFLINE") or "").strip().lower() in TRUE
+        url_source = chosen.url_source
+    except MissingKeyError:
+        found = find_key(settings=settings)  # none, with a note on why (a broken .env line)
+    except ValueError as error:  # InvalidKeyError, KeySourceError, BaseURLError: masked, says what to do
+        setting = getattr(error, "setting", "OPENAI_API_KEY")
+        lines.append(fail(short(str(error), 300), setting))
+        found, url_ok = KeyLookup(None, "none"), "OPENAI_BASE_URL" not in setting
+    forced_text, forced_source = settings.lookup("COURSE_OFFLINE")
+    forced = (forced_text or "").strip().lower() in TRUE
     offline = forced or found.key is None
     if found.key:
-        lines.append(ok(f"key: {mask(found.key)} from {found.source}"))
+        lines.append(ok(f"{mask(found.key)} from {place(found.source)}", "OPENAI_API_KEY"))
     if forced:
         lines.append(
             note(
-                "offline: COURSE_OFFLINE is set, so the lessons use the offline model (free, canned "
-                "replies). To use the real API, unset COURSE_OFFLINE (environment or .env)"
-                + ("" if found.key else " and put OPENAI_API_KEY=... in .env in the course folder")
+                f"is {forced_text} (from {place(forced_source)}), so the lessons use the "
+                "offline model (free, canned replies). To use the real API, unset it"
+                + ("" if found.key else " and put OPENAI_API_KEY=... in .env in the course folder"),
+                "COURSE_OFFLINE",
+                verdict="ready offline (the lessons run with the offline model)",
             )
         )
-    elif found.key is None:
+    elif found.key is None and not any(line.setting.startswith("OPENAI_") for line in lines):
         where = found.note or (
             "put OPENAI_API_KEY=... in a .env file in the course folder (or export it), then run the doctor again"
         )
         lines.append(
             note(
-                f"offline: no OPENAI_API_KEY found, so the lessons use the offline model (free, "
-                f"canned replies). To use the real API: {where}"
+                f"not found, so the lessons use the offline model (free, canned replies). To use the real API: {where}",
+                "OPENAI_API_KEY",
+                verdict="ready offline (the lessons run with the offline model)",
             )
         )
-    else:
+    if url_ok:  # else the failure above is about it
+        lines.append(check_base_url(base_url, url_source, found.key))
+    if found.key is not None and not forced:
         lines.extend(check_api(found.key, found.source, base_url, timeout))
-    lines.append(check_base_url(base_url, found.key))
-    lines.append(check_cap(setting("COURSE_SPEND_CAP_USD"), offline))
+    lines.append(check_cap(cap_text, offline, cap_source))
     lines.extend(check_facts(today, offline))
     return lines, found.key
 
@@ -406,17 +543,16 @@ def report(lines: list[Line], key: str | None, stream=None) -> int:
     stream = stream or sys.stdout
     marks = marks_for(stream)
     for line in lines:
-        print(f"{marks[line.status]} {redact(line.text, key)}", file=stream)
+        print(f"{marks[line.status]} {redact(line.shown(), key)}", file=stream)
     failures = sum(line.status == FAIL for line in lines)
-    offline = any(line.text.startswith("offline:") for line in lines)
     if failures:
         print(
             f"{marks[FAIL]} not ready: fix the {failures} line{'s' if failures > 1 else ''} marked {marks[FAIL]} above",
             file=stream,
         )
         return 1
-    verdict = "ready offline (the lessons run with the offline model)" if offline else "ready for the real API"
-    print(f"{marks[OK]} {verdict}", file=stream)
+    verdict = next((line.verdict for line in reversed(lines) if line.verdict), "ready")
+    print(f"{marks[OK]} {redact(verdict, key)}", file=stream)
     return 0
 
 

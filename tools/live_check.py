@@ -13,7 +13,7 @@ the "label:" words that start its lines, empty or not, and the number of lines w
 wide tolerance. A difference means "look at this cell with a key": a model that was shut
 down, a parameter the API now refuses, a reply the lesson's code did not expect.
 
-Cells expected to differ are not compared, and the report counts them: a cell tagged
+Cells expected to differ are not compared, and the report names them with the reason: a cell tagged
 `live-differs` (give the reason in the cell's metadata, "live_differs": "..."), and a cell
 whose stored run showed that no key was found (MissingKeyError, e.g.
 get_client(offline=False) in lesson 00): the live run has a key, so it works there.
@@ -154,8 +154,9 @@ class Difference:
 
 def expected_to_differ(cell: Mapping) -> str:
     """Why a cell's live outputs are expected to differ from its stored ones ("" if not)."""
-    if SKIP_TAG in cell.get("metadata", {}).get("tags", []):
-        return f"tagged {SKIP_TAG}"
+    metadata = cell.get("metadata", {})
+    if SKIP_TAG in metadata.get("tags", []):
+        return str(metadata.get("live_differs") or f"tagged {SKIP_TAG}")
     for output in cell.get("outputs", []):
         shown = output.get("ename", "") + output.get("evalue", "") + text_of(output)
         if any(mark in shown for mark in NO_KEY_SHOWN):
@@ -163,16 +164,17 @@ def expected_to_differ(cell: Mapping) -> str:
     return ""
 
 
-def compare_notebooks(stored, live, expected: list[int] | None = None) -> list[Difference]:
+def compare_notebooks(stored, live, expected: list[tuple[int, str]] | None = None) -> list[Difference]:
     """Compare the code cells of two versions of one notebook (same cells, other outputs).
-    ``expected`` collects the positions of cells expected to differ, which are not compared."""
+    ``expected`` collects (position, why) of the cells expected to differ, which are not compared."""
     found = []
     for index, (s, o) in enumerate(zip(stored.cells, live.cells, strict=True), start=1):
         if s.cell_type != "code":
             continue
-        if expected_to_differ(s):
+        why = expected_to_differ(s)
+        if why:
             if expected is not None:
-                expected.append(index)
+                expected.append((index, why))
             continue
         problems = compare_outputs(s.get("outputs", []), o.get("outputs", []))
         if problems:
@@ -199,7 +201,7 @@ class Result:
     spent: float = 0.0
     seconds: float = 0.0
     error: str = ""  # the lesson could not run to its end
-    expected: list[int] = field(default_factory=list)  # cells expected to differ, not compared
+    expected: list[tuple[int, str]] = field(default_factory=list)  # (cell, why): not compared
 
 
 def notebooks(selection: Iterable[str]) -> list[Path]:
@@ -342,8 +344,8 @@ def main(argv: list[str] | None = None) -> int:
             else f"{result.cells} code cells, same shapes"
         )
         if result.expected:
-            listed = ", ".join(map(str, result.expected))
-            status += f" ({len(result.expected)} expected to differ, not compared: cell {listed})"
+            listed = "; ".join(f"cell {index}: {why}" for index, why in result.expected)
+            status += f" ({len(result.expected)} expected to differ, not compared: {listed})"
         print(redact(f"{shown}: {status}, spent {usd(result.spent)} in {result.seconds:.0f} s", found.key), flush=True)
         if result.error:
             failed += 1

@@ -194,12 +194,132 @@ def test_a_positive_frequency_penalty_drops_the_closer_that_repeats_the_topic(cl
 def test_a_positive_presence_penalty_moves_to_a_new_topic(client, question, seed):
     lang = "ko" if HANGUL.search(question) else "en"
 
-    def other_topics(reply):  # the topics besides tokens whose first sentence the reply says
-        return [t for t in replies.TOPICS if t is not topic("token") and sentences(t.answers[lang][0])[0] in reply]
+    def other_topics(reply):  # the topics besides tokens whose teaser the reply says
+        return [t for t in replies.TOPICS if t is not topic("token") and t.teaser[lang] in reply]
 
     assert other_topics(ask(client, question, temperature=1, seed=seed)) == []
     moved = other_topics(ask(client, question, temperature=1, seed=seed, presence_penalty=1.0))
     assert len(moved) == 1 and not any(word in question for word in moved[0].words)
+
+
+NEW_TOPIC = {
+    "en": re.compile(r"Something new to explore: (?P<name>[^.:]+)\. (?P<teaser>[A-Z][^\n]*\.)$"),
+    "ko": re.compile(r"새로운 주제도 하나 소개할게요\. (?P<teaser>[^\n]*요\.)$"),
+}
+
+
+@pytest.mark.parametrize("question", [TOKEN_EN, TOKEN_KO, GREETING])
+def test_the_new_topic_closer_is_a_sentence_of_its_own(client, question):
+    """Not "Something new to explore: temperature controls randomness: 0 gives ...": the
+    closer names the topic, then a sentence of its own, capitalised, introduces it."""
+    lang = "ko" if HANGUL.search(question) else "en"
+    moved = set()
+    for seed in range(12):
+        reply = ask(client, question, temperature=1, seed=seed, presence_penalty=1.0)
+        closer = NEW_TOPIC[lang].search(reply)
+        assert closer, reply
+        new = next(t for t in replies.TOPICS if t.teaser[lang] == closer["teaser"])
+        if lang == "en":
+            assert closer["name"] == new.name["en"]
+        else:  # the Korean sentence names the topic itself
+            assert any(word in closer["teaser"] for word in new.words)
+        moved.add(new.name["en"])
+    assert len(moved) >= 3  # the new topic is drawn, not always the same
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_every_teaser_is_one_whole_sentence(lang):
+    for t in replies.TOPICS:
+        teaser = t.teaser[lang]
+        assert sentences(teaser) == [teaser] and teaser.endswith("."), teaser
+        if lang == "en":
+            assert teaser[0].isupper() and teaser.count(":") <= 1, teaser
+        else:
+            assert HANGUL.search(teaser) and any(word in teaser for word in t.words), teaser
+
+
+# ---------------------------------------------------------------- verbosity
+
+
+def paragraphs(reply):
+    return reply.removeprefix(MARKER).strip().split("\n\n")
+
+
+@pytest.mark.parametrize("question", [TOKEN_EN, TOKEN_KO, GREETING, "새로 온 학생을 반겨 줘.", "asdf qwerty"])
+def test_verbosity_low_says_one_sentence_and_high_adds_a_paragraph(client, question):
+    steady = {"temperature": 0}
+    low, medium, high = (ask(client, question, verbosity=v, **steady) for v in ("low", "medium", "high"))
+    assert ask(client, question, **steady) == medium  # medium is the default
+    assert len(sentences(low)) == 1 and medium.startswith(low)
+    assert len(paragraphs(medium)) == 1 and len(sentences(medium)) >= 2
+    first, more = paragraphs(high)  # the medium answer, then a second paragraph
+    assert paragraphs(medium)[0].startswith(first)
+    assert len(sentences(more)) >= 2 and repeated(high) == 0  # says something new
+    assert len(low) < len(medium) < len(high)
+    assert korean(high) is korean(medium) is bool(HANGUL.search(question))
+
+
+@pytest.mark.parametrize(("question", "word"), [(TOKEN_EN, "token"), (TOKEN_KO, "토큰")])
+def test_at_high_verbosity_both_paragraphs_are_on_the_topic_and_vary_with_the_seed(client, question, word):
+    seen = set()
+    for seed in range(6):
+        high = ask(client, question, verbosity="high", temperature=1, seed=seed)
+        parts = paragraphs(high)
+        assert len(parts) == 2 and all(word in p.lower() for p in parts), high
+        rank(parts[0], topic(word).answers["ko" if HANGUL.search(question) else "en"])
+        seen.add(high)
+    assert len(seen) >= 3
+
+
+def test_verbosity_works_at_the_default_effort_as_in_lesson_02(client):
+    """No sampling parameters: the model's default reasoning effort, where verbosity still works."""
+    for _ in range(4):
+        counts = {}
+        for verbosity in ("low", "medium", "high"):
+            response = client.chat.completions.create(
+                model=DEFAULT_MODEL, messages=[{"role": "user", "content": TOKEN_EN}], verbosity=verbosity
+            )
+            reply = response.choices[0].message.content
+            counts[verbosity] = (len(sentences(reply)), len(paragraphs(reply)))
+        assert counts["low"] == (1, 1) and counts["medium"][1] == 1 and counts["high"][1] == 2
+        assert counts["low"][0] < counts["medium"][0] < counts["high"][0]
+
+
+@pytest.mark.parametrize(
+    ("question", "system", "verbosity"),
+    [
+        ("In one sentence, what is a token?", None, "high"),  # lesson 02's prompt
+        ("토큰을 한 문장으로 설명해 줘.", None, "high"),
+        (TOKEN_EN, "Be brief.", "high"),
+    ],
+)
+def test_a_short_answer_asked_for_in_words_wins_over_high_verbosity(client, question, system, verbosity):
+    reply = ask(client, question, system, temperature=0, verbosity=verbosity)
+    assert len(sentences(reply)) == 1 and reply == ask(client, question, system, temperature=0, verbosity="low")
+
+
+@pytest.mark.parametrize("prompt", ["Give me a long answer about tokens.", "토큰에 대해 길게 설명해 줘"])
+def test_a_long_answer_asked_for_in_words_wins_over_low_verbosity(client, prompt):
+    reply = ask(client, prompt, temperature=0, verbosity="low")
+    assert len(paragraphs(reply)) >= 4 and reply == ask(client, prompt, temperature=0)
+
+
+def test_verbosity_sets_how_much_of_a_text_a_summary_keeps(client):
+    text = "Summarize: " + " ".join(f"Sentence number {i} says one thing." for i in range(1, 7))
+    kept = {v: len(sentences(ask(client, text, temperature=0, verbosity=v))) for v in ("low", "medium", "high")}
+    assert kept == {"low": 1, "medium": 2, "high": 4}
+
+
+def test_high_verbosity_streams_the_same_two_paragraphs(client):
+    params = {"model": DEFAULT_MODEL, "messages": [{"role": "user", "content": TOKEN_KO}], "verbosity": "high"}
+    params |= {"reasoning_effort": "none", "temperature": 0}
+    whole = client.chat.completions.create(**params).choices[0].message.content
+    streamed = "".join(
+        chunk.choices[0].delta.content or ""
+        for chunk in client.chat.completions.create(stream=True, **params)
+        if chunk.choices
+    )
+    assert streamed == whole and len(paragraphs(whole)) == 2
 
 
 # ---------------------------------------------------------------- language
@@ -277,6 +397,48 @@ def test_attention_for_a_child_is_explained_simply(client, prompt, lang):
 def test_the_lessons_questions_are_answered_on_their_topic(client, prompt, phrasings):
     for seed in range(6):
         rank(ask(client, prompt, temperature=1, seed=seed), phrasings)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "API를 처음 배우는 학생에게 인사해 줘.",
+        "처음 온 학생을 반겨 줘.",
+        "새 학생을 환영해 줘",
+        "수강생들에게 반갑게 인사 좀 해 줄래?",
+        "Greet a student who is new to the API.",
+        "Welcome the new students to the course.",
+        "Say hi to the class!",
+    ],
+)
+def test_a_request_for_a_greeting_gets_a_greeting_in_its_language(client, prompt):
+    lang = "ko" if HANGUL.search(prompt) else "en"
+    for seed in range(4):
+        rank(ask(client, prompt, temperature=1, seed=seed), replies.TEXT[lang]["hello"])
+
+
+@pytest.mark.parametrize(
+    ("prompt", "phrasings"),
+    [
+        ("학생에게 인사하고 토큰이 뭔지 알려 줘.", topic("token").answers["ko"]),
+        ("스트리밍을 설명하기 전에 반겨 줘.", topic("stream").answers["ko"]),
+        ("Greet the class, then explain what temperature does.", topic("temperature").answers["en"]),
+        ("Welcome me and tell me what a call costs.", topic("cost").answers["en"]),
+    ],
+)
+def test_a_greeting_request_about_a_topic_answers_the_topic(client, prompt, phrasings):
+    for seed in range(4):
+        rank(ask(client, prompt, temperature=1, seed=seed), phrasings)
+
+
+@pytest.mark.parametrize(
+    "prompt", ["이 데이터에서 인사이트를 뽑아 줘.", "상반기 실적을 정리해 줘.", "Which hill is highest?"]
+)
+def test_words_that_only_contain_a_greeting_get_no_greeting(client, prompt):
+    lang = "ko" if HANGUL.search(prompt) else "en"
+    reply = ask(client, prompt, temperature=0)
+    assert not any(hello in reply for hello in replies.TEXT[lang]["hello"])
+    assert prompt in reply  # the fallback, which quotes the message
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])

@@ -384,6 +384,7 @@ class OfflineAPI:
                     Sampling(rng, request.temperature, request.top_p, taken),
                     presence_penalty=request.presence_penalty,
                     frequency_penalty=request.frequency_penalty,
+                    verbosity=request.body.get("verbosity") or "medium",  # validated: low, medium, high
                     lang=lang,
                 )
             if request.response_format and request.response_format.get("type") != "text":

@@ -9,6 +9,8 @@ top_p keeps the smallest set of top phrasings whose probability reaches top_p. T
 act on whole sentences: frequency_penalty < 0 says the last sentence again (once more per
 unit, rounded up: -1.5 says it three times), > 0 leaves out the closing question, which repeats
 the topic; presence_penalty > 0 ends on a topic the conversation has not touched yet.
+verbosity sets the default length: "low" one sentence, "medium" the answer and its closing
+question, "high" a second paragraph too; a length the messages ask for in words wins.
 """
 
 from __future__ import annotations
@@ -60,7 +62,9 @@ NOT_NAMES = frozenset(
 }
 SENTENCE_END = re.compile(r"(?<=[.!?다])\s+")
 LONG = re.compile(r"\blong\b|\bin detail\b|긴 |길게|긴응답|자세히")  # not "belong" or "along"
-HELLO = re.compile(r"\b(?:hello|hi|hey|welcome)\b|\bgreet|안녕|환영")
+# A greeting, or a request for one ("greet the class", "say hi", "인사해 줘", "반겨 줘"); a message
+# that also names a topic gets the topic. Not 인사이트 (insight) nor 상반기/하반기 (half-year).
+HELLO = re.compile(r"\b(?:hello|hi|hey|welcome)\b|\bgreet|안녕|환영|인사(?!이)|반겨|반갑|반가워|(?<![상하])반기")
 NAME_QUESTION = re.compile(  # searched in the lower-cased message (faster than re.I)
     r"what(?:['’]s| is) my name|who am i\b|do you (?:know|remember) my name|"
     r"remember (?:my|who)|내 이름|제 이름|나 누구|내가 누구"
@@ -88,6 +92,8 @@ class Topic:
     name: dict[str, str]
     answers: dict[str, list[str]]
     simple: dict[str, list[str]] | None = None  # for "explain it to a child", "초등학생도 알게"
+    # One sentence that introduces the topic, for the presence penalty's closer.
+    teaser: dict[str, str] = field(kw_only=True)
 
 
 TOPICS = [
@@ -120,6 +126,10 @@ TOPICS = [
                 "다룹니다. tiktoken으로 문장을 인코딩해 보면 어떻게 나뉘는지 직접 볼 수 있어요.",
             ],
         },
+        teaser={
+            "en": "They are the pieces of text a model reads and writes, and every one of them is billed.",
+            "ko": "토큰은 모델이 읽고 쓰는 텍스트 조각이고, 하나하나에 요금이 붙어요.",
+        },
     ),
     Topic(
         ("temperature", "온도"),
@@ -150,6 +160,10 @@ TOPICS = [
                 "temperature는 모델의 점수를 확률로 바꾸기 전에 나누는 값이에요. 작은 수로 나누면 1등이 "
                 "거의 항상 이기고, 큰 수로 나누면 다른 후보에게도 기회가 갑니다.",
             ],
+        },
+        teaser={
+            "en": "It controls randomness: 0 gives the most likely reply every time, higher values more varied ones.",
+            "ko": "temperature는 답의 무작위성을 조절해서, 0이면 매번 같은 답을, 값이 클수록 더 다양한 답을 내요.",
         },
     ),
     Topic(
@@ -183,6 +197,10 @@ TOPICS = [
                 "스트림은 중간에 멈출 수 있어요. 반복문을 빠져나와 스트림을 닫으면 되고, with 블록을 "
                 "쓰면 저절로 닫혀요. 채팅 앱의 정지 버튼이 바로 이렇게 동작합니다.",
             ],
+        },
+        teaser={
+            "en": "With stream=True the reply arrives piece by piece, while it is being written.",
+            "ko": "스트리밍을 켜면(stream=True) 답이 만들어지는 대로 조금씩 도착해요.",
         },
     ),
     Topic(
@@ -247,6 +265,10 @@ TOPICS = [
                 "답을 주는 친구의 말을 제일 귀담아듣는 거예요.",
             ],
         },
+        teaser={
+            "en": "It lets every token weigh how much each other token matters for its meaning.",
+            "ko": "어텐션은 각 토큰이 다른 토큰들을 보며 자기 뜻에 무엇이 중요한지 가늠하게 해 줘요.",
+        },
     ),
     Topic(
         ("transformer", "트랜스포머"),
@@ -279,6 +301,10 @@ TOPICS = [
                 "있었어요. 다만 글을 생성할 때는 여전히 한 토큰씩 씁니다.",
             ],
         },
+        teaser={
+            "en": "They are the neural networks behind GPT models, built from stacked layers of attention.",
+            "ko": "트랜스포머는 GPT 모델의 바탕이 되는 신경망으로, 어텐션 층을 여러 겹 쌓아 만들어요.",
+        },
     ),
     Topic(
         ("stateless", "history", "remember", "forget", "memory", "기억", "잊", "대화 내역"),
@@ -309,6 +335,10 @@ TOPICS = [
                 "창에 비해 너무 길어지면 줄이거나 요약해서 보내세요.",
             ],
         },
+        teaser={
+            "en": "The API remembers nothing between calls, so your code sends the whole chat every time.",
+            "ko": "API는 호출 사이에 아무것도 기억하지 않아서, 코드가 대화 내역 전체를 매번 보내야 해요.",
+        },
     ),
     Topic(
         ("cost", "price", "비용", "가격", "요금"),
@@ -338,6 +368,10 @@ TOPICS = [
                 "가장 싼 토큰은 보내지 않은 토큰이에요. 시스템 프롬프트를 줄이고, 대화 내역을 다듬고, "
                 "쉬운 일에는 작은 모델을 쓰는 것이 비용을 가장 크게 줄여요.",
             ],
+        },
+        teaser={
+            "en": "You pay for the tokens you send and the tokens you get back, at a price per million.",
+            "ko": "비용은 보내는 토큰과 받는 토큰 수에 100만 토큰당 단가를 곱해서 정해져요.",
         },
     ),
     Topic(
@@ -370,6 +404,10 @@ TOPICS = [
                 "역할을 쓰면 대화를 대본처럼 쓸 수 있어요. system으로 장면을 정하고, user와 assistant가 "
                 "번갈아 말합니다. assistant 줄을 직접 써서 모범 답안을 보여 줄 수도 있어요.",
             ],
+        },
+        teaser={
+            "en": "Every message has one: system sets the rules, user asks and assistant answers.",
+            "ko": "모든 메시지에는 역할이 있어서, system은 규칙을 정하고 user는 묻고 assistant는 답해요.",
         },
     ),
 ]
@@ -417,7 +455,13 @@ TEXT: dict[str, dict[str, Any]] = {
             "Shall I show you an example about {topic}?",
             "Ask me a follow-up about {topic} any time.",
         ],
-        "new": "Something new to explore: {teaser}",
+        "new": "Something new to explore: {topic}. {teaser}",
+        # verbosity="high": the second paragraph of a greeting ("hello_more"), and of a reply to a
+        # name or to a question on no topic ("known").
+        "hello_more": "Here is how a lesson goes: short sections with small code cells, then exercises "
+        "with checks and a quiz. Without an API key, I answer every request offline.",
+        "known": "I can explain {topics}. Ask me about one of them, or set OPENAI_API_KEY to put any "
+        "other question to a real model.",
         "tool_result": "Here is what {name} returned: {result}",
         "tool_results": "The tools returned: {results}",
         "summary": "Summary: {text}",
@@ -461,7 +505,11 @@ TEXT: dict[str, dict[str, Any]] = {
             "{topic} 예시를 보여 드릴까요?",
             "{topic}에 대해 궁금한 게 더 있으면 언제든 물어보세요.",
         ],
-        "new": "새로운 주제도 하나: {teaser}",
+        "new": "새로운 주제도 하나 소개할게요. {teaser}",
+        "hello_more": "레슨은 이렇게 진행돼요. 짧은 절에는 작은 코드 셀이 있고, 끝에 확인이 붙은 연습 "
+        "문제와 퀴즈가 있어요. API 키가 없으면 모든 요청에 제가 오프라인으로 답해요.",
+        "known": "저는 {topics}에 대해 설명할 수 있어요. 그중 하나를 물어보거나, 다른 질문은 "
+        "OPENAI_API_KEY를 설정해서 실제 모델에게 물어보세요.",
         "tool_result": "{name}의 결과입니다: {result}",
         "tool_results": "도구 결과입니다: {results}",
         "summary": "요약: {text}",
@@ -560,16 +608,30 @@ class Sampling:
         return text
 
 
+def known_topics(lang: str) -> str:
+    """Every topic's name in one phrase: "tokens, temperature, ... and roles"."""
+    names = [topic.name[lang] for topic in TOPICS]
+    return ", ".join(names) if lang == "ko" else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def second(phrasings: list[str], first: str) -> str:
+    """The most likely phrasing besides ``first``: a second paragraph that says something else."""
+    return next(text for text in phrasings if text != first)
+
+
 def compose_reply(
     messages: list[dict[str, Any]],
     sampling: Sampling | None = None,
     *,
     presence_penalty: float = 0.0,
     frequency_penalty: float = 0.0,
+    verbosity: str = "medium",
     lang: str | None = None,
 ) -> str:
     """The offline model's reply. ``sampling``: how to pick among phrasings (None: the most
-    likely, as at temperature 0); ``lang``: the conversation's language if the caller knows it."""
+    likely, as at temperature 0); ``verbosity``: "low" answers in one sentence, "high" adds a
+    second paragraph, unless the messages themselves ask for a long or a short answer; ``lang``:
+    the conversation's language if the caller knows it."""
     sampling = sampling or Sampling()
     lang = lang or language(messages)
     t = TEXT[lang]
@@ -580,6 +642,13 @@ def compose_reply(
     topic = find_topic(low)
     introduced = find_name(last)
     closer = ""
+    # A length asked for in words wins over the verbosity parameter, as on GPT-5 ("trained to
+    # respond to natural-language verbosity overrides in the prompt", OpenAI's prompting guide).
+    asked_long = LONG.search(low) is not None
+    asked_brief = not asked_long and bool(BRIEF.search(low) or BRIEF.search(system))
+    short = asked_brief or (verbosity == "low" and not asked_long)
+    fuller = verbosity == "high" and not (asked_long or asked_brief)
+    more = ""  # the second paragraph a high verbosity adds
 
     if introduced is None and NAME_QUESTION.search(low):
         names = [n for n in map(find_name, users[:-1]) if n]
@@ -588,13 +657,16 @@ def compose_reply(
             body = sampling.pick(t["recall"]).format(name=names[-1])
         else:
             body = t["unheard_name" if users[:-1] else "unknown_name"]
+        more = TOPIC_OF["memory"].answers[lang][1]  # why a name is remembered or not
     elif introduced:
         body = sampling.pick(t["meet"]).format(name=introduced)
+        more = t["known"].format(topics=known_topics(lang))
     elif SUMMARY.search(low):
         source = SUMMARY_ASK.sub("", max(users, key=len).strip())  # the text, not "Summarize:"
-        sentences = SENTENCE_END.split(source)
-        body = t["summary"].format(text=" ".join(s for s in sentences[:2] if s)[:300])
-    elif LONG.search(low):
+        sentences = [s for s in SENTENCE_END.split(source) if s]
+        kept = 4 if fuller else 2  # a fuller summary keeps more of the text's sentences
+        body = t["summary"].format(text=" ".join(sentences[:kept])[: 150 * kept])
+    elif asked_long:
         if topic:  # several paragraphs about it: the sampled phrasing first, then the others
             first = sampling.pick(topic.answers[lang])
             rest = [a for a in topic.answers[lang] if a != first]
@@ -603,17 +675,22 @@ def compose_reply(
             paragraphs = [t["long"]] + [other.answers[lang][0] for other in TOPICS]
         body = "\n\n".join(paragraphs)
     elif topic:
-        simple = topic.simple if topic.simple and SIMPLE.search(low) else None
-        body = sampling.pick((simple or topic.answers)[lang])
+        phrasings = (topic.simple if topic.simple and SIMPLE.search(low) else topic.answers)[lang]
+        body = sampling.pick(phrasings)
+        more = second(phrasings, body)
         closer = sampling.pick(t["more"]).format(topic=topic.name[lang])
     elif HELLO.search(low):
         body = sampling.pick(t["hello"])
+        more = t["hello_more"]
     else:
         echoed = last[:80] + ("..." if len(last) > 80 else "")
         body = sampling.pick(t["echo"]).format(text=echoed)
+        more = t["known"].format(topics=known_topics(lang))
 
-    if not LONG.search(low) and (BRIEF.search(low) or BRIEF.search(system)):
+    if short:
         body, closer = SENTENCE_END.split(body, maxsplit=1)[0], ""
+    elif fuller and more:
+        body += "\n\n" + more
 
     # Penalties, on whole sentences (see the module's docstring).
     if presence_penalty > 0:
@@ -621,7 +698,7 @@ def compose_reply(
         fresh = [other for other in TOPICS if not any(w in seen for w in other.words)]
         if fresh:
             new = sampling.rng.choice(fresh) if sampling.rng else fresh[0]
-            closer = t["new"].format(teaser=SENTENCE_END.split(new.answers[lang][0], maxsplit=1)[0])
+            closer = t["new"].format(topic=new.name[lang], teaser=new.teaser[lang])
     elif frequency_penalty > 0:
         closer = ""
     text = f"{MARKER} {body}" + (f" {closer}" if closer else "")

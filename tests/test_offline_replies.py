@@ -500,3 +500,14 @@ def test_every_reply_is_marked_offline(client):
         for params in ({"temperature": 0}, {"temperature": 2, "seed": 1, "frequency_penalty": -2}):
             assert ask(client, prompt, **params).startswith(MARKER + " ")
     assert re.match(r"\[offline\] \S", ask(client, TOKEN_KO, temperature=1, seed=1, presence_penalty=2))
+
+
+def test_a_korean_particle_ending_in_da_does_not_end_the_sentence():
+    # "토큰마다" ends in 다 but is no sentence end: a one-sentence reply must not stop there.
+    from helpers._offline.replies import SENTENCE_END
+
+    assert SENTENCE_END.split("토크나이저는 텍스트를 토큰마다 숫자 하나로 바꿉니다. 다음 문장.") == [
+        "토크나이저는 텍스트를 토큰마다 숫자 하나로 바꿉니다.",
+        "다음 문장.",
+    ]
+    assert SENTENCE_END.split("첫 줄입니다\n둘째 줄입니다") == ["첫 줄입니다", "둘째 줄입니다"]

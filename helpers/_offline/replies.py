@@ -60,7 +60,8 @@ NOT_NAMES = frozenset(
     "여기",
     "처음",
 }
-SENTENCE_END = re.compile(r"(?<=[.!?다])\s+")
+# A sentence ends at . ! ? and a space, or at 다 and a line break ("토큰마다 숫자" goes on).
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=다)\n\s*")
 LONG = re.compile(r"\blong\b|\bin detail\b|긴 |길게|긴응답|자세히")  # not "belong" or "along"
 # A greeting, or a request for one ("greet the class", "say hi", "인사해 줘", "반겨 줘"); a message
 # that also names a topic gets the topic. Not 인사이트 (insight) nor 상반기/하반기 (half-year).

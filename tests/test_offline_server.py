@@ -131,11 +131,13 @@ def test_the_body_limit_is_set_by_max_body_mb(monkeypatch):
     import uvicorn
 
     served = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.append((app, options)))
+    # Bind and serve are the server's; only the app and its address are looked at here.
+    monkeypatch.setattr(uvicorn.Config, "bind_socket", lambda config: None)
+    monkeypatch.setattr(uvicorn.Server, "run", lambda server, sockets=None: served.append(server.config))
     assert offline_server.main(["serve", "--max-body-mb", "0.5"]) == 0
     assert offline_server.main(["serve"]) == 0
-    (half, options), (default, _) = served
-    assert options["host"] == "127.0.0.1"
+    half, default = (config.app for config in served)
+    assert served[0].host == "127.0.0.1"
     body = b'{"model": "%s", "messages": [{"role": "user", "content": "%s"}]}' % (
         DEFAULT_MODEL.encode(),
         b"a " * 300_000,
@@ -210,3 +212,23 @@ def test_a_success_never_says_0_requests_remaining(monkeypatch):
         assert reply.status == 200 and reply.headers["x-ratelimit-limit-requests"] == "5"
         seen.append(reply.headers["x-ratelimit-remaining-requests"])
     assert seen == ["4", "3", "2", "1", "1", "1", "1", "1"]
+
+
+def test_a_busy_port_is_named_and_no_banner_claims_the_server_runs():
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "helpers._offline", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert "Offline model on" not in result.stdout and f"127.0.0.1:{port}" in result.stderr
+    assert "--port" in result.stderr

@@ -140,10 +140,16 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    config = uvicorn.Config(app(max_body_mb=args.max_body_mb), host=args.host, port=args.port, log_level="warning")
+    try:
+        sock = config.bind_socket()  # bind first: the banner is printed only once the port is ours
+    except SystemExit:  # uvicorn logged the bind error (a busy port, an address not on this machine)
+        print(f"Could not listen on {args.host}:{args.port}: try another --port.", file=sys.stderr)
+        return 1
     print(
         f"Offline model on http://{args.host}:{args.port}/v1 - set OPENAI_BASE_URL to it and any "
         "OPENAI_API_KEY. Ctrl+C stops it.",
         flush=True,
     )
-    uvicorn.run(app(max_body_mb=args.max_body_mb), host=args.host, port=args.port, log_level="warning")
+    uvicorn.Server(config).run(sockets=[sock])
     return 0

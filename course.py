@@ -7,7 +7,7 @@
     python3 course.py test       # make .venv, install the test tools, run every test
     python3 course.py test --quick           # the quick tests only (pytest -m "not slow")
     python3 course.py test --live [--cap 0.05]  # re-run the lessons with your key, compare shapes
-    python3 course.py notebooks  # re-execute the lessons offline and store their outputs
+    python3 course.py notebooks  # carry code into the Korean lessons, re-run both tracks offline
     python3 course.py serve [--port N]       # serve the offline model over HTTP on 127.0.0.1
     python3 course.py hub-link --hub URL     # a JupyterHub link that pulls the course, opens lesson 00
     python3 course.py --help     # this text
@@ -445,6 +445,10 @@ def main(argv: list[str]) -> int:
             run(python, "-m", "pytest", *argv[1:])
         elif command == "notebooks":
             python = setup("requirements-dev.txt")
+            if "--dry-run" not in argv[1:]:
+                # The Korean track first takes the English lessons' code (tools/ko_sync.py): the
+                # re-run below then stores both tracks' outputs.
+                run(python, "-m", "tools.ko_sync", "--no-run", *[a for a in argv[1:] if not a.startswith("-")])
             run(python, "-m", "tools.run_notebooks", *argv[1:])
         elif command == "serve":
             problem = serve_problem(argv[1:])  # before the banner the server prints, and before any install

@@ -247,7 +247,20 @@ def test_help_lists_every_command_and_each_one_runs(monkeypatch, tmp_path, capsy
     (tmp_path / "tools" / "hub_link.py").write_text("")
     for args in commands:
         assert course.main([a for a in args if not a.startswith("[") and not a.endswith("]")]) == 0, args
-    assert sum(call[0] == "run" for call in calls) == len(commands) - 1  # all but --help run something
+    # All but --help run something; notebooks runs two things (the Korean sync, then the re-run).
+    assert sum(call[0] == "run" for call in calls) == len(commands) - 1 + 1
+
+
+def test_notebooks_carries_code_into_the_korean_lessons_then_reruns_both_tracks(monkeypatch):
+    calls = record_calls(monkeypatch)
+    assert course.main(["notebooks", "03"]) == 0
+    assert calls[1:] == [
+        ("run", "PY", "-m", "tools.ko_sync", "--no-run", "03"),
+        ("run", "PY", "-m", "tools.run_notebooks", "03"),
+    ]
+    calls.clear()
+    assert course.main(["notebooks", "--dry-run"]) == 0  # a dry run writes nothing, the sync included
+    assert calls[1:] == [("run", "PY", "-m", "tools.run_notebooks", "--dry-run")]
 
 
 def test_an_unknown_command_is_named_with_the_help(capsys):

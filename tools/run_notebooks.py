@@ -1,7 +1,8 @@
 """Re-execute the lesson notebooks offline and store their outputs.
 
-    python -m tools.run_notebooks            # every notebook in notebooks/
-    python -m tools.run_notebooks 03         # those whose name contains "03"
+    python -m tools.run_notebooks            # every notebook in notebooks/ (both tracks)
+    python -m tools.run_notebooks 03         # those whose path contains "03": 03 and ko/03
+    python -m tools.run_notebooks ko/03      # the Korean lesson 03 alone
     python -m tools.run_notebooks --dry-run  # execute and time, write nothing
 
 Run it after changing a lesson, then commit the notebooks: nbval compares the stored
@@ -30,7 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def notebooks(patterns: list[str]) -> list[Path]:
     found = sorted((ROOT / "notebooks").rglob("*.ipynb"))
     found = [p for p in found if ".ipynb_checkpoints" not in p.parts]
-    return [p for p in found if not patterns or any(s in p.name for s in patterns)]
+    # Matched against the path under notebooks/ (03_multi_turn_chat.ipynb, ko/03_multi_turn_chat.ipynb).
+    return [
+        p for p in found if not patterns or any(s in p.relative_to(ROOT / "notebooks").as_posix() for s in patterns)
+    ]
 
 
 def execute(path: Path, timeout: int = 120) -> tuple[nbformat.NotebookNode, float]:

@@ -4,6 +4,7 @@
     python3 course.py            # make .venv, install, open the lessons in JupyterLab
     python3 course.py --lang ko  # the same, on the Korean track (한국어), JupyterLab in Korean
     python3 course.py doctor     # check Python, packages, encodings, key, models, dates
+    python3 course.py doctor --upstream      # has the world moved? new models, prices, shutdowns
     python3 course.py test       # make .venv, install the test tools, run every test
     python3 course.py test --quick           # the quick tests only (pytest -m "not slow")
     python3 course.py test --live [--cap 0.05]  # re-run the lessons with your key, compare shapes
@@ -427,7 +428,8 @@ def main(argv: list[str]) -> int:
             else:
                 run(*lab_command(python, as_root=as_root, lang=lang), env=env)
         elif command == "doctor":
-            python = setup("requirements.txt")
+            # --upstream compares with genai-prices, one of the test tools (requirements-dev.txt).
+            python = setup("requirements-dev.txt" if "--upstream" in argv[1:] else "requirements.txt")
             run(python, "-m", "tools.doctor", *argv[1:])
         elif command == "test" and "--live" in argv[1:]:
             python = setup("requirements-dev.txt")

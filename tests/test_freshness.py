@@ -159,3 +159,12 @@ def test_the_weekly_workflow_installs_the_newest_sources_and_runs_the_checks():
     steps = " ".join(step.get("run", "") for step in flow["jobs"]["freshness"]["steps"])
     assert "--upgrade openai genai-prices tiktoken" in steps
     assert "python -m tools.freshness" in steps and "tests/test_prices.py" in steps
+
+
+def test_doctor_upstream_runs_the_freshness_check(monkeypatch):
+    from tools import doctor
+
+    seen = []
+    monkeypatch.setattr(freshness, "main", lambda argv=None: seen.append(argv) or 1)
+    assert doctor.main(["--upstream", "--today", "2027-01-10"]) == 1
+    assert seen == [["--today", "2027-01-10"]]

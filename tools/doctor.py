@@ -566,7 +566,17 @@ def main(argv: list[str] | None = None) -> int:
         help="the date the shutdown and age checks use (default: today)",
     )
     parser.add_argument("--timeout", type=float, default=TIMEOUT, help="seconds for the network checks")
+    parser.add_argument(
+        "--upstream",
+        action="store_true",
+        help="instead: has the world moved? the model table against the installed openai SDK, "
+        "genai-prices and tiktoken (python -m tools.freshness; pip install -U them first for the newest)",
+    )
     args = parser.parse_args(argv)
+    if args.upstream:
+        from tools import freshness
+
+        return freshness.main(["--today", args.today.isoformat()] if args.today else [])
     lines, key = run_checks(args.today, args.timeout)
     return report(lines, key)
 

@@ -164,6 +164,14 @@ def requirement_names(path: Path) -> set[str]:
     return names
 
 
+def test_link_command_opens_the_korean_track_with_lang_ko(capsys):
+    assert hub_link.main(["--hub", "https://hub.example.org", "--lang", "ko"]) == 0
+    query = parse_qs(urlsplit(capsys.readouterr().out.strip()).query)
+    folder = hub_link.clone_folder(hub_link.course_homepage())
+    assert query["urlpath"] == [f"lab/tree/{folder}/notebooks/ko/00_setup.ipynb"]
+    assert (ROOT / "notebooks" / "ko" / "00_setup.ipynb").is_file()
+
+
 def test_the_hub_image_from_binder_has_what_the_room_needs():
     """A hub's single-user image built from binder/ by repo2docker: the course (-e .), JupyterLab
     and nbgitpuller for the link. Token counting needs no internet there either: the course ships

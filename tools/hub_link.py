@@ -3,7 +3,7 @@
 
     python3 course.py hub-link --hub https://hub.example.org
     python -m tools.hub_link --hub https://hub.example.org [--repo URL] [--branch main]
-                             [--path notebooks/00_setup.ipynb] [--app lab]
+                             [--lang ko | --path notebooks/00_setup.ipynb] [--app lab]
 
 A learner who follows the link logs in to the hub, gets their server started, and
 nbgitpuller clones the course into their home folder (or, on a later click, merges the
@@ -27,6 +27,10 @@ from urllib.parse import quote, urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 APPS = {"lab": "lab/tree/", "notebook": "notebooks/"}  # how each interface opens a file
+
+
+# Each track's first lesson (course.py opens the same ones).
+FIRST_LESSONS = {"en": "notebooks/00_setup.ipynb", "ko": "notebooks/ko/00_setup.ipynb"}
 
 
 def course_homepage(pyproject: Path = ROOT / "pyproject.toml") -> str:
@@ -80,14 +84,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--branch", default="main", help="branch to pull (default: main)")
     parser.add_argument(
         "--path",
-        default="notebooks/00_setup.ipynb",
-        help="file to open, relative to the repository (default: lesson 00)",
+        default=None,
+        help="file to open, relative to the repository (default: the track's lesson 00)",
+    )
+    parser.add_argument(
+        "--lang",
+        choices=sorted(FIRST_LESSONS),
+        default="en",
+        help="the track whose lesson 00 opens: en, or ko for the Korean track (default: en)",
     )
     parser.add_argument("--app", choices=sorted(APPS), default="lab", help="interface to open it in (default: lab)")
     args = parser.parse_args(argv)
     try:
         repo = args.repo or course_homepage()
-        print(make_link(args.hub, repo, args.branch, args.path, args.app))
+        print(make_link(args.hub, repo, args.branch, args.path or FIRST_LESSONS[args.lang], args.app))
     except (ValueError, KeyError, OSError) as error:
         print(
             f"error: {error}. Pass --hub https://your-hub and, if needed, --repo with the course's git URL.",

@@ -9,8 +9,9 @@
 Behind it, the engine room (private modules, read last if at all): ``_offline`` (the
 offline model), ``_spend`` (the spend meter and cap), ``_settings``, ``_keys`` and
 ``_connect`` (how a client is made), ``_turns`` (the turn bookkeeping of a conversation),
-``_encodings`` (tiktoken's encoding files, shipped so counting needs no download) and
-``widgets`` (the lessons' interactive widgets).
+``_encodings`` (tiktoken's encoding files, shipped so counting needs no download),
+``_show`` (the lessons' charts and tables), ``practice`` (exercise checks and quizzes) and
+``widgets`` (the lessons' interactive widgets, in English and Korean).
 """
 
 from ._offline import OfflineAPI

@@ -9,11 +9,15 @@ server-sent events, calls tools, answers in JSON modes and returns logprobs. The
 the SDK's real types and errors raise the SDK's real exception classes. It is also served
 over HTTP: ``python -m helpers._offline serve [--port 8787]``.
 
-Its replies are canned and always start with ``[offline]``: it is a way to learn the
-API without a key, not a language model. Its parts:
+Its replies are written in advance and always start with ``[offline]``: it is a way to learn
+the API without a key, not a language model. They still vary as the parameters say
+(temperature, top_p, seed, n, the penalties, verbosity) and answer in the learner's language.
+Its parts:
 
-- ``request``: validation (``schema`` checks the spec's types and enums) returning a typed Request
-- ``replies``: canned replies as data keyed by language, name recall
+- ``request``: validation (``schema`` checks the spec's types and enums) returning a typed
+  ``validated.Request``
+- ``replies``: several ranked phrasings per topic in English and Korean, sampled like a model
+  samples tokens; name recall, summaries, long answers
 - ``tools`` and ``structured``: function calling, JSON modes and structured outputs
 - ``wire``: the JSON body and the server-sent events, logprobs
 - ``api``: ``OfflineAPI``, behind an httpx2 transport (sync or async)

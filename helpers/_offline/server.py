@@ -3,7 +3,7 @@
     python -m helpers._offline serve [--host 127.0.0.1] [--port 8787] [--max-body-mb 8]
     export OPENAI_BASE_URL=http://127.0.0.1:8787/v1 OPENAI_API_KEY=offline
 
-It needs starlette and uvicorn (requirements-dev.txt). It binds 127.0.0.1 unless told
+It needs starlette and uvicorn (requirements.txt). It binds 127.0.0.1 unless told
 otherwise: anything else exposes it to the network. Like the real API it answers every path
 with a 401 when a request carries no key; it accepts any key and logs none. A request body may
 be up to ``--max-body-mb`` MB (8 by default: a long prompt passes, a runaway upload does not);

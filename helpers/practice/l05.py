@@ -64,7 +64,7 @@ def check_1(tokens_for, *, lang: str = "en") -> Verdict:
                 f"tokens_for(..., {model!r}) raised KeyError. tiktoken alone does not know the gpt-6 "
                 "models yet: which helper falls back to the course's table?",
                 f"tokens_for(..., {model!r})에서 KeyError가 났어요. tiktoken만으로는 gpt-6 모델을 아직 "
-                "모릅니다. 과정의 모델 표로 대신 정해 주는 헬퍼는 무엇일까요?",
+                "모릅니다. 강좌의 모델 표로 대신 정해 주는 헬퍼는 무엇일까요?",
             )
         if answer is None:
             return not_yet(
@@ -237,7 +237,7 @@ QUIZ = {
         Question(
             "tiktoken은 아직 gpt-6-luna의 인코딩을 모릅니다. helpers.encoding_for는 어떻게 할까요?",
             (
-                "과정의 모델 표에 적힌 o200k_base를 쓰고, 가정이라고 표시해 둔다",
+                "강좌의 모델 표에 적힌 o200k_base를 쓰고, 가정이라고 표시해 둔다",
                 "KeyError를 낸다",
                 "API에 물어본다",
             ),

@@ -12,15 +12,16 @@ import re
 
 import openai
 
-from .. import DEFAULT_MODEL, OfflineAPI, offline_client
+from .. import DEFAULT_MODEL
 from . import Question, Verdict, correct, guarded, not_yet
+from ._kit import own_model
 
 HANGUL = re.compile("[가-힣]")
 
 
 @functools.cache
 def _client() -> openai.OpenAI:
-    return offline_client(OfflineAPI(seed=0), max_retries=0)
+    return own_model()[1]
 
 
 def _ask(content: str, **params) -> openai.types.chat.ChatCompletion:

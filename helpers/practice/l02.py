@@ -12,16 +12,17 @@ import functools
 
 import openai
 
-from .. import DEFAULT_MODEL, OfflineAPI, offline_client
+from .. import DEFAULT_MODEL
 from ..chat import describe_error
 from . import Question, Verdict, correct, guarded, not_yet
+from ._kit import own_model
 
 QUESTION = "What is a token?"
 
 
 @functools.cache
 def _client() -> openai.OpenAI:
-    return offline_client(OfflineAPI(seed=0), max_retries=0)
+    return own_model()[1]
 
 
 @guarded

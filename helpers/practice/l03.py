@@ -9,18 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._offline import OfflineAPI
-from ..client import offline_client
 from ..models import DEFAULT_MODEL
 from ..tokens import count_message_tokens
 from . import Question, Verdict, correct, guarded, not_yet
+from ._kit import own_model, roles_of, wrong_turn_roles
 
 SYSTEM = {"role": "system", "content": "You are a friendly tutor."}
-TURN_ROLES = ["system", "user", "assistant", "user", "assistant"]
-
-
-def _roles(messages: Any) -> list[Any]:
-    return [m.get("role") if isinstance(m, dict) else type(m).__name__ for m in messages]
 
 
 @guarded
@@ -32,8 +26,7 @@ def check_1(ask_with_history: Any, *, lang: str = "en") -> Verdict:
             "ask_with_history should be a function: def ask_with_history(client, messages, text): ...",
             "ask_with_history는 함수여야 해요: def ask_with_history(client, messages, text): ...",
         )
-    api = OfflineAPI(seed=0)
-    client = offline_client(api, max_retries=0)
+    api, client = own_model()
     history = [dict(SYSTEM)]
     first = ask_with_history(client, history, "Hi! My name is Alice.")
     if first is None and history == [SYSTEM] and not api.requests:
@@ -49,7 +42,7 @@ def check_1(ask_with_history: Any, *, lang: str = "en") -> Verdict:
             "it made no call: send the list with client.chat.completions.create(...).",
             "호출을 하지 않았어요: client.chat.completions.create(...)로 목록을 보내세요.",
         )
-    roles = _roles(history)
+    roles = roles_of(history)
     if roles == ["system"]:
         return not_yet(
             lang,
@@ -70,12 +63,9 @@ def check_1(ask_with_history: Any, *, lang: str = "en") -> Verdict:
             "the replies are missing from the history: append each one as an assistant message.",
             "기록에 답변이 없어요: 답변마다 assistant 메시지로 추가하세요.",
         )
-    if roles != TURN_ROLES:
-        return not_yet(
-            lang,
-            f"after two turns the roles should be {', '.join(TURN_ROLES)}; they are {roles}.",
-            f"두 턴 뒤 역할은 {', '.join(TURN_ROLES)} 순서여야 해요. 지금은 {roles}예요.",
-        )
+    problem = wrong_turn_roles(roles, lang)
+    if problem:
+        return problem
     if [history[2].get("content"), history[4].get("content")] != [first, second]:
         return not_yet(
             lang,

@@ -12,18 +12,11 @@ import contextlib
 import io
 from typing import Any
 
-from .._offline import OfflineAPI
-from ..client import offline_client
 from ..models import DEFAULT_MODEL
 from . import Question, Verdict, correct, guarded, not_yet
+from ._kit import own_model, roles_of, wrong_turn_roles
 
 STEADY = {"reasoning_effort": "none", "temperature": 0}
-TURN_ROLES = ["system", "user", "assistant", "user", "assistant"]
-
-
-def _client() -> tuple[OfflineAPI, Any]:
-    api = OfflineAPI(seed=0)
-    return api, offline_client(api, max_retries=0)
 
 
 def _chunks(client: Any, include_usage: bool) -> list[Any]:
@@ -51,7 +44,7 @@ def check_1(reply_and_usage: Any, *, lang: str = "en") -> Verdict:
             "reply_and_usage should be a function: def reply_and_usage(chunks): ...",
             "reply_and_usage는 함수여야 해요: def reply_and_usage(chunks): ...",
         )
-    _, client = _client()
+    _, client = own_model()
     total = None  # the usage chunk's count, for the verdict
     for include_usage in (True, False):
         chunks = _chunks(client, include_usage)
@@ -121,12 +114,12 @@ def check_2(stream_turn: Any, *, lang: str = "en") -> Verdict:
             "stream_turn should be a function: def stream_turn(client, messages, text): ...",
             "stream_turn은 함수여야 해요: def stream_turn(client, messages, text): ...",
         )
-    api, client = _client()
+    api, client = own_model()
     messages = [{"role": "system", "content": "You are a friendly tutor."}]
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         replies = [stream_turn(client, messages, text) for text in ("Hi, my name is Jun.", "What is my name?")]
-    roles = [m.get("role") if isinstance(m, dict) else type(m).__name__ for m in messages]
+    roles = roles_of(messages)
     if replies == [None, None] and roles == ["system"] and not api.requests:
         return not_yet(
             lang,
@@ -145,12 +138,9 @@ def check_2(stream_turn: Any, *, lang: str = "en") -> Verdict:
             "the streamed replies are missing from the history: append each one as an assistant message.",
             "스트리밍한 답변이 기록에 없어요: 답변마다 assistant 메시지로 추가하세요.",
         )
-    if roles != TURN_ROLES:
-        return not_yet(
-            lang,
-            f"after two turns the roles should be {', '.join(TURN_ROLES)}; they are {roles}.",
-            f"두 턴 뒤 역할은 {', '.join(TURN_ROLES)} 순서여야 해요. 지금은 {roles}예요.",
-        )
+    problem = wrong_turn_roles(roles, lang)
+    if problem:
+        return problem
     if [messages[2].get("content"), messages[4].get("content")] != replies:
         return not_yet(
             lang,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..models import DEFAULT_MODEL
 from ..tokens import count_message_tokens, count_tokens, encoding_for, rules_for
 from . import Question, Verdict, correct, guarded, not_yet
+from ._kit import not_a_function, returns_none
 
 SENTENCE = "아버지가 방에 들어가신다."
 ENGLISH = "Streaming makes a chatbot feel fast."
@@ -28,16 +29,6 @@ def _other_encoding(text: str, model: str) -> int:
     return count_tokens(text, other)
 
 
-def _not_a_function(name: str, value: object, number: int, lang: str) -> Verdict | None:
-    if callable(value):
-        return None
-    return not_yet(
-        lang,
-        f"pass the function itself, ex.check_{number}({name}), after running the cell that defines {name}.",
-        f"함수 자체를 넘겨 주세요. {name}을(를) 정의한 셀을 먼저 실행한 뒤 다시 확인하세요.",
-    )
-
-
 # (text, model): a gpt-6 model (tiktoken alone does not know it), gpt-4.1, the retired
 # gpt-3.5-turbo (cl100k_base), Korean and English, and the empty text.
 COUNT_CASES = [
@@ -52,7 +43,7 @@ COUNT_CASES = [
 @guarded
 def check_1(tokens_for, *, lang: str = "en") -> Verdict:
     """``tokens_for(text, model)`` counts ``text`` in ``model``'s own encoding."""
-    problem = _not_a_function("tokens_for", tokens_for, 1, lang)
+    problem = not_a_function("tokens_for", tokens_for, 1, lang)
     if problem:
         return problem
     for text, model in COUNT_CASES:
@@ -67,11 +58,7 @@ def check_1(tokens_for, *, lang: str = "en") -> Verdict:
                 "모릅니다. 강좌의 모델 표로 대신 정해 주는 헬퍼는 무엇일까요?",
             )
         if answer is None:
-            return not_yet(
-                lang,
-                "complete tokens_for (it returns None), run its cell, then run this one again.",
-                "tokens_for 함수가 None을 돌려줘요. 함수를 완성하고 그 셀을 실행한 뒤 다시 확인하세요.",
-            )
+            return returns_none("tokens_for", lang)
         if _is_count(answer) and answer == count_tokens(text, model):
             continue
         where, ko = f"for {model} and {text[:12]!r}", f"{model}, {text[:12]!r}에서"
@@ -156,17 +143,13 @@ def _estimate_hint(answer: object, messages: list[dict[str, str]], model: str, l
 @guarded
 def check_2(prompt_estimate, *, lang: str = "en") -> Verdict:
     """``prompt_estimate(messages, model)`` adds up the rule as count_message_tokens does."""
-    problem = _not_a_function("prompt_estimate", prompt_estimate, 2, lang)
+    problem = not_a_function("prompt_estimate", prompt_estimate, 2, lang)
     if problem:
         return problem
     for messages, model in ESTIMATE_CASES:
         answer = prompt_estimate([dict(m) for m in messages], model)  # a copy: the answer may edit it
         if answer is None:
-            return not_yet(
-                lang,
-                "complete prompt_estimate (it returns None), run its cell, then run this one again.",
-                "prompt_estimate 함수가 None을 돌려줘요. 함수를 완성하고 그 셀을 실행한 뒤 다시 확인하세요.",
-            )
+            return returns_none("prompt_estimate", lang)
         if not (_is_count(answer) and answer == count_message_tokens(messages, model)):
             return _estimate_hint(answer, messages, model, lang)
     return correct(

@@ -12,6 +12,7 @@ import math
 
 from ..pricing import PER, PRICING, estimate_cost, usage_cost
 from . import Question, Verdict, correct, guarded, not_yet
+from ._kit import not_a_function, returns_none
 
 # (model, prompt tokens, completion tokens, calls a day, days): two models on one bot, a week,
 # a prompt above the long-context threshold and one of exactly the threshold (not above it).
@@ -41,24 +42,6 @@ def _product(model: str, prompt_tokens: int, completion_tokens: int) -> float:
 def _untiered(model: str, prompt_tokens: int, completion_tokens: int) -> float:
     price = PRICING[model]
     return prompt_tokens / PER * price["input"] + completion_tokens / PER * price["output"]
-
-
-def _not_a_function(name: str, value: object, number: int, lang: str) -> Verdict | None:
-    if callable(value):
-        return None
-    return not_yet(
-        lang,
-        f"pass the function itself, ex.check_{number}({name}), after running the cell that defines it.",
-        f"함수 자체를 넘겨 주세요. {name}을(를) 정의한 셀을 먼저 실행한 뒤 다시 확인하세요.",
-    )
-
-
-def _none(name: str, lang: str) -> Verdict:
-    return not_yet(
-        lang,
-        f"complete {name} (it returns None), run its cell, then run this one again.",
-        f"{name} 함수가 None을 돌려줘요. 함수를 완성하고 그 셀을 실행한 뒤 다시 확인하세요.",
-    )
 
 
 def _month_hint(answer: object, case: tuple, lang: str) -> Verdict:
@@ -93,14 +76,14 @@ def _month_hint(answer: object, case: tuple, lang: str) -> Verdict:
 @guarded
 def check_1(monthly_budget, *, lang: str = "en") -> Verdict:
     """``monthly_budget`` is the cost per call (estimate_cost) × calls a day × days."""
-    problem = _not_a_function("monthly_budget", monthly_budget, 1, lang)
+    problem = not_a_function("monthly_budget", monthly_budget, 1, lang, it="it")
     if problem:
         return problem
     for case in MONTH_CASES:
         model, prompt_tokens, completion_tokens, calls, days = case
         answer = monthly_budget(model, prompt_tokens, completion_tokens, calls, days=days)
         if answer is None:
-            return _none("monthly_budget", lang)
+            return returns_none("monthly_budget", lang)
         right = estimate_cost(model, prompt_tokens, completion_tokens) * calls * days
         if not (_is_money(answer) and _close(answer, right)):
             return _month_hint(answer, case, lang)
@@ -164,13 +147,13 @@ def _usage_hint(answer: object, model: str, usage: dict, lang: str) -> Verdict:
 @guarded
 def check_2(usage_usd, *, lang: str = "en") -> Verdict:
     """``usage_usd(model, usage)`` prices a usage as usage_cost does."""
-    problem = _not_a_function("usage_usd", usage_usd, 2, lang)
+    problem = not_a_function("usage_usd", usage_usd, 2, lang, it="it")
     if problem:
         return problem
     for model, usage in USAGE_CASES:
         answer = usage_usd(model, usage)
         if answer is None:
-            return _none("usage_usd", lang)
+            return returns_none("usage_usd", lang)
         if not (_is_money(answer) and _close(answer, usage_cost(model, usage))):
             return _usage_hint(answer, model, usage, lang)
     return correct(

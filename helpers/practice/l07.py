@@ -14,8 +14,9 @@ from typing import Any, NamedTuple
 import httpx2
 import openai
 
-from .. import DEFAULT_MODEL, OfflineAPI, offline_client
+from .. import DEFAULT_MODEL, OfflineAPI
 from . import Question, Verdict, correct, guarded, not_yet
+from ._kit import own_model
 
 HELLO = [{"role": "user", "content": "Hello!"}]
 ACTIONS = ("retry", "fix the request", "fix the key", "top up billing")
@@ -77,8 +78,7 @@ CONNECTION_HINT = (
 
 def _sample_errors() -> list[_Case]:
     """The real SDK errors of nine failures, made by an offline model told to fail."""
-    api = OfflineAPI(seed=0)
-    quick = offline_client(api, max_retries=0)
+    api, quick = own_model()
 
     def failing(kind: str | None = None, **params: Any) -> openai.APIError:
         if kind:
@@ -171,7 +171,7 @@ MAX_REQUESTS = 40  # far more than backoff allows in one second: the wrapper doe
 
 def _run_wrapper(call_with_retries: Callable[..., Any], api: OfflineAPI, budget: float, **params: Any):
     """Run the learner's wrapper on one request: (result or exception, seconds, requests sent, why stopped)."""
-    quick = offline_client(api, max_retries=0, timeout=0.2)  # every retry is the wrapper's own
+    _, quick = own_model(api, timeout=0.2)  # every retry is the wrapper's own
     sent: list[float] = []
     stopped: list[str] = []
     start = time.monotonic()
@@ -207,7 +207,7 @@ def check_2(call_with_retries: Any, *, lang: str = "en") -> Verdict:
             "pass your function itself: ex.check_2(call_with_retries).",
             "함수 자체를 넘기세요: ex.check_2(call_with_retries).",
         )
-    api = OfflineAPI(seed=0)
+    api, _ = own_model()
 
     # A rate limit, a timeout, a server error, then a reply.
     api.script("rate_limit", "slow:1", "server_error", "ok")

@@ -7,7 +7,6 @@ learner has), so a check costs nothing and always sees the same replies.
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 from typing import Any
 
 import openai
@@ -15,6 +14,7 @@ import openai
 from ..client import offline_client
 from ..models import DEFAULT_MODEL
 from . import Question, Verdict, correct, guarded, not_yet, say
+from ._kit import RecordingClient
 
 NO_THINKING = {"reasoning_effort": "none"}
 
@@ -71,8 +71,13 @@ def _strict_refusal(schema: dict) -> str | None:
             **NO_THINKING,
         )
     except openai.BadRequestError as error:
-        return error.body.get("message") if isinstance(error.body, dict) else str(error)
+        return _message(error)
     return None
+
+
+def _message(error: openai.BadRequestError) -> str:
+    """The API's own words for a 400."""
+    return error.body.get("message") if isinstance(error.body, dict) else str(error)
 
 
 @guarded
@@ -151,15 +156,13 @@ TOOLS = [
 ]
 
 
-class _Recording:
+class _Recording(RecordingClient):
     """A client that hands every request to an offline model and keeps the request and its
     reply, so the check sees what the learner's loop sent and what came back."""
 
     def __init__(self) -> None:
-        self.client = offline_client(max_retries=0)
+        super().__init__()
         self.calls: list[tuple[dict, Any]] = []
-        self.chat = SimpleNamespace(completions=SimpleNamespace(create=self.create))
-        self.base_url = self.client.base_url
 
     def create(self, **kwargs: Any) -> Any:
         if kwargs.get("stream"):
@@ -296,7 +299,7 @@ def check_2(function: Any, *, lang: str = "en") -> Verdict:
     try:
         return _judge_loop(function, lang)
     except openai.BadRequestError as error:
-        message = error.body.get("message") if isinstance(error.body, dict) else str(error)
+        message = _message(error)
         message = message.rstrip() if message.rstrip().endswith(".") else f"{message.rstrip()}."
         return not_yet(
             lang,

@@ -11,12 +11,11 @@ import contextlib
 import io
 import math
 from collections.abc import Iterator
-from types import SimpleNamespace
 from typing import Any
 
-from ..client import offline_client
 from ..pricing import usage_cost
 from . import Question, Verdict, correct, guarded, not_yet, say
+from ._kit import RecordingClient
 
 SYSTEM = "You are a friendly tutor. Answer in two sentences."
 TURNS = ("Hi, I'm Mina.", "What is a token?", "What is my name?")
@@ -37,16 +36,14 @@ class _Call:
         self.printed_live = False  # the first piece was on screen before the next chunk was asked for
 
 
-class _Recording:
+class _Recording(RecordingClient):
     """A client that passes every request to an offline model and records the reply as it
     streams through, and what the bot had printed meanwhile."""
 
     def __init__(self, screen: io.StringIO) -> None:
-        self.client = offline_client(max_retries=0)
+        super().__init__()
         self.screen = screen
         self.calls: list[_Call] = []
-        self.chat = SimpleNamespace(completions=SimpleNamespace(create=self.create))
-        self.base_url = self.client.base_url
 
     def create(self, **kwargs: Any) -> Any:
         call = _Call(kwargs)
@@ -81,6 +78,14 @@ def _chat(bot: Any) -> Any:
     return chat
 
 
+def _new_bot(cls: Any, with_limit: bool) -> tuple[io.StringIO, _Recording, Any]:
+    """The learner's class on a recording client (for step 3, with a limit it never reaches),
+    and the screen the bot prints to."""
+    screen = io.StringIO()
+    client = _Recording(screen)
+    return screen, client, cls(client, SYSTEM, *([BIG_LIMIT] if with_limit else []))
+
+
 def _talk(bot: Any, screen: io.StringIO, turns: tuple[str, ...] = TURNS) -> tuple[list[Any], list[str]]:
     """Say each turn; return the replies and what was printed during each."""
     replies, printed = [], []
@@ -101,9 +106,7 @@ def _history(turns: tuple[str, ...], replies: list[str]) -> list[dict[str, str]]
 
 def _streaming_problem(cls: Any, lang: str, step: str = "") -> Verdict | None:
     """What is wrong with the bot's streaming (step 1), or None."""
-    screen = io.StringIO()
-    client = _Recording(screen)
-    bot = cls(client, SYSTEM, *([BIG_LIMIT] if step == "3" else []))
+    screen, client, bot = _new_bot(cls, step == "3")
     replies, printed = _talk(bot, screen)
     prefix = say(lang, *BELOW_LIMIT) if step else ""
     if not client.calls:
@@ -180,9 +183,7 @@ def check_1(cls: Any, *, lang: str = "en") -> Verdict:
 
 def _costs_problem(cls: Any, lang: str, step: str = "") -> Verdict | None:
     """What is wrong with the bot's costs (step 2), or None."""
-    screen = io.StringIO()
-    client = _Recording(screen)
-    bot = cls(client, SYSTEM, *([BIG_LIMIT] if step == "3" else []))
+    screen, client, bot = _new_bot(cls, step == "3")
     replies, printed = _talk(bot, screen)
     prefix = say(lang, *BELOW_LIMIT) if step else ""
     if not client.calls or replies != [call.text for call in client.calls]:
@@ -251,9 +252,7 @@ def check_2(cls: Any, *, lang: str = "en") -> Verdict:
 def _stops(cls: Any, before: int, limit_of: Any) -> tuple[bool, _Recording, Any]:
     """Talk to a bot for ``before`` turns, set its limit to ``limit_of(bot)``, then try one
     more turn; return whether it raised RuntimeError, the client and the bot."""
-    screen = io.StringIO()
-    client = _Recording(screen)
-    bot = cls(client, SYSTEM, BIG_LIMIT)
+    screen, client, bot = _new_bot(cls, True)
     _talk(bot, screen, TURNS[:before])
     bot.limit_usd = limit_of(bot)
     try:

@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from test_notebooks import LESSON_PARAMS, lessons, read
 
-from tools.lesson_stats import honest_minutes, prose_words
+from tools.lesson_stats import honest_minutes, prose_words, solution_blocks, solutions_start
 
 MAX_CELLS = 35
 MAX_WORDS = 1550  # "about 1,500 words of prose"
@@ -31,6 +31,7 @@ SDK_INTERNALS = re.compile(r"\bopenai\._|_base_client|_should_retry|\bcourse not
 UNKEPT_WIDGET = re.compile(r"^(?:chat_widget|tokenizer_playground|cost_calculator)\(", re.M)
 ADDRESS = re.compile(r" at 0x[0-9a-fA-F]{6,}")
 LIVE_CALL = re.compile(r"\b(?:input|chat_loop)\(")
+SOLUTIONS_NAMED = {"en": "the Solutions heading", "ko": "'## 풀이'"}  # in a problem's words
 
 
 def pace_problems(nb, next_name: str | None) -> list[str]:
@@ -45,10 +46,20 @@ def pace_problems(nb, next_name: str | None) -> list[str]:
             f"the first cell says {stated.group(1)} minutes; by the rule in tools/lesson_stats.py "
             f"it takes {honest_minutes(nb)}"
         )
-    if len(nb.cells) > MAX_CELLS:
-        problems.append(f"{len(nb.cells)} cells: a lesson has at most {MAX_CELLS} (split it or trim it)")
     if prose_words(nb) > MAX_WORDS:
         problems.append(f"{prose_words(nb)} words of prose: a lesson has about 1,500 at most")
+    problems += size_problems(nb)
+    if next_name and (not nb.cells or f"({next_name})" not in nb.cells[-1].source):
+        problems.append(f"the last cell does not link to the next lesson, {next_name}")
+    return problems
+
+
+def size_problems(nb) -> list[str]:
+    """At most MAX_CELLS cells, and code cells of at most MAX_CODE_LINES lines of at most
+    MAX_COLUMNS characters (both tracks)."""
+    problems = []
+    if len(nb.cells) > MAX_CELLS:
+        problems.append(f"{len(nb.cells)} cells: a lesson has at most {MAX_CELLS} (split it or trim it)")
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
@@ -62,8 +73,6 @@ def pace_problems(nb, next_name: str | None) -> list[str]:
             for line in lines
             if len(line) > MAX_COLUMNS
         ]
-    if next_name and (not nb.cells or f"({next_name})" not in nb.cells[-1].source):
-        problems.append(f"the last cell does not link to the next lesson, {next_name}")
     return problems
 
 
@@ -136,45 +145,21 @@ def assigned(source: str) -> set[str]:
     return names
 
 
-SOLUTIONS_HEADING = re.compile(r"^#+ .*Solutions", re.M)
-FENCED_PYTHON = re.compile(r"^```python\n(.*?)^```", re.M | re.S)
-
-
-def solutions_start(nb) -> int | None:
-    """Index of the markdown cell holding the Solutions heading, if the lesson has one."""
-    return next(
-        (i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and SOLUTIONS_HEADING.search(c.source)),
-        None,
-    )
-
-
-def solution_blocks(nb) -> list[tuple[int, str]]:
-    """(cell index, code) of every ```python block in the markdown after the Solutions heading."""
-    start = solutions_start(nb)
-    if start is None:
-        return []
-    return [
-        (i, code)
-        for i, cell in enumerate(nb.cells[start:], start)
-        if cell.cell_type == "markdown"
-        for code in FENCED_PYTHON.findall(cell.source)
-    ]
-
-
-def solution_problems(nb) -> list[str]:
+def solution_problems(nb, lang: str = "en") -> list[str]:
     """Run All (or Shift+Enter past the end) never runs a solution: after the Solutions heading
-    there are no code cells, only markdown with the code in ```python blocks. And a learner who
-    copies one into a cell keeps their answer: a solution binds only names of its own."""
-    start = solutions_start(nb)
+    (``## 풀이`` in the Korean track, ``lang="ko"``) there are no code cells, only markdown with
+    the code in ```python blocks. And a learner who copies one into a cell keeps their answer: a
+    solution binds only names of its own."""
+    start = solutions_start(nb, lang)
     if start is None:
         return []
     problems = [
-        f"cell {i}: a code cell after the Solutions heading runs under Run All; put its code in a ```python block"
+        f"cell {i}: a code cell after {SOLUTIONS_NAMED[lang]} runs under Run All; put its code in a ```python block"
         for i, cell in enumerate(nb.cells[start:], start)
         if cell.cell_type == "code"
     ]
     before = set().union(*(assigned(c.source) for c in nb.cells[:start] if c.cell_type == "code"))
-    for i, code in solution_blocks(nb):
+    for i, code in solution_blocks(nb, lang):
         try:
             ast.parse(code)
         except SyntaxError as error:

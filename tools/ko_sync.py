@@ -32,6 +32,8 @@ from pathlib import Path
 
 import nbformat
 
+from tools.lesson_stats import solution_blocks, solutions_start
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 KO = NOTEBOOKS / "ko"
@@ -41,8 +43,6 @@ PLACEHOLDER = "…"  # what every string literal and f-string becomes
 KO_LANG_CALLS = ("lesson", "chat_widget", "tokenizer_playground", "cost_calculator")
 MAGIC = re.compile(r"^\s*(?:%%?|!)")
 QUOTED = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'")
-SOLUTIONS = {"en": re.compile(r"^#+ .*Solutions", re.M), "ko": re.compile(r"^#+ +풀이", re.M)}
-FENCED_PYTHON = re.compile(r"^```python\n(.*?)^```", re.M | re.S)
 
 
 # ---------------------------------------------------------------- normalising code
@@ -184,26 +184,6 @@ class Step:
 
 def code_cells(nb) -> list[int]:
     return [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
-
-
-def solutions_start(nb, lang: str) -> int | None:
-    return next(
-        (i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and SOLUTIONS[lang].search(c.source)),
-        None,
-    )
-
-
-def solution_blocks(nb, lang: str) -> list[tuple[int, str]]:
-    """(cell index, code) of every ```python block in the markdown from the solutions heading on."""
-    start = solutions_start(nb, lang)
-    if start is None:
-        return []
-    return [
-        (i, code)
-        for i, cell in enumerate(nb.cells[start:], start)
-        if cell.cell_type == "markdown"
-        for code in FENCED_PYTHON.findall(cell.source)
-    ]
 
 
 @dataclass

@@ -11,6 +11,9 @@ tests/test_lesson_rules.py:
             + 5 per exercise      (one check call each)
             + 3 for the quiz
     rounded to the nearest 5.
+
+Also where a lesson's worked solutions are (``solution_blocks``), for the tests and
+tools/ko_sync.py alike.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ FENCED = re.compile(r"^```.*?^```", re.M | re.S)
 LINK_TARGET = re.compile(r"\]\([^)]*\)")  # a link's address is not read
 WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 CHECK_CALL = re.compile(r"\bex\.check_(\d+)\(")
+# The heading the worked solutions follow, in each track's language ("## Solutions", "## 풀이").
+SOLUTIONS = {"en": re.compile(r"^#+ .*Solutions", re.M), "ko": re.compile(r"^#+ +풀이", re.M)}
+FENCED_PYTHON = re.compile(r"^```python\n(.*?)^```", re.M | re.S)
 
 
 def prose_words(nb) -> int:
@@ -56,6 +62,27 @@ def honest_minutes(nb) -> int:
         + MINUTES_FOR_THE_QUIZ
     )
     return max(5, 5 * round(minutes / 5))
+
+
+def solutions_start(nb, lang: str = "en") -> int | None:
+    """Index of the markdown cell holding the solutions heading in ``lang``, if the lesson has one."""
+    return next(
+        (i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and SOLUTIONS[lang].search(c.source)),
+        None,
+    )
+
+
+def solution_blocks(nb, lang: str = "en") -> list[tuple[int, str]]:
+    """(cell index, code) of every ```python block in the markdown from the solutions heading on."""
+    start = solutions_start(nb, lang)
+    if start is None:
+        return []
+    return [
+        (i, code)
+        for i, cell in enumerate(nb.cells[start:], start)
+        if cell.cell_type == "markdown"
+        for code in FENCED_PYTHON.findall(cell.source)
+    ]
 
 
 @dataclass

@@ -21,8 +21,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 from probes import Probe
-from test_lesson_rules import solution_blocks
 
+from tools.lesson_stats import solution_blocks
 from tools.offline_env import apply
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,6 +31,7 @@ PRACTICE = ROOT / "helpers" / "practice"
 CHECK_DEF = re.compile(r"^def check_(\d+)\(", re.M)
 CHECK_CALL = re.compile(r"\bex\.check_(\d+)\(")
 MARKER = "@@verdict@@"  # a probe cell prints one line starting with this, then its verdict as JSON
+HEADINGS = {"en": "Solutions", "ko": "'## 풀이'"}  # the solutions heading, as a failure names it
 
 
 def lesson_files() -> list[Path]:
@@ -71,16 +72,19 @@ def verdicts_of(cell: nbformat.NotebookNode) -> tuple[str, list] | str:
     return "the probe printed no verdict"
 
 
-@functools.cache
-def run_lesson(filename: str) -> dict[str, list | str]:
-    """Execute the lesson and its probes in one kernel; return each probe's verdict (or error)."""
+def run_probes(path: Path, lang: str = "en", *, solutions_only: bool = False) -> dict[str, list | str]:
+    """Execute the lesson at ``path``, its worked solutions (the ```python blocks after its
+    solutions heading in ``lang``), then the set-up and the probes of tests/probes/lNN.py (only
+    the solutions' with ``solutions_only``) in one kernel; return each probe's verdict (or error)."""
     apply(os.environ)  # the kernel inherits the offline settings, as in tools/run_notebooks.py
-    path = NOTEBOOKS / filename
-    setup, probes = probes_for(filename)
+    name = path.name if lang == "en" else f"{lang}/{path.name}"
+    setup, probes = probes_for(path.name)
+    if solutions_only:
+        probes = [p for p in probes if p.right]
     nb = nbformat.read(path, as_version=4)
     lesson_cells = len(nb.cells)
-    solutions = solution_blocks(nb)
-    assert solutions, f"{filename}: no ```python blocks after its Solutions heading to run"
+    solutions = solution_blocks(nb, lang)
+    assert solutions, f"{name}: no ```python blocks after its {HEADINGS[lang]} heading to run"
     nb.cells += [nbformat.v4.new_code_cell(code) for _, code in solutions]
     if setup:
         nb.cells.append(nbformat.v4.new_code_cell(setup))
@@ -97,12 +101,18 @@ def run_lesson(filename: str) -> dict[str, list | str]:
         for o in cell.get("outputs", [])
         if o.get("output_type") == "error"
     ]
-    assert not errors, f"{filename} failed before its probes ran ({lesson_cells} lesson cells): {errors}"
+    assert not errors, f"{name} failed before its probes ran ({lesson_cells} lesson cells): {errors}"
     results = {}
     for probe, cell in zip(probes, nb.cells[first_probe:], strict=True):
         found = verdicts_of(cell)
         results[probe.name] = found[1] if isinstance(found, tuple) and found[0] == probe.name else f"[probe] {found}"
     return results
+
+
+@functools.cache
+def run_lesson(filename: str) -> dict[str, list | str]:
+    """The English lesson run with all its probes (once per test session)."""
+    return run_probes(NOTEBOOKS / filename)
 
 
 CASES = [

@@ -17,28 +17,24 @@ from __future__ import annotations
 
 import ast
 import copy
-import os
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-from test_exercises import has_probes, probe_cell, probes_for, verdicts_of
+from test_exercises import has_probes, run_probes
 from test_lesson_rules import (
     MAX_CELLS,
-    MAX_CODE_LINES,
-    MAX_COLUMNS,
     TIME_ESTIMATE,
-    assigned,
     machinery_problems,
     run_all_problems,
+    size_problems,
+    solution_problems,
     teaching_problems,
 )
 from test_notebooks import BADGE_IMAGE, COLAB, INSTALL_CELL, header_problems, math_problems
 
 from tools import ko_sync
-from tools.offline_env import apply
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -148,51 +144,18 @@ def section_problems(nb, english_nb, next_name: str | None) -> list[str]:
     return problems
 
 
-def ko_solutions_start(nb) -> int | None:
-    return ko_sync.solutions_start(nb, "ko")
-
-
 def rule_problems(nb, number: str) -> list[str]:
     """The English track's rules (cells, code cell height and width, checks out of sight, a quiz,
     Run All never waits, dollars that stay dollars), solutions markdown-only and binding names of
     their own, checks and widgets in Korean, and no cell still waiting for its translation."""
-    problems = []
-    if len(nb.cells) > MAX_CELLS:
-        problems.append(f"{len(nb.cells)} cells: a lesson has at most {MAX_CELLS}")
-    for i, cell in enumerate(nb.cells):
-        if ko_sync.TAG in cell.metadata.get("tags", []):
-            problems.append(f"cell {i} is tagged {ko_sync.TAG!r}: translate it, then remove the tag")
-        if cell.cell_type != "code":
-            continue
-        lines = cell.source.splitlines()
-        if len(lines) > MAX_CODE_LINES:
-            problems.append(f"cell {i}: {len(lines)} lines; a code cell has at most {MAX_CODE_LINES}")
-        problems += [
-            f"cell {i}: a line of {len(line)} characters; at most {MAX_COLUMNS}: {line.strip()[:40]}..."
-            for line in lines
-            if len(line) > MAX_COLUMNS
-        ]
-    problems += teaching_problems(nb) + machinery_problems(nb) + run_all_problems(nb) + math_problems(nb)
-    problems += korean_call_problems(nb, number)
-    start = ko_solutions_start(nb)
-    if start is None:
-        return problems
+    problems = size_problems(nb)
     problems += [
-        f"cell {i}: a code cell after '## 풀이' runs under Run All; put its code in a ```python block"
-        for i, cell in enumerate(nb.cells[start:], start)
-        if cell.cell_type == "code"
+        f"cell {i} is tagged {ko_sync.TAG!r}: translate it, then remove the tag"
+        for i, cell in enumerate(nb.cells)
+        if ko_sync.TAG in cell.metadata.get("tags", [])
     ]
-    before = set().union(*(assigned(c.source) for c in nb.cells[:start] if c.cell_type == "code"))
-    for i, code in ko_sync.solution_blocks(nb, "ko"):
-        try:
-            ast.parse(code)
-        except SyntaxError as error:
-            problems.append(f"cell {i}: the solution code does not parse: {error}")
-            continue
-        clash = sorted(assigned(code) & before)
-        if clash:
-            problems.append(f"cell {i}: the solution rebinds {', '.join(clash)}, overwriting the learner's own")
-    return problems
+    problems += teaching_problems(nb) + machinery_problems(nb) + run_all_problems(nb) + math_problems(nb)
+    return problems + korean_call_problems(nb, number) + solution_problems(nb, "ko")
 
 
 def korean_call_problems(nb, number: str) -> list[str]:
@@ -295,34 +258,9 @@ def test_korean_prose_is_korean(english):
 def run_solutions(path: Path) -> dict[str, list | str]:
     """Execute the Korean lesson at ``path``, its worked solutions (the ```python blocks after
     '## 풀이') and the solution probes of tests/probes/lNN.py in one kernel, as
-    tests/test_exercises.py does for the English lesson; return each probe's verdict (or error)."""
-    apply(os.environ)  # the kernel inherits the offline settings, as in tools/run_notebooks.py
-    setup, probes = probes_for(path.name)
-    probes = [p for p in probes if p.right]  # the wrong answers meet the same checks in English
-    nb = read(path)
-    solutions = ko_sync.solution_blocks(nb, "ko")
-    assert solutions, f"ko/{path.name}: no ```python blocks after its '## 풀이' heading to run"
-    nb.cells += [nbformat.v4.new_code_cell(code) for _, code in solutions]
-    if setup:
-        nb.cells.append(nbformat.v4.new_code_cell(setup))
-    first_probe = len(nb.cells)
-    nb.cells += [probe_cell(p) for p in probes]
-    client = NotebookClient(
-        nb, timeout=60, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(path.parent)}}
-    )
-    client.execute()
-    errors = [
-        f"cell {i}: {o['ename']}: {o['evalue']}"
-        for i, cell in enumerate(nb.cells[:first_probe])
-        for o in cell.get("outputs", [])
-        if o.get("output_type") == "error"
-    ]
-    assert not errors, f"ko/{path.name} failed before its probes ran: {errors}"
-    results = {}
-    for probe, cell in zip(probes, nb.cells[first_probe:], strict=True):
-        found = verdicts_of(cell)
-        results[probe.name] = found[1] if isinstance(found, tuple) and found[0] == probe.name else f"[probe] {found}"
-    return results
+    tests/test_exercises.py does for the English lesson; return each probe's verdict (or error).
+    The wrong answers meet the same checks in English."""
+    return run_probes(path, "ko", solutions_only=True)
 
 
 def refusals(results: dict[str, list | str]) -> dict[str, str]:

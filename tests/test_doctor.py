@@ -7,7 +7,7 @@ never shows in its output.
 The server (FakeOpenAI) runs on 127.0.0.1 in a thread of this process; it answers
 GET /v1/models and POST /v1/chat/completions through the offline model's own HTTP handler
 (helpers._offline.OfflineAPI), and 401 for any other key. tests/test_live_check.py uses it
-and the served offline model's fixture too.
+too; the served offline model's fixture is in tests/processes.py.
 """
 
 from __future__ import annotations
@@ -17,16 +17,14 @@ import datetime
 import io
 import json
 import os
-import socket
 import subprocess
-import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx2
 import pytest
+from processes import learner_env, run_tool, served_offline_model  # noqa: F401 - a fixture
 
 from helpers import OfflineAPI
 from helpers.models import DEFAULT_MODEL, MODELS, current_models
@@ -116,45 +114,6 @@ class FakeOpenAI:
         return Handler
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def served_offline_model():
-    """``python -m helpers._offline serve`` on a free port of 127.0.0.1; yields its base URL."""
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "helpers._offline", "serve", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert server.poll() is None, f"the server stopped: {server.stderr.read()}"
-            try:
-                httpx2.get(f"{url}/models", timeout=1, trust_env=False)
-                break  # any answer: it is up
-            except httpx2.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the served offline model did not come up in 30 s"
-            time.sleep(0.2)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(5)
-
-
 @pytest.fixture
 def real_api(monkeypatch):
     """The environment of a learner with a key: not offline, no .env (COURSE_IGNORE_DOTENV)."""
@@ -241,29 +200,10 @@ def test_course_models_the_key_cannot_use(real_api):
     assert f"✗ OPENAI_API_KEY: the lessons' model {DEFAULT_MODEL} is not available" in text
 
 
-def run_doctor(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "tools.doctor", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        encoding="utf-8",
-    )
-
-
 def test_a_rejected_key_exits_1_with_one_readable_line(real_api):
     with FakeOpenAI() as server:
-        env = {k: v for k, v in os.environ.items() if k != "COURSE_OFFLINE"}
-        env.update(
-            OPENAI_API_KEY=WRONG_KEY,
-            OPENAI_BASE_URL=server.base_url,
-            COURSE_IGNORE_DOTENV="1",
-            NO_PROXY="127.0.0.1",
-            PYTHONIOENCODING="utf-8",
-        )
-        done = run_doctor("--today", "2026-12-01", "--timeout", "5", env=env)
+        env = learner_env(WRONG_KEY, server.base_url)
+        done = run_tool("tools.doctor", "--today", "2026-12-01", "--timeout", "5", env=env)
     text = done.stdout + done.stderr
     assert done.returncode == 1, text
     rejected = [line for line in text.splitlines() if "rejected by" in line]
@@ -296,7 +236,7 @@ def test_a_past_shutdown_of_the_lessons_model_fails_only_online(monkeypatch):
 
 def test_the_today_option_reaches_the_date_checks():
     env = dict(os.environ, PYTHONIOENCODING="utf-8")
-    done = run_doctor("--today", "2027-03-20", env=env)
+    done = run_tool("tools.doctor", "--today", "2027-03-20", env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "gpt-5.4-nano" in done.stdout and "in 12 days" in done.stdout
 
@@ -323,7 +263,9 @@ def test_course_py_doctor_runs_the_doctor_in_the_courses_venv(monkeypatch):
 
 
 def test_the_served_offline_model_is_named_and_never_ready_for_the_real_api(
-    real_api, served_offline_model, monkeypatch
+    real_api,
+    served_offline_model,  # noqa: F811 - the fixture imported from processes
+    monkeypatch,
 ):
     monkeypatch.setenv("OPENAI_API_KEY", "any-key-at-all")
     monkeypatch.setenv("OPENAI_BASE_URL", served_offline_model)
@@ -378,15 +320,7 @@ def bad_dotenv_run(folder: Path) -> subprocess.CompletedProcess:
     """The doctor run in ``folder`` (its .env read), as a learner runs it: a process of its own."""
     env = {k: v for k, v in os.environ.items() if k not in ("COURSE_OFFLINE", "COURSE_IGNORE_DOTENV")}
     env.update(PYTHONPATH=str(ROOT), PYTHONIOENCODING="utf-8")
-    return subprocess.run(
-        [sys.executable, "-m", "tools.doctor", "--today", "2026-12-01", "--timeout", "5"],
-        env=env,
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        encoding="utf-8",
-    )
+    return run_tool("tools.doctor", "--today", "2026-12-01", "--timeout", "5", env=env, cwd=folder)
 
 
 def test_a_dotenv_line_that_is_not_a_setting_is_named_once_and_not_ready(tmp_path):

@@ -2,24 +2,21 @@
 outputs, the no-key path, one run of a small generated notebook against a local
 OpenAI-compatible server (FakeOpenAI from tests/test_doctor.py, answering with the offline
 model), and a whole run at the default cap against the served offline model
-(``python -m helpers._offline serve``) that must finish with no false differences."""
+(``python -m helpers._offline serve``, tests/processes.py) that must finish with no false
+differences."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from processes import learner_env, run_tool, served_offline_model  # noqa: F401 - a fixture
+from test_doctor import GOOD_KEY, FakeOpenAI
 
-ROOT = Path(__file__).resolve().parents[1]
-from test_doctor import GOOD_KEY, FakeOpenAI, served_offline_model  # noqa: E402, F401 - a fixture
-
-import course  # noqa: E402
-from tools import live_check  # noqa: E402
+import course
+from tools import live_check
 
 
 def stdout(text: str):
@@ -201,24 +198,8 @@ def test_a_live_run_against_an_openai_compatible_server(tmp_path):
     lesson = tmp_path / "01_tiny.ipynb"
     before = tiny_lesson(lesson)
     with FakeOpenAI() as server:
-        env = {k: v for k, v in os.environ.items() if k != "COURSE_OFFLINE"}
-        env.update(
-            OPENAI_API_KEY=GOOD_KEY,
-            OPENAI_BASE_URL=server.base_url,
-            COURSE_IGNORE_DOTENV="1",
-            NO_PROXY="127.0.0.1",
-            no_proxy="127.0.0.1",
-            PYTHONIOENCODING="utf-8",
-        )
-        done = subprocess.run(
-            [sys.executable, "-m", "tools.live_check", str(lesson), "--cap", "0.20", "--timeout", "30"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            encoding="utf-8",
-        )
+        env = learner_env(GOOD_KEY, server.base_url)
+        done = run_tool("tools.live_check", str(lesson), "--cap", "0.20", "--timeout", "30", env=env, timeout=120)
     text = done.stdout + done.stderr
     assert done.returncode == 1, text
     assert f"against the server at {server.base_url}" in text
@@ -279,25 +260,13 @@ def test_a_whole_run_finishes_at_the_default_cap_with_no_false_differences(tmp_p
     lesson = tmp_path / "99_live_traps.ipynb"
     cells_a_live_run_must_not_flag(lesson)
     before = lesson.read_bytes()
-    env = {k: v for k, v in os.environ.items() if k not in ("COURSE_OFFLINE", "COURSE_LIVE_MAX_COMPLETION_TOKENS")}
-    env.update(
-        OPENAI_API_KEY="sk-dummy-key-for-the-served-offline-model",
-        OPENAI_BASE_URL=served_offline_model,
-        COURSE_IGNORE_DOTENV="1",
-        NO_PROXY="127.0.0.1",
-        no_proxy="127.0.0.1",
-        PYTHONIOENCODING="utf-8",
+    env = learner_env(
+        "sk-dummy-key-for-the-served-offline-model",
+        served_offline_model,
+        unset=("COURSE_LIVE_MAX_COMPLETION_TOKENS",),
     )
     # Two of the course's lessons (00 sets up the key, 07 shows the misspelled model's 404) and the traps.
-    done = subprocess.run(
-        [sys.executable, "-m", "tools.live_check", "00_", "07_", str(lesson), "--timeout", "60"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=150,
-        encoding="utf-8",
-    )
+    done = run_tool("tools.live_check", "00_", "07_", str(lesson), "--timeout", "60", env=env, timeout=150)
     text = done.stdout + done.stderr
     assert done.returncode == 0, text
     assert "spend cap $0.25 in all, max_completion_tokens=4,096 where a cell sets none" in text

@@ -4,12 +4,9 @@ that keep it responsive, in process: the body limit, long prompts counted in pie
 request log bounded in bytes and the rate-limit headers. (Under load: test_offline_server_load.py.)"""
 
 import asyncio
-import os
 import random
 import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx2
@@ -18,6 +15,8 @@ import pytest
 
 pytest.importorskip("uvicorn", reason="pip install -r requirements-dev.txt")
 pytest.importorskip("starlette", reason="pip install -r requirements-dev.txt")
+
+from processes import SERVE, offline_model_served  # noqa: E402
 
 from helpers import DEFAULT_MODEL, OfflineAPI, count_message_tokens, encoding_for  # noqa: E402
 from helpers._offline import MARKER, RequestLog  # noqa: E402
@@ -28,43 +27,11 @@ from helpers._offline import server as offline_server  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
-    port = free_port()
-    env = {**os.environ, "COURSE_OFFLINE_SEED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "helpers._offline", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx2.get(f"{url}/models", timeout=1)
-                break
-            except httpx2.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the server did not start: {proc.stdout.read()}") from None
-                time.sleep(0.1)
-        yield url, port, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+    """The served offline model: (url, port, process)."""
+    with offline_model_served(COURSE_OFFLINE_SEED="1") as served:
+        yield served
 
 
 def test_the_sdk_talks_to_the_served_model(server):
@@ -104,7 +71,7 @@ def test_it_binds_only_the_loopback_address_by_default(server):
 
 def test_serve_help_names_the_default_host():
     out = subprocess.run(
-        [sys.executable, "-m", "helpers._offline", "serve", "--help"],
+        [*SERVE, "--help"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -215,16 +182,12 @@ def test_a_success_never_says_0_requests_remaining(monkeypatch):
 
 
 def test_a_busy_port_is_named_and_no_banner_claims_the_server_runs():
-    import socket
-    import subprocess
-    import sys
-
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "helpers._offline", "serve", "--port", str(port)],
+            [*SERVE, "--port", str(port)],
             capture_output=True,
             text=True,
             timeout=60,

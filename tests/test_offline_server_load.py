@@ -11,13 +11,10 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -25,10 +22,11 @@ pytest.importorskip("uvicorn", reason="pip install -r requirements-dev.txt")
 pytest.importorskip("starlette", reason="pip install -r requirements-dev.txt")
 psutil = pytest.importorskip("psutil", reason="pip install -r requirements-dev.txt")
 
+from processes import HOST, free_port, running  # noqa: E402
+
 from helpers import DEFAULT_MODEL  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-HOST = "127.0.0.1"  # the only address this test sends to
+# processes.HOST, 127.0.0.1, is the only address this test sends to.
 KEY = {"Authorization": "Bearer offline", "Content-Type": "application/json"}
 MB = 2**20
 # The server here allows 40 requests a minute (the real default is 5,000), so that the small
@@ -47,12 +45,6 @@ LARGE = json.dumps(
 SMALL = json.dumps({"model": DEFAULT_MODEL, "messages": [{"role": "user", "content": "hi"}]}).encode()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
 def call(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
     """One request on a new connection: (status, headers, parsed JSON body)."""
     connection = http.client.HTTPConnection(HOST, port, timeout=30)
@@ -68,32 +60,12 @@ def call(port: int, method: str, path: str, body: bytes | None = None, headers: 
 @pytest.fixture(scope="module")
 def server():
     port = free_port()
-    proc = subprocess.Popen(
+    with running(
         [sys.executable, "-c", SERVE, "serve", "--host", HOST, "--port", str(port)],
-        cwd=ROOT,
+        lambda: call(port, "POST", "/v1/chat/completions", SMALL),  # also loads the tokenizer
         env={**os.environ, "COURSE_OFFLINE_SEED": "1", "COURSE_OFFLINE_DELAY": "0"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                call(port, "POST", "/v1/chat/completions", SMALL)  # also loads the tokenizer
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the server did not start: {proc.stderr.read()}") from None
-                time.sleep(0.1)
+    ) as proc:
         yield port, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
 
 
 def test_small_requests_keep_flowing_while_large_ones_arrive(server):

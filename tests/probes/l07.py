@@ -4,6 +4,28 @@ backoff, and the unfilled ``classify`` and ``call_with_retries``."""
 
 from probes import right, wrong
 
+
+def retrier(name: str, caught: str, give_up: str) -> str:
+    """A learner's ``call_with_retries`` named ``name``: the usual loop with a deadline and
+    backoff, catching ``caught`` and raising when ``give_up`` holds."""
+    return (
+        f"def {name}(call, budget):\n"
+        "    deadline = time.monotonic() + budget\n"
+        "    attempt = 0\n"
+        "    while True:\n"
+        "        try:\n"
+        "            return call()\n"
+        f"        except {caught}:\n"
+        "            wait = backoff(attempt)\n"
+        f"            if {give_up}:\n"
+        "                raise\n"
+        "            time.sleep(wait)\n"
+        "            attempt += 1"
+    )
+
+
+OVER_BUDGET = "time.monotonic() + wait > deadline"
+
 PROBES = [
     right("ex1 solution", "ex.check_1(classify_solution)"),
     right("ex2 solution", "ex.check_2(call_with_retries_solution)"),
@@ -46,53 +68,16 @@ PROBES = [
     ),
     wrong("ex2 left unfilled", "ex.check_2(call_with_retries)"),
     wrong("ex2 never retries", "ex.check_2(lambda call, budget: call())"),
-    wrong(
-        "ex2 retries a 400",
-        "ex.check_2(everything)",
-        "def everything(call, budget):\n"
-        "    deadline = time.monotonic() + budget\n"
-        "    attempt = 0\n"
-        "    while True:\n"
-        "        try:\n"
-        "            return call()\n"
-        "        except openai.APIError:\n"
-        "            wait = backoff(attempt)\n"
-        "            if time.monotonic() + wait > deadline:\n"
-        "                raise\n"
-        "            time.sleep(wait)\n"
-        "            attempt += 1",
-    ),
-    wrong(
-        "ex2 retries insufficient_quota",
-        "ex.check_2(quota_too)",
-        "def quota_too(call, budget):\n"
-        "    deadline = time.monotonic() + budget\n"
-        "    attempt = 0\n"
-        "    while True:\n"
-        "        try:\n"
-        "            return call()\n"
-        "        except RETRYABLE:\n"
-        "            wait = backoff(attempt)\n"
-        "            if time.monotonic() + wait > deadline:\n"
-        "                raise\n"
-        "            time.sleep(wait)\n"
-        "            attempt += 1",
-    ),
+    wrong("ex2 retries a 400", "ex.check_2(everything)", retrier("everything", "openai.APIError", OVER_BUDGET)),
+    wrong("ex2 retries insufficient_quota", "ex.check_2(quota_too)", retrier("quota_too", "RETRYABLE", OVER_BUDGET)),
     wrong(
         "ex2 a timeout is not retried",
         "ex.check_2(no_timeouts)",
-        "def no_timeouts(call, budget):\n"
-        "    deadline = time.monotonic() + budget\n"
-        "    attempt = 0\n"
-        "    while True:\n"
-        "        try:\n"
-        "            return call()\n"
-        "        except (openai.RateLimitError, openai.InternalServerError) as error:\n"
-        "            wait = backoff(attempt)\n"
-        "            if error.code == 'insufficient_quota' or time.monotonic() + wait > deadline:\n"
-        "                raise\n"
-        "            time.sleep(wait)\n"
-        "            attempt += 1",
+        retrier(
+            "no_timeouts",
+            "(openai.RateLimitError, openai.InternalServerError) as error",
+            f"error.code == 'insufficient_quota' or {OVER_BUDGET}",
+        ),
     ),
     wrong(
         "ex2 ignores the budget",

@@ -3,7 +3,7 @@ learner might write that must not pass. The lesson's kernel provides json, MODEL
 FUNCTIONS, the unfilled ``answer_1`` and ``ask``, and the solutions ``answer_1_solution`` and
 ``ask_solution``."""
 
-from probes import right, wrong
+from probes import Probe, right, wrong
 
 # The body of a tool loop as a learner writes it, with one thing changed in each probe.
 TOOL_LINE = "            history.append({'role': 'tool', 'tool_call_id': call.id, 'content': json.dumps(result)})\n"
@@ -28,6 +28,15 @@ def loop(name: str, round_: str = ROUND, head: str = "    for _ in range(max_rou
 
 
 RAISE = "    raise RuntimeError('no answer')\n"
+
+
+def swapped(label: str, name: str, old: str, new: str) -> Probe:
+    """Exercise 2's wrong answer ``label``: a learner's ``ask`` named ``name``, the usual loop
+    with ``old`` in each round written as ``new``, raising RuntimeError after max_rounds."""
+    assert old in ROUND, f"{label}: {old!r} is not in the loop"  # else the probe is the solution
+    return wrong(label, f"ex.check_2({name})", loop(name, ROUND.replace(old, new)) + RAISE)
+
+
 SCHEMA_WITH = (
     "def with_field(key, spec):\n"
     "    properties = {**answer_1_solution['properties'], key: spec}\n"
@@ -59,57 +68,32 @@ PROBES = [
     wrong("ex2 the result, not the function", "ex.check_2(None)"),
     wrong("ex2 ignores max_rounds", "ex.check_2(unbounded)", loop("unbounded", head="    while True:\n")),
     wrong("ex2 returns None after max_rounds", "ex.check_2(quiet)", loop("quiet", tail="    return None\n")),
-    wrong(
+    swapped(
         "ex2 answers only the first call",
-        "ex.check_2(first_only)",
-        loop("first_only", ROUND.replace("for call in message.tool_calls:", "for call in message.tool_calls[:1]:"))
-        + RAISE,
+        "first_only",
+        "for call in message.tool_calls:",
+        "for call in message.tool_calls[:1]:",
     ),
-    wrong(
-        "ex2 returns the tool's result",
-        "ex.check_2(stops_early)",
-        loop(
-            "stops_early",
-            ROUND.replace(TOOL_LINE, "            return json.dumps(result)\n"),
-        )
-        + RAISE,
-    ),
-    wrong(
+    swapped("ex2 returns the tool's result", "stops_early", TOOL_LINE, "            return json.dumps(result)\n"),
+    swapped(
         "ex2 no assistant message",
-        "ex.check_2(no_assistant)",
-        loop(
-            "no_assistant",
-            ROUND.replace("        history.append({'role': 'assistant', 'content': None, 'tool_calls': calls})\n", ""),
-        )
-        + RAISE,
+        "no_assistant",
+        "        history.append({'role': 'assistant', 'content': None, 'tool_calls': calls})\n",
+        "",
     ),
-    wrong(
-        "ex2 str() of the result",
-        "ex.check_2(as_str)",
-        loop("as_str", ROUND.replace("'content': json.dumps(result)", "'content': str(result)")) + RAISE,
-    ),
-    wrong(
+    swapped("ex2 str() of the result", "as_str", "'content': json.dumps(result)", "'content': str(result)"),
+    swapped(
         "ex2 the lesson's FUNCTIONS, not the argument",
-        "ex.check_2(globals_only)",
-        loop("globals_only", ROUND.replace("functions[call.function.name]", "FUNCTIONS[call.function.name]")) + RAISE,
+        "globals_only",
+        "functions[call.function.name]",
+        "FUNCTIONS[call.function.name]",
     ),
-    wrong(
-        "ex2 no tools in the request",
-        "ex.check_2(no_tools)",
-        loop("no_tools", ROUND.replace("tools=tools, ", "")) + RAISE,
-    ),
-    wrong(
-        "ex2 reasoning left on",
-        "ex.check_2(thinking)",
-        loop("thinking", ROUND.replace(", **NO_THINKING", "")) + RAISE,
-    ),
-    wrong(
+    swapped("ex2 no tools in the request", "no_tools", "tools=tools, ", ""),
+    swapped("ex2 reasoning left on", "thinking", ", **NO_THINKING", ""),
+    swapped(
         "ex2 tool_calls read without a check",
-        "ex.check_2(always_calls)",
-        loop(
-            "always_calls",
-            ROUND.replace("        if not message.tool_calls:\n            return message.content\n", ""),
-        )
-        + RAISE,
+        "always_calls",
+        "        if not message.tool_calls:\n            return message.content\n",
+        "",
     ),
 ]

@@ -32,7 +32,10 @@ from pathlib import Path
 
 import nbformat
 
-from tools.lesson_stats import solution_blocks, solutions_start
+try:
+    from tools.lesson_stats import solution_blocks, solutions_start
+except ModuleNotFoundError:  # run by path (python tools/ko_sync.py): the course folder is not importable
+    sys.exit("Run it from the course folder: python -m tools.ko_sync")
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"

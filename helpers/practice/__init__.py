@@ -9,8 +9,10 @@ open it (and should not: the checks know the answers).
 
 Each lesson has a module ``lNN.py`` here with its checks (``check_1`` ...) and its ``QUIZ``.
 A check takes the learner's answer, never raises on a half-written one, and returns a
-:class:`Verdict`. tests/probes/ hands every check the worked solution and plausible wrong
-answers (tests/test_exercises.py).
+:class:`Verdict`. What several lessons' checks share (their own offline model, a client that
+records what the learner's code sent, verdicts given in the same words) is in ``_kit.py``.
+tests/probes/ hands every check the worked solution and plausible wrong answers
+(tests/test_exercises.py).
 """
 
 from __future__ import annotations

@@ -2,24 +2,33 @@
 
 Starts one JupyterLab for the module on 127.0.0.1 (a free port, a random token, throw-away
 config, runtime and data folders, the offline model with a small delay between streamed
-chunks) whose root is a temporary folder holding copies of lessons 02 to 05 without their
-outputs, and a small notebook of the three widgets. Then, as a learner would:
+chunks) whose root is a temporary folder holding copies of every lesson, English and Korean
+(``ko/``), without their outputs, and a small notebook of the three widgets. Each page opens
+a workspace of its own, so no page restores the notebooks of another. Then, as a learner would:
 
-- runs all cells of lessons 02 and 03: Run All must finish without asking for input();
-- in lesson 04, clicks the tokenizer playground's presets and checks the Korean sentence's
+- runs all cells of lessons 03 and 04: Run All must finish without asking for input();
+- in lesson 05, clicks the tokenizer playground's presets and checks the Korean sentence's
   counts (13 tokens in cl100k_base, 10 in o200k_base), and sees the tokens chart;
-- in lesson 05, checks that the price table renders as an HTML table (no dollar pair turned
+- in lesson 06, checks that the price table renders as an HTML table (no dollar pair turned
   into LaTeX math anywhere in the lesson) and the cost calculator's figures, won included;
 - in the widgets notebook, watches a reply stream into the chat widget, then clicks Stop
-  half way through another and checks that it stops at once, stays out of the history and
-  shows what was billed;
-- at 800 px wide, checks that no widget overflows its cell and the controls keep their size.
+  half way through another and checks that it stops at once, stays out of the history, shows
+  what was billed and names the variable that holds the widget;
+- at 800 px wide, checks that no widget overflows its cell and the controls keep their size;
+- runs all of the Korean lesson ko/03: Hangul is drawn with real glyphs (no "tofu" boxes) in
+  the prose, the code, the outputs and the chat widget, whose labels are the Korean ones of
+  helpers/widgets/chat.py and which streams a Korean [offline] reply to a Korean message;
+  at 800 px the Korean widget fits its cell too;
+- at 800 px with the file browser open (a laptop), opens every lesson without running it,
+  checks lesson 06's cost formula (English and Korean) is fully visible, and measures
+  whether any code cell's lines are cut off (see test_no_code_line_is_cut_off_at_800_px).
 
 The repository's notebooks are never modified. The server is stopped at the end, pass or
-fail. Screenshots go to artifacts/e2e/ (NN-name-failure.png when a test fails).
+fail. Screenshots at 1280 and 800 px go to artifacts/e2e/ (NN-name-failure.png when a test
+fails).
 
-Uses the operating system's Chromium (Debian: apt-get install chromium), never a
-browser downloaded by Playwright. Skipped when Chromium or Playwright is missing.
+Uses the operating system's Chromium (Debian: apt-get install chromium fonts-noto-cjk),
+never a browser downloaded by Playwright. Skipped when Chromium or Playwright is missing.
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -47,14 +56,19 @@ import tiktoken
 from helpers.models import DEFAULT_MODEL, lesson_models
 from helpers.pricing import estimate_cost, monthly_cost
 from helpers.widgets import KRW_RATE, format_krw
+from helpers.widgets.chat import TEXT as CHAT_TEXT
+from helpers.widgets.cost import TEXT as COST_TEXT
 from tools.offline_env import apply
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
+LESSONS = sorted(p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+KO_LESSONS = sorted(p.name for p in (NOTEBOOKS / "ko").glob("[0-9][0-9]_*.ipynb"))
 CHAT = "03_multi_turn_chat.ipynb"
 STREAMING = "04_streaming.ipynb"
 TOKENS = "05_tokens.ipynb"
 COST = "06_cost.ipynb"
+KO_CHAT = f"ko/{CHAT}"  # the Korean lesson this test runs
 WIDGETS = "widgets_e2e.ipynb"  # written by the fixture: the three widgets, a slow chat stream to stop
 ARTIFACTS = ROOT / "artifacts" / "e2e"
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
@@ -84,15 +98,20 @@ RUN_ALL_TIMEOUT = 90  # seconds for one lesson's Run All (about 10 s for lesson 
 # Seconds before each streamed chunk, in every stream of the kernel: long enough to see a
 # reply grow in the chat widget, short enough for lesson 03's other streams (about 5 s more).
 OFFLINE_DELAY = "0.02"
-KOREAN = "아버지가 방에 들어가신다."  # the playground's Korean preset, from lesson 04 section 3
+WIDE, NARROW = 1280, 800  # a desktop and a laptop; JupyterLab opens with its file browser shown
+KOREAN = "아버지가 방에 들어가신다."  # the playground's Korean preset, from lesson 05 section 3
 LONG = "Give me a long answer, please"  # the offline model's longest reply
+KOREAN_LONG = "스트리밍이 뭐야? 길게 설명해 줘."  # a long Korean reply, in many pieces
+HANGUL = re.compile("[\uac00-\ud7a3]")  # the precomposed syllables
+CHAT_VARIABLE = "slow_chat"  # the Stop notice names the variable that holds the widget
 WIDGET_CELLS = [
     "from helpers import OfflineAPI, offline_client\n"
     "from helpers.widgets import chat_widget, cost_calculator, tokenizer_playground",
-    # Slower than the lessons' streams, so that Stop lands half way through a reply.
-    "chat_widget(offline_client(OfflineAPI(seed=0, chunk_delay=0.08)))",
-    "tokenizer_playground()",
-    "cost_calculator()",
+    # Slower than the lessons' streams, so that Stop lands half way through a reply. Kept in a
+    # variable, as the lessons do.
+    f"{CHAT_VARIABLE} = chat_widget(offline_client(OfflineAPI(seed=0, chunk_delay=0.08)))\n{CHAT_VARIABLE}",
+    "playground = tokenizer_playground()\nplayground",
+    "calculator = cost_calculator()\ncalculator",
 ]
 
 
@@ -150,14 +169,20 @@ def wait_for_kernel(lab: Lab, name: str, timeout: float = 30) -> None:
 
 
 def copy_lesson(name: str, folder: Path) -> None:
-    """notebooks/``name`` into ``folder`` without its stored outputs: what the page then
-    shows comes from this run only."""
+    """notebooks/``name`` (``ko/...`` for a Korean one) into ``folder`` without its stored
+    outputs: what the page then shows comes from this run only."""
     nb = json.loads((NOTEBOOKS / name).read_text(encoding="utf-8"))
     nb.get("metadata", {}).pop("widgets", None)
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":
             cell["outputs"], cell["execution_count"] = [], None
+    (folder / name).parent.mkdir(parents=True, exist_ok=True)
     (folder / name).write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def code_cells(name: str) -> int:
+    nb = json.loads((NOTEBOOKS / name).read_text(encoding="utf-8"))
+    return sum(cell["cell_type"] == "code" for cell in nb["cells"])
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -174,6 +199,22 @@ def stop(process: subprocess.Popen) -> None:
             os.killpg(process.pid, signal.SIGKILL)  # the group we started: kernels, if any remain
         except (ProcessLookupError, PermissionError):
             pass
+
+
+def api_delete_sessions(lab: Lab, paths: set[str]) -> None:
+    """Shut down the kernels of the notebooks at ``paths`` (opened only to be looked at)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    for session in api_get(lab.url, lab.token, "api/sessions") or []:
+        if session.get("path") in paths:
+            request = urllib.request.Request(
+                f"{lab.url}api/sessions/{session['id']}",
+                method="DELETE",
+                headers={"Authorization": f"token {lab.token}"},
+            )
+            try:
+                opener.open(request, timeout=10).close()
+            except (urllib.error.URLError, OSError):
+                pass  # the server stops them at the end in any case
 
 
 def write_widgets_notebook(folder: Path) -> None:
@@ -193,7 +234,7 @@ def lab() -> Iterator[Lab]:
     try:
         root = tmp / "notebooks"
         root.mkdir()
-        for name in (CHAT, STREAMING, TOKENS, COST):
+        for name in [*LESSONS, *(f"ko/{name}" for name in KO_LESSONS)]:
             copy_lesson(name, root)
         write_widgets_notebook(root)
         env = dict(os.environ)
@@ -264,25 +305,58 @@ def lab() -> Iterator[Lab]:
 
 
 def shot(page: Page, name: str) -> Path:
+    # Two frames first: a cell just scrolled into view is painted (content-visibility) by then.
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
 
 
-def notebook_panel(page: Page, name: str) -> Locator:
-    """The open notebook ``name``: its tab in the main area names the panel's id."""
-    label = page.locator(".lm-TabBar-tabLabel", has_text=re.compile(f"^{re.escape(name)}$"))
-    tab = page.locator("#jp-main-dock-panel .lm-TabBar-tab").filter(has=label)
+def notebook_tab(page: Page, path: str) -> Locator:
+    """The main area's tab of the notebook at ``path`` (a tab shows the file's name only)."""
+    label = page.locator(".lm-TabBar-tabLabel", has_text=re.compile(f"^{re.escape(Path(path).name)}$"))
+    return page.locator("#jp-main-dock-panel .lm-TabBar-tab").filter(has=label)
+
+
+def notebook_panel(page: Page, path: str) -> Locator:
+    """The open notebook at ``path``: its tab in the main area names the panel's id."""
+    tab = notebook_tab(page, path)
     tab.wait_for()
     panel = page.locator(f'[id="{tab.get_attribute("data-id")}"]')
     panel.locator(".jp-Cell").first.wait_for()
     return panel
 
 
-def open_from_file_browser(page: Page, name: str) -> Locator:
-    page.locator(".jp-DirListing-item", has_text=name).dblclick()
-    return notebook_panel(page, name)
+def file_browser_item(page: Page, name: str) -> Locator:
+    text = page.locator(".jp-DirListing-itemText", has_text=re.compile(f"^{re.escape(name)}$"))
+    return page.locator("#filebrowser .jp-DirListing-item").filter(has=text)
+
+
+def open_from_file_browser(page: Page, path: str) -> Locator:
+    """Open the notebook at ``path`` as a learner does: a double click in the file browser,
+    which shows the folder the notebook is in."""
+    file_browser_item(page, Path(path).name).dblclick()
+    panel = notebook_panel(page, path)
+    # JupyterLab adds the cells of a long notebook in several steps: wait for all of them.
+    page.wait_for_function(
+        "([panel, n]) => panel.querySelectorAll('.jp-CodeCell').length === n",
+        arg=[panel.element_handle(), code_cells(path)],
+    )
+    return panel
+
+
+def close_notebook(page: Page, path: str) -> None:
+    """Close the notebook's tab without saving anything (it was only looked at)."""
+    tab = notebook_tab(page, path)
+    tab.locator(".lm-TabBar-tabCloseIcon").click()
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while tab.count() and time.monotonic() < deadline:
+        discard = page.locator(".jp-Dialog").get_by_role("button", name="Discard")
+        if discard.count():  # "Save your work?": the kernel may have updated the metadata
+            discard.click()
+        time.sleep(0.05)
+    expect(tab).to_have_count(0)
 
 
 def run_all_cells(page: Page) -> None:
@@ -326,29 +400,6 @@ def wait_until_all_ran(panel: Locator, timeout: float = RUN_ALL_TIMEOUT) -> dict
             return counts
         time.sleep(0.2)
     pytest.fail(f"Run All did not finish within {timeout:.0f} s: {counts}")
-
-
-def answer_input(panel: Locator, text: str) -> None:
-    """Type ``text`` into the input() box a running cell shows, and press Enter.
-
-    JupyterLab leaves an answered box, still holding its answer, on the page until the
-    kernel asks for the next line: wait for a single empty box, the new one."""
-    panel.page.wait_for_function(
-        "panel => { const boxes = panel.querySelectorAll('.jp-Stdin-input');"
-        " return boxes.length === 1 && boxes[0].value === ''; }",
-        arg=panel.element_handle(),
-    )
-    box = panel.locator(".jp-Stdin-input")
-    box.fill(text)
-    box.press("Enter")
-
-
-def reply_text(panel: Locator) -> str:
-    """The last assistant message in the chat widget, without the typing cursor."""
-    replies = panel.locator(".course-chat-history .course-msg-assistant .course-msg-text")
-    if replies.count() == 0:
-        return ""
-    return replies.last.text_content().replace("▌", "").strip()
 
 
 def dollars(text: str) -> tuple[float, float]:
@@ -396,10 +447,97 @@ def browser():
             chromium.close()
 
 
-class Session:
-    """One page of the module's JupyterLab; a screenshot when the test fails."""
+# Each code cell of a notebook panel: how wide its editor shows (clientWidth) and how wide its
+# lines are (scrollWidth), measured while the cell is on screen: JupyterLab leaves cells out of
+# view unrendered (content-visibility), and an unrendered cell measures nothing. It scrolls a
+# screen at a time and measures the cells in view. Then how many elements of LaTeX math the
+# lesson shows (``math``: MATH_SELECTOR).
+LESSON_JS = """async ([panel, math]) => {
+    const frame = () => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+    const cells = [...panel.querySelectorAll('.jp-Cell')];
+    const code = new Map();
+    const measure = (cell, index) => {
+        const scroller = cell.querySelector('.jp-InputArea-editor .cm-scroller');
+        if (!scroller) return {cell: index, missing: true};
+        const lines = [...scroller.querySelectorAll('.cm-line')].map(line => line.textContent);
+        const content = getComputedStyle(scroller.querySelector('.cm-content'));
+        const ctx = document.createElement('canvas').getContext('2d');
+        ctx.font = `${content.fontSize} ${content.fontFamily}`;
+        return {cell: index, scroll: scroller.scrollWidth, client: scroller.clientWidth,
+                columns: Math.floor(scroller.clientWidth / ctx.measureText('0').width),
+                longest: lines.reduce((a, b) => b.length > a.length ? b : a, '')};
+    };
+    for (const [index, cell] of cells.entries()) {
+        if (!cell.classList.contains('jp-CodeCell') || code.has(index)) continue;
+        cell.scrollIntoView({block: 'start'});
+        await frame();
+        cells.forEach((other, i) => {
+            const r = other.getBoundingClientRect();
+            if (other.classList.contains('jp-CodeCell') && !code.has(i) && r.top < innerHeight && r.bottom > 0)
+                code.set(i, measure(other, i));
+        });
+    }
+    return {code: [...code.values()].sort((a, b) => a.cell - b.cell), math: panel.querySelectorAll(math).length};
+}"""
+# A code block of rendered markdown: does it fit its cell and the notebook's visible width,
+# and does each of its lines stay on one line (JupyterLab wraps a long line of a block)?
+BLOCK_JS = """pre => {
+    const box = pre.getBoundingClientRect();
+    const outer = pre.closest('.jp-WindowedPanel-outer') || pre.closest('.jp-Notebook');
+    const view = outer.getBoundingClientRect();
+    const lines = [{text: '', tops: new Set()}];
+    let right = box.left;
+    const walker = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (let i = 0; i < node.length; i++) {
+            if (node.data[i] === '\\n') { lines.push({text: '', tops: new Set()}); continue; }
+            const range = document.createRange();
+            range.setStart(node, i);
+            range.setEnd(node, i + 1);
+            const r = range.getBoundingClientRect();
+            right = Math.max(right, r.right);
+            lines[lines.length - 1].text += node.data[i];
+            if (node.data[i].trim()) lines[lines.length - 1].tops.add(Math.round(r.top));
+        }
+    }
+    const ctx = document.createElement('canvas').getContext('2d');
+    const style = getComputedStyle(pre);
+    ctx.font = `${style.fontSize} ${style.fontFamily}`;
+    return {scroll: pre.scrollWidth, client: pre.clientWidth, left: box.left, right: box.right,
+            textRight: right, viewLeft: view.left, viewRight: view.left + outer.clientWidth,
+            outerScroll: outer.scrollWidth, outerClient: outer.clientWidth, text: pre.textContent,
+            columns: Math.floor(pre.clientWidth / ctx.measureText('0').width),
+            wrapped: lines.filter(line => line.tops.size > 1).map(line => line.text)};
+}"""
+# Draws Hangul syllables of ``sample`` in the element's own font on a canvas, next to a
+# character no font has (U+10FFFD): without a Korean font, a syllable is the same "tofu"
+# box as that character, pixel for pixel; with one, it is a glyph of its own.
+GLYPH_JS = """(el, sample) => {
+    const style = getComputedStyle(el);
+    const font = `${style.fontStyle} ${style.fontWeight} 32px ${style.fontFamily}`;
+    const draw = text => {
+        const canvas = document.createElement('canvas');
+        canvas.width = canvas.height = 48;
+        const ctx = canvas.getContext('2d');
+        ctx.font = font;
+        ctx.textBaseline = 'top';
+        ctx.fillText(text, 4, 4);
+        return Array.from(ctx.getImageData(0, 0, 48, 48).data.filter((_, i) => i % 4 === 3));
+    };
+    const missing = draw('\\u{10FFFD}');
+    const syllables = [...new Set(sample.match(/[\\uac00-\\ud7a3]/g) || [])].slice(0, 3);
+    return {font: style.fontFamily, drawn: syllables.map(s => {
+        const pixels = draw(s);
+        return {syllable: s, ink: pixels.some(v => v > 0), tofu: pixels.every((v, i) => v === missing[i])};
+    })};
+}"""
 
-    def __init__(self, browser, lab: Lab, name: str, width: int = 1400) -> None:
+
+class Session:
+    """One page of the module's JupyterLab, in a workspace of its own (so it restores no
+    notebook another page opened); a screenshot when the test fails."""
+
+    def __init__(self, browser, lab: Lab, name: str, width: int = WIDE) -> None:
         self.lab, self.name = lab, name
         self.page = browser.new_page(viewport={"width": width, "height": 1100})
         self.page.set_default_timeout(TIMEOUT_MS)
@@ -416,9 +554,14 @@ class Session:
         finally:
             self.page.close()
 
+    def open(self, notebook: str = "") -> None:
+        """JupyterLab, showing ``notebook`` if one is named (else the file browser alone)."""
+        tree = f"/tree/{notebook}" if notebook else ""
+        self.page.goto(f"{self.lab.url}lab/workspaces/{self.name}{tree}?token={self.lab.token}")
+
     def run_all(self, notebook: str) -> Locator:
         """Open ``notebook``, run all its cells and wait until every one has run."""
-        self.page.goto(f"{self.lab.url}lab/tree/{notebook}?token={self.lab.token}")
+        self.open(notebook)
         panel = notebook_panel(self.page, notebook)
         wait_for_kernel(self.lab, notebook)
         run_all_cells(self.page)
@@ -436,6 +579,46 @@ def assistant_texts(panel: Locator) -> list[str]:
         t.replace("▌", "").strip()
         for t in panel.locator(".course-chat-history .course-msg-assistant .course-msg-text").all_text_contents()
     ]
+
+
+def watch_reply(panel: Locator, replies: int, timeout: float = 30) -> tuple[str, list[int]]:
+    """Until the chat widget's reply number ``replies`` is complete: its text, and the lengths
+    it was seen at while it streamed in."""
+    history = panel.locator(".course-chat-history")
+    lengths: list[int] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        texts = assistant_texts(panel)
+        if len(texts) == replies:
+            if not lengths or len(texts[-1]) != lengths[-1]:
+                lengths.append(len(texts[-1]))
+            if "▌" not in history.text_content():
+                return texts[-1], lengths
+        time.sleep(0.03)
+    pytest.fail(f"reply {replies} did not complete within {timeout:.0f} s: {assistant_texts(panel)}")
+
+
+def wait_for_no_overflow(output: Locator, timeout: float = 5) -> list[str]:
+    """OVERFLOW_JS once the page has laid the output out again (after a resize): [] if it fits."""
+    deadline = time.monotonic() + timeout
+    problems = output.evaluate(OVERFLOW_JS)
+    while problems and time.monotonic() < deadline:
+        time.sleep(0.1)
+        problems = output.evaluate(OVERFLOW_JS)
+    return problems
+
+
+def assert_hangul_drawn(target: Locator, what: str) -> None:
+    """``target`` shows Hangul drawn with glyphs, not tofu boxes, in the font it uses."""
+    target.scroll_into_view_if_needed()
+    text = target.text_content() or ""
+    result = target.evaluate(GLYPH_JS, text)
+    assert result["drawn"], f"{what}: no Hangul syllable in {text[:80]!r}"
+    tofu = [d["syllable"] for d in result["drawn"] if d["tofu"] or not d["ink"]]
+    assert not tofu, (
+        f"{what}: {''.join(tofu)} drawn as tofu boxes in {result['font']}: no font with Hangul "
+        "(Debian: apt-get install fonts-noto-cjk)"
+    )
 
 
 # ---------------------------------------------------------------- the tests
@@ -489,15 +672,17 @@ def test_cost_lesson_price_table_and_calculator(browser, lab: Lab) -> None:
         for cell in lesson.locator(".jp-MarkdownCell:visible").all():  # collapsed Solutions stay hidden
             cell.scroll_into_view_if_needed()
         assert lesson.locator(MATH_SELECTOR).count() == 0, "dollars rendered as math"
+        table.scroll_into_view_if_needed()
         shot(s.page, "03-price-table")
 
         # Cost calculator: its default inputs, priced by helpers.pricing, and the month in won.
         calculator = widget_output(lesson, ".course-cost-result")
         calculator.scroll_into_view_if_needed()
-        model = calculator.get_by_label("Model", exact=True).input_value()
+        en = COST_TEXT["en"]
+        model = calculator.get_by_label(en["model"], exact=True).input_value()
         tokens_in, tokens_out, calls = (
-            int(calculator.get_by_label(label, exact=True).input_value())
-            for label in ("Input tokens / call", "Output tokens / call", "Calls / day")
+            int(calculator.get_by_label(en[key], exact=True).input_value())
+            for key in ("input_tokens", "output_tokens", "calls_per_day")
         )
         assert (model, tokens_in, tokens_out, calls) == (DEFAULT_MODEL, 1_000, 500, 1_000)
         per_call = estimate_cost(model, tokens_in, tokens_out)
@@ -527,16 +712,7 @@ def test_chat_widget_streams_and_stop_stops_a_reply(browser, lab: Lab) -> None:
         # A whole reply, growing piece by piece.
         box.fill(LONG)
         panel.locator("button.course-chat-send").click()
-        lengths: list[int] = []
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            texts = assistant_texts(panel)
-            if texts and (not lengths or len(texts[-1]) != lengths[-1]):
-                lengths.append(len(texts[-1]))
-            if texts and "▌" not in history.text_content():
-                break
-            time.sleep(0.03)
-        final = assistant_texts(panel)[-1]
+        final, lengths = watch_reply(panel, replies=1)
         assert final.startswith("[offline]") and "long reply for testing streaming" in final
         assert len(lengths) >= 3 and lengths == sorted(lengths), f"the reply did not grow piece by piece: {lengths}"
         expect(stop).to_be_disabled()
@@ -563,6 +739,8 @@ def test_chat_widget_streams_and_stop_stops_a_reply(browser, lab: Lab) -> None:
         notice = panel.locator(".course-chat-notice")
         expect(notice).to_contain_text("Stopped", timeout=5_000)
         expect(notice).to_contain_text("completion tokens")
+        # The widget is kept in a variable: the notice says where the part that arrived is.
+        expect(notice).to_contain_text(f"{CHAT_VARIABLE}.conversation.interrupted")
         expect(box).to_have_value(LONG)  # given back, to send again
         expect(stop).to_be_disabled()
         expect(panel.locator(".course-chat-usage")).to_contain_text("2 calls (1 stopped, estimated)")
@@ -574,7 +752,7 @@ def test_chat_widget_streams_and_stop_stops_a_reply(browser, lab: Lab) -> None:
 
 
 def test_widgets_fit_at_800_px(browser, lab: Lab) -> None:
-    with Session(browser, lab, "06-800px", width=800) as s:
+    with Session(browser, lab, "06-800px", width=NARROW) as s:
         panel = s.run_all(WIDGETS)
         for css in (".course-chat-history", ".course-tokenizer-output", ".course-cost-result"):
             output = widget_output(panel, css)
@@ -586,10 +764,233 @@ def test_widgets_fit_at_800_px(browser, lab: Lab) -> None:
         assert slider.bounding_box()["width"] >= 250
         for button in ("send", "stop", "clear"):
             assert panel.locator(f"button.course-chat-{button}").bounding_box()["width"] >= 60
-        for label in ("Input tokens / call", "Output tokens / call", "Calls / day"):
+        for key in ("input_tokens", "output_tokens", "calls_per_day"):
+            label = COST_TEXT["en"][key]
             field = panel.get_by_label(label, exact=True)
             assert field.bounding_box()["width"] >= 60, f"{label}: its box is squeezed"
         widget_output(panel, ".course-chat-history").scroll_into_view_if_needed()
         shot(s.page, "06-chat-800px")
+        widget_output(panel, ".course-tokenizer-output").scroll_into_view_if_needed()
+        shot(s.page, "06-tokenizer-800px")
         widget_output(panel, ".course-cost-result").scroll_into_view_if_needed()
         shot(s.page, "06-cost-800px")
+
+
+def test_korean_lesson_shows_hangul_and_a_korean_chat(browser, lab: Lab) -> None:
+    ko, en = CHAT_TEXT["ko"], CHAT_TEXT["en"]
+    with Session(browser, lab, "07-korean") as s:
+        lesson = s.run_all(KO_CHAT)
+        # Hangul in each font the lesson uses: the prose, the code, what the cells print.
+        assert_hangul_drawn(lesson.locator(".jp-RenderedMarkdown h1").first, "the title")
+        assert_hangul_drawn(lesson.locator(".jp-RenderedMarkdown p", has_text=HANGUL).first, "the prose")
+        code = lesson.locator(".jp-CodeCell .jp-InputArea-editor .cm-line", has_text=HANGUL)
+        assert_hangul_drawn(code.first, "the code")
+        printed = lesson.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stdout"]')
+        assert_hangul_drawn(printed.filter(has_text=HANGUL).first, "a printed output")
+        lesson.locator(".jp-Cell").first.scroll_into_view_if_needed()
+        shot(s.page, "07-korean-lesson-top")
+
+        # The chat widget's words are the Korean ones of helpers/widgets/chat.py.
+        chat = widget_output(lesson, ".course-chat-history")
+        chat.scroll_into_view_if_needed()
+        send, stop, clear = (chat.locator(f"button.course-chat-{name}") for name in ("send", "stop", "clear"))
+        box = chat.locator(".course-chat-input input")
+        expect(send).to_have_text(ko["send"])
+        expect(stop).to_have_text(ko["stop"])
+        expect(stop).to_have_attribute("title", ko["stop_tooltip"])
+        expect(clear).to_have_text(ko["clear"])
+        expect(box).to_have_attribute("placeholder", ko["placeholder"])
+        expect(chat.locator(".course-chat-header")).to_have_text(ko["header"].format(mode=ko["header_offline"]))
+        expect(chat.get_by_label(ko["model"], exact=True)).to_have_value(DEFAULT_MODEL)
+        expect(chat.get_by_text(ko["temperature"], exact=True)).to_be_visible()
+        expect(chat.locator(".course-chat-empty")).to_have_text(ko["empty"])
+        expect(chat.locator(".course-chat-usage")).to_have_text(ko["no_calls"])
+        english = [en[key] for key in ("send", "stop", "clear", "model", "temperature") if en[key] in chat.inner_text()]
+        assert not english, f"English labels in the Korean chat widget: {english}"
+        assert_hangul_drawn(send, "the Send button")
+        assert_hangul_drawn(chat.locator(".course-chat-empty"), "the chat's empty history")
+
+        # A Korean message: a Korean [offline] reply streams in, piece by piece.
+        box.fill(KOREAN_LONG)
+        send.click()
+        final, lengths = watch_reply(chat, replies=1)
+        assert final.startswith("[offline]"), final
+        assert len(HANGUL.findall(final)) > len(final) / 3, f"not a Korean reply: {final[:200]!r}"
+        assert len(lengths) >= 3 and lengths == sorted(lengths), f"the reply did not grow piece by piece: {lengths}"
+        expect(chat.locator(".course-msg-user .course-msg-text")).to_have_text(KOREAN_LONG)
+        expect(chat.locator(".course-msg-user .course-msg-who")).to_have_text(ko["role_user"])
+        expect(chat.locator(".course-msg-assistant .course-msg-who")).to_have_text(ko["role_assistant"])
+        expect(chat.locator(".course-chat-usage")).to_contain_text(ko["calls"].format(n=1))
+        assert_hangul_drawn(chat.locator(".course-msg-assistant .course-msg-text"), "the reply")
+        chat.scroll_into_view_if_needed()
+        shot(s.page, "07-korean-chat-1280px")
+
+        # On a laptop: the Korean widget fits its cell, its controls keep their size.
+        s.page.set_viewport_size({"width": NARROW, "height": 1100})
+        chat.scroll_into_view_if_needed()
+        problems = wait_for_no_overflow(chat)
+        assert problems == [], f"the Korean chat widget overflows at 800 px: {problems}"
+        for button in (send, stop, clear):
+            assert button.bounding_box()["width"] >= 60
+        shot(s.page, "07-korean-chat-800px")
+
+
+# ---------------------------------------------------------------- 800 px, file browser open
+
+
+@dataclass
+class Layout:
+    """What a learner sees of each lesson at 800 px with the file browser open."""
+
+    code: dict[str, list[dict]] = field(default_factory=dict)  # lesson -> LESSON_JS of each code cell
+    math: dict[str, int] = field(default_factory=dict)  # lesson -> elements of LaTeX math it shows
+    formulas: dict[str, dict] = field(default_factory=dict)  # lesson 06 (en, ko) -> BLOCK_JS of its formula
+
+
+def formula_cell(path: str) -> int:
+    """The index of lesson 06's markdown cell that holds the cost formula: a code block that
+    adds up products, one term a line."""
+    nb = json.loads((NOTEBOOKS / path).read_text(encoding="utf-8"))
+    for index, cell in enumerate(nb["cells"]):
+        blocks = re.findall(r"```[^\n]*\n(.*?)```", "".join(cell["source"]), re.S)
+        terms = [b for b in blocks if b.count("×") >= 3 and re.search(r"^\s*\+", b, re.M)]
+        if cell["cell_type"] == "markdown" and terms:
+            return index
+    pytest.fail(f"{path}: no markdown cell holds the cost formula (a code block of × terms)")
+
+
+@pytest.fixture(scope="module")
+def layout(browser, lab: Lab) -> Layout:
+    """Opens every lesson, English then Korean, from the file browser of one 800 px page,
+    without running it: measures each code cell and lesson 06's formula, takes pictures."""
+    seen = Layout()
+    opened: set[str] = set()
+    with Session(browser, lab, "08-layout-800px", width=NARROW) as s:
+        s.open()
+        expect(s.page.locator("#filebrowser")).to_be_visible()  # as JupyterLab opens: the file browser shown
+        for folder, names in (("", LESSONS), ("ko", KO_LESSONS)):
+            if folder:
+                file_browser_item(s.page, folder).dblclick()
+                expect(s.page.locator("#filebrowser .jp-BreadCrumbs")).to_contain_text(folder)
+            for name in names:
+                path = f"{folder}/{name}" if folder else name
+                tag = path.replace("/", "-").removesuffix(".ipynb")
+                panel = open_from_file_browser(s.page, path)
+                opened.add(path)
+                measured = s.page.evaluate(LESSON_JS, [panel.element_handle(), MATH_SELECTOR])
+                cells = measured["code"]
+                if len(cells) != code_cells(path) or any(c.get("missing") or not c["client"] for c in cells):
+                    pytest.fail(f"{path}: not every code cell could be measured: {cells}")
+                seen.code[path], seen.math[path] = cells, measured["math"]
+                if measured["math"]:
+                    math = panel.locator(MATH_SELECTOR).first
+                    math.scroll_into_view_if_needed()
+                    expect(math).to_be_visible()
+                    shot(s.page, f"08-{tag}-math-800px")
+                if name == COST:
+                    cell = panel.locator(".jp-Cell").nth(formula_cell(path))
+                    cell.scroll_into_view_if_needed()  # markdown renders once it comes into view
+                    block = cell.locator(".jp-RenderedMarkdown pre").first
+                    expect(block).to_be_visible()
+                    seen.formulas[path] = block.evaluate(BLOCK_JS)
+                    shot(s.page, f"08-{tag}-formula-800px")
+                cut = [c for c in cells if c["scroll"] > c["client"]]
+                if cut and path in (LESSONS[1], COST, KO_CHAT):  # a picture of the widest cut-off cell
+                    widest = panel.locator(".jp-Cell").nth(max(cut, key=lambda c: c["scroll"])["cell"])
+                    widest.scroll_into_view_if_needed()
+                    expect(widest.locator(".cm-line").first).to_be_visible()
+                    shot(s.page, f"08-{tag}-code-800px")
+                close_notebook(s.page, path)
+    api_delete_sessions(lab, opened)
+    return seen
+
+
+def test_every_lesson_opens_at_800_px(layout: Layout) -> None:
+    assert set(layout.code) == {*LESSONS, *(f"ko/{name}" for name in KO_LESSONS)}
+    assert len(layout.code) >= 20  # ten lessons in each language
+
+
+def test_cost_formula_is_fully_visible_at_800_px(layout: Layout) -> None:
+    assert set(layout.formulas) == {COST, f"ko/{COST}"}
+    for lesson, block in layout.formulas.items():
+        where = f"{lesson}'s cost formula at 800 px"
+        assert block["text"].count("×") >= 3, f"{where}: {block['text']!r}"
+        assert block["scroll"] <= block["client"], f"{where} scrolls sideways: {block['scroll']} > {block['client']} px"
+        assert block["textRight"] <= block["right"], f"{where}: its text runs out of its box"
+        assert block["viewLeft"] <= block["left"] and block["right"] <= block["viewRight"] + 0.5, (
+            f"{where} is cut off: it spans {block['left']:.0f}..{block['right']:.0f} px, "
+            f"the notebook shows {block['viewLeft']:.0f}..{block['viewRight']:.0f}"
+        )
+        assert block["outerScroll"] <= block["outerClient"], f"{where}: the notebook scrolls sideways"
+
+
+# Lesson 06's formula is one term a line, in a markdown code block, which JupyterLab wraps
+# when a line is wider than the cell: at 800 px with the file browser open the block shows
+# about 42 characters, and the formula's lines are longer (notebooks/06_cost.ipynb and
+# notebooks/ko/06_cost.ipynb, cell 5: shorter terms would fit). strict: XPASS once they fit.
+FORMULA_WRAPS = "lesson 06's formula has lines wider than its cell at 800 px: JupyterLab wraps them mid-term"
+
+
+@pytest.mark.parametrize(
+    "lesson",
+    [
+        pytest.param(COST, marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=FORMULA_WRAPS)),
+        pytest.param(f"ko/{COST}", marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=FORMULA_WRAPS)),
+    ],
+)
+def test_cost_formula_keeps_one_term_a_line_at_800_px(layout: Layout, lesson: str) -> None:
+    block = layout.formulas[lesson]
+    assert not block["wrapped"], (
+        f"{lesson}: at 800 px the formula's block shows {block['columns']} characters; "
+        f"these lines wrap: {block['wrapped']}"
+    )
+
+
+# JupyterLab renders a pair of escaped dollars in one paragraph ("\$0.10 per million input
+# tokens, \$0.50 per million output") as LaTeX math, italic letters or "Math input error"
+# (jupyterlab/jupyterlab#8645: it takes \\$ there), although tests/test_notebooks.py takes
+# \$ for safe: lesson 00 cell 3 (English and Korean) and ko/06 cells 3 and 26 have such pairs.
+ESCAPED_DOLLARS = "two escaped dollars (\\$) in one paragraph render as math in JupyterLab 4 (jupyterlab#8645)"
+MATH_KNOWN = {LESSONS[0], f"ko/{LESSONS[0]}", f"ko/{COST}"}
+
+
+@pytest.mark.parametrize(
+    "lesson",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=ESCAPED_DOLLARS))
+        if name in MATH_KNOWN
+        else name
+        for name in [*LESSONS, *(f"ko/{name}" for name in KO_LESSONS)]
+    ],
+)
+def test_no_dollar_renders_as_math(layout: Layout, lesson: str) -> None:
+    assert layout.math[lesson] == 0, f"{lesson}: {layout.math[lesson]} pieces of prose rendered as LaTeX math"
+
+
+# JupyterLab wraps no line of a code cell unless its setting says so (codeCellConfig.lineWrap,
+# false by default), and the course does not set it: at 800 px with the file browser open,
+# a code cell shows about 46 characters, so every lesson has lines cut off (the Colab cell
+# among them). Either the course ships that setting for the JupyterLab it installs (an
+# overrides.d file in <environment>/share/jupyter/lab/settings, which the JupyterLab of this
+# test reads too) or this stays a known failure. strict: once nothing is cut off, this test
+# fails as XPASS: remove the mark.
+CUT_OFF = (
+    "JupyterLab does not wrap code lines by default and the course ships no codeCellConfig.lineWrap: "
+    "at 800 px with the file browser open a code cell shows about 46 characters"
+)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=CUT_OFF)
+def test_no_code_line_is_cut_off_at_800_px(layout: Layout) -> None:
+    columns = min(c["columns"] for cells in layout.code.values() for c in cells)
+    cut = {
+        lesson: [c for c in cells if c["scroll"] > c["client"]]
+        for lesson, cells in layout.code.items()
+        if any(c["scroll"] > c["client"] for c in cells)
+    }
+    summary = "\n".join(
+        f"  {lesson}: {len(cells)} of {len(layout.code[lesson])} code cells, the longest line "
+        f"{max(len(c['longest']) for c in cells)} characters"
+        for lesson, cells in cut.items()
+    )
+    assert not cut, f"at 800 px with the file browser open a code cell shows {columns} characters; cut off:\n{summary}"

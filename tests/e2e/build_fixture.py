@@ -5,8 +5,10 @@
 nbval runs the notebook with the rest of the suite, and tests/test_widgets.py runs it in a
 kernel: its stored text/plain outputs are the widgets' text summaries, so they must not
 change from run to run. (The browser test, tests/test_e2e_browser.py, drives the widgets in
-the lessons themselves, notebooks/04_streaming.ipynb, 05_tokens.ipynb and 06_cost.ipynb, and in a
-notebook of its own for the Stop button and the 800 px layout.)
+the lessons themselves, notebooks/05_tokens.ipynb, 06_cost.ipynb and the Korean
+notebooks/ko/03_multi_turn_chat.ipynb, and in a notebook of its own for the Stop button and
+the 800 px layout. Unlike a lesson, this fixture shows each widget without keeping it in a
+variable: its stored text/plain is what tests/test_widgets.py compares.)
 """
 
 from __future__ import annotations

@@ -328,6 +328,7 @@ def setup(requirements: str) -> Path:
         )
     version = ensure_venv(VENV)
     python = venv_python(VENV)
+    write_lab_overrides(VENV)
     recorded = read_marker(VENV)
     now = fingerprint(requirements, version)
     if requirements not in recorded:
@@ -344,6 +345,23 @@ def setup(requirements: str) -> Path:
     run(*command, env=install_environment())
     mark_installed(VENV, requirements, version)
     return python
+
+
+# JupyterLab defaults for the course's environment: code cells wrap their long lines, so no
+# line is cut off on a narrow screen (88 characters need about 1,130 px with the file browser
+# open). A learner's own settings still win over these.
+LAB_OVERRIDES = {"@jupyterlab/notebook-extension:tracker": {"codeCellConfig": {"lineWrap": True}}}
+
+
+def write_lab_overrides(prefix: Path) -> Path:
+    """Write LAB_OVERRIDES where the JupyterLab of the environment at ``prefix`` reads its defaults
+    (binder/postBuild calls this for Binder's environment)."""
+    path = prefix / "share" / "jupyter" / "lab" / "settings" / "overrides.d" / "chat-completions-course.json"
+    text = json.dumps(LAB_OVERRIDES, indent=2) + "\n"
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return path
 
 
 def option(args: Sequence[str], name: str, default: str) -> tuple[str, list[str]]:

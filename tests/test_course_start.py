@@ -792,3 +792,18 @@ def test_an_unknown_track_is_named_with_the_choices(monkeypatch, capsys):
 
 def test_the_korean_language_pack_is_a_lesson_requirement():
     assert "jupyterlab-language-pack-ko-kr" in (ROOT / "requirements.txt").read_text()
+
+
+def test_the_courses_jupyterlab_wraps_long_code_lines(tmp_path):
+    # 88-character lines do not fit a code cell at 800 px with the file browser open: JupyterLab
+    # in the course's environment wraps them (the browser test checks it on screen).
+    path = course.write_lab_overrides(tmp_path)
+    assert (
+        path.relative_to(tmp_path).as_posix() == "share/jupyter/lab/settings/overrides.d/chat-completions-course.json"
+    )
+    settings = json.loads(path.read_text())
+    assert settings["@jupyterlab/notebook-extension:tracker"]["codeCellConfig"]["lineWrap"] is True
+    assert course.write_lab_overrides(tmp_path) == path  # again: unchanged
+    jupyterlab_server = pytest.importorskip("jupyterlab_server.settings_utils", reason="JupyterLab reads it")
+    overrides, error = jupyterlab_server._get_overrides(str(path.parent.parent))
+    assert error == "" and overrides == course.LAB_OVERRIDES

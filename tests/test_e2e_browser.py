@@ -926,18 +926,8 @@ def test_cost_formula_is_fully_visible_at_800_px(layout: Layout) -> None:
 
 # Lesson 06's formula is one term a line, in a markdown code block, which JupyterLab wraps
 # when a line is wider than the cell: at 800 px with the file browser open the block shows
-# about 42 characters, and the formula's lines are longer (notebooks/06_cost.ipynb and
-# notebooks/ko/06_cost.ipynb, cell 5: shorter terms would fit). strict: XPASS once they fit.
-FORMULA_WRAPS = "lesson 06's formula has lines wider than its cell at 800 px: JupyterLab wraps them mid-term"
-
-
-@pytest.mark.parametrize(
-    "lesson",
-    [
-        pytest.param(COST, marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=FORMULA_WRAPS)),
-        pytest.param(f"ko/{COST}", marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=FORMULA_WRAPS)),
-    ],
-)
+# about 42 characters, so each of its lines stays shorter than that.
+@pytest.mark.parametrize("lesson", [COST, f"ko/{COST}"])
 def test_cost_formula_keeps_one_term_a_line_at_800_px(layout: Layout, lesson: str) -> None:
     block = layout.formulas[lesson]
     assert not block["wrapped"], (
@@ -946,41 +936,18 @@ def test_cost_formula_keeps_one_term_a_line_at_800_px(layout: Layout, lesson: st
     )
 
 
-# JupyterLab renders a pair of escaped dollars in one paragraph ("\$0.10 per million input
-# tokens, \$0.50 per million output") as LaTeX math, italic letters or "Math input error"
-# (jupyterlab/jupyterlab#8645: it takes \\$ there), although tests/test_notebooks.py takes
-# \$ for safe: lesson 00 cell 3 (English and Korean) and ko/06 cells 3 and 26 have such pairs.
-ESCAPED_DOLLARS = "two escaped dollars (\\$) in one paragraph render as math in JupyterLab 4 (jupyterlab#8645)"
-MATH_KNOWN = {LESSONS[0], f"ko/{LESSONS[0]}", f"ko/{COST}"}
-
-
-@pytest.mark.parametrize(
-    "lesson",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=ESCAPED_DOLLARS))
-        if name in MATH_KNOWN
-        else name
-        for name in [*LESSONS, *(f"ko/{name}" for name in KO_LESSONS)]
-    ],
-)
+# JupyterLab renders a pair of dollars in one paragraph as LaTeX math even when they are
+# escaped (\$, jupyterlab/jupyterlab#8645), so the lessons' prose has one $ a paragraph at
+# most (tests/test_notebooks.py); here the rendered page is looked at.
+@pytest.mark.parametrize("lesson", [*LESSONS, *(f"ko/{name}" for name in KO_LESSONS)])
 def test_no_dollar_renders_as_math(layout: Layout, lesson: str) -> None:
     assert layout.math[lesson] == 0, f"{lesson}: {layout.math[lesson]} pieces of prose rendered as LaTeX math"
 
 
-# JupyterLab wraps no line of a code cell unless its setting says so (codeCellConfig.lineWrap,
-# false by default), and the course does not set it: at 800 px with the file browser open,
-# a code cell shows about 46 characters, so every lesson has lines cut off (the Colab cell
-# among them). Either the course ships that setting for the JupyterLab it installs (an
-# overrides.d file in <environment>/share/jupyter/lab/settings, which the JupyterLab of this
-# test reads too) or this stays a known failure. strict: once nothing is cut off, this test
-# fails as XPASS: remove the mark.
-CUT_OFF = (
-    "JupyterLab does not wrap code lines by default and the course ships no codeCellConfig.lineWrap: "
-    "at 800 px with the file browser open a code cell shows about 46 characters"
-)
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=CUT_OFF)
+# JupyterLab wraps no line of a code cell unless its setting says so (codeCellConfig.lineWrap):
+# at 800 px with the file browser open a code cell shows about 46 characters. course.py (and
+# binder/postBuild) ship the setting in the environment's overrides.d, which this test's
+# JupyterLab reads too.
 def test_no_code_line_is_cut_off_at_800_px(layout: Layout) -> None:
     columns = min(c["columns"] for cells in layout.code.values() for c in cells)
     cut = {

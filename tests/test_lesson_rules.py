@@ -2,7 +2,8 @@
 solutions that never run under Run All nor overwrite an answer, and no test machinery in sight.
 
 Pace: at most MAX_CELLS cells and about 1,500 words of prose, code cells of at most
-MAX_CODE_LINES lines and MAX_COLUMNS characters (they fit at 800 px), and a stated time that
+MAX_CODE_LINES lines and MAX_COLUMNS characters (short enough to read at 800 px, where the
+course's JupyterLab wraps them), and a stated time that
 follows the rule in tools/lesson_stats.py. Checks out of sight: an exercise check is one short
 call into helpers.practice (``ex.check_1(answer_1)``), and each lesson ends with its quiz.
 
@@ -23,7 +24,7 @@ from tools.lesson_stats import honest_minutes, prose_words, solution_blocks, sol
 MAX_CELLS = 35
 MAX_WORDS = 1550  # "about 1,500 words of prose"
 MAX_CODE_LINES = 20
-MAX_COLUMNS = 88  # what a code cell shows without cutting at 800 px (a laptop with the file browser open)
+MAX_COLUMNS = 88  # a readable line; at 800 px JupyterLab wraps it (course.LAB_OVERRIDES), never cuts it
 TIME_ESTIMATE = re.compile(r"\*About (\d+) minutes\.\*")
 CHECK_CELL = re.compile(r"^ex\.check_\d+\([^\n]*\)$")
 QUIZ_CALL = re.compile(r"^ex\.quiz\(\)$", re.M)
@@ -69,7 +70,7 @@ def size_problems(nb) -> list[str]:
                 f"cell {i}: {len(lines)} lines; a code cell has at most {MAX_CODE_LINES} (move plumbing to helpers)"
             )
         problems += [
-            f"cell {i}: a line of {len(line)} characters; at most {MAX_COLUMNS} fit at 800 px"
+            f"cell {i}: a line of {len(line)} characters; a lesson's code lines have at most {MAX_COLUMNS}"
             for line in lines
             if len(line) > MAX_COLUMNS
         ]

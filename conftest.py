@@ -25,6 +25,7 @@ SLOW_FILES = {
     "test_binder.py",
     "test_course_start.py",
     "test_keys.py",
+    "test_doctor.py",
 }
 
 

@@ -81,6 +81,7 @@ def test_one_offline_address():
     assert [p.relative_to(HELPERS).as_posix() for p in uses] == ["_offline/__init__.py"]
 
 
+@pytest.mark.slow  # a fresh Python a tool
 @pytest.mark.parametrize("tool", sorted(p.stem for p in (ROOT / "tools").glob("*.py") if p.stem != "__init__"))
 def test_a_tool_run_by_path_works_or_says_how_to_run_it(tool):
     # Tools that import their siblings run as python -m tools.<name>; by path they say so, no traceback.

@@ -113,43 +113,141 @@ def language_costs(model: str = DEFAULT_MODEL, copies: int = 100_000) -> dict[st
     return {lang: count_tokens(text, model) * copies / PER * price for lang, text in SAMPLES.items()}
 
 
-def show_language_chart(model: str = DEFAULT_MODEL, copies: int = 100_000) -> None:
+# The chart's and the price table's words in each language (the glossary's terms:
+# docs/glossary.md). Korean shows won first, at the dated rate, then dollars.
+WORDS = {
+    "en": {
+        "languages": {"English": "English", "Korean": "Korean", "Japanese": "Japanese"},
+        "encodings": ("gpt-4o and later", "gpt-3.5-turbo, retired"),
+        "tokens": "tokens",
+        "tokens_title": "The same text: tokens per encoding",
+        "cost_axis": "USD",
+        "cost_title": "{copies:,} copies as input to {model} (prices of {as_of})",
+        "line": "{lang:<9} {usd:>6} = {won:>7}  ({ratio:.2f} × English)",
+        "input": "{model} input: {price} per 1M tokens, prices of {as_of}",
+        "rate": "won at the rate of {date}: {rate:,} per dollar ({source})",
+        "header": "| model | input | cached input | cache write | output | long-context tier |",
+        "none": "none",
+        "as_input": "as input",
+        "n/a": "n/a",
+        "tier": "above {threshold:,}: in ×{input:g}, out ×{output:g}",
+        "note": "USD per 1M tokens, standard tier, prices of {dates}. Source: {sources}",
+    },
+    "ko": {
+        "languages": {"English": "영어", "Korean": "한국어", "Japanese": "일본어"},
+        "encodings": ("gpt-4o 이후", "gpt-3.5-turbo, 지원 중단"),
+        "tokens": "토큰 수",
+        "tokens_title": "같은 글: 인코딩별 토큰 수",
+        "cost_axis": "원",
+        "cost_title": "{model} 입력으로 {copies:,}번 ({as_of} 가격, {date} 환율)",
+        "line": "{lang:<4} {won:>7} ({dollars}달러)  (영어의 {ratio:.2f}배)",
+        "input": "{model} 입력: 100만 토큰당 {price}, {as_of} 가격",
+        "rate": "원화는 {date} 환율: 1달러에 {rate:,}원 ({source})",
+        "header": "| 모델 | 입력 | 캐시된 입력 | 캐시 쓰기 | 출력 | 긴 컨텍스트 요금 |",
+        "none": "없음",
+        "as_input": "입력 가격과 같음",
+        "n/a": "없음",
+        "tier": "{threshold:,} 토큰 초과: 입력 ×{input:g}, 출력 ×{output:g}",
+        "note": (
+            "100만 토큰당 가격(표준 등급): 원화 먼저, 괄호 안은 달러. {dates} 가격, 원화는 {date} 환율"
+            "(1달러에 {rate:,}원)로 계산했습니다. 출처: {sources}"
+        ),
+    },
+}
+
+
+def _words(lang: str) -> dict:
+    if lang not in WORDS:
+        raise ValueError(f"lang must be 'en' or 'ko' (the language of the labels), not {lang!r}")
+    return WORDS[lang]
+
+
+def _won_first(value: float) -> str:
+    """A dollar figure as the Korean track reads it: ``₩145 (0.10달러)``, won at KRW_RATE.
+    "달러", not "$": two dollar signs in one Markdown paragraph would be rendered as math."""
+    from .widgets.cost import KRW_RATE, format_krw
+
+    return f"{format_krw(KRW_RATE.krw(value))} ({money(value, '')}달러)"
+
+
+def _hangul_font() -> str | None:
+    """The name of a font matplotlib can draw Hangul with, or None. A font installed after
+    matplotlib built its cache (e.g. fonts-noto-cjk) is added from the system's fonts."""
+    from matplotlib import font_manager
+
+    def known() -> str | None:
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        hangul = [n for n in names if "CJK" in n or "Nanum" in n or n.endswith((" KR", "Gothic"))]
+        return min(hangul, key=lambda n: ("Sans" not in n and "Gothic" not in n, n), default=None)
+
+    if known() is None:
+        for path in font_manager.findSystemFonts():
+            if "SansCJK" in path or "Nanum" in path:
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError):  # an unreadable font file: try the next one
+                    continue
+    return known()
+
+
+def show_language_chart(model: str = DEFAULT_MODEL, copies: int = 100_000, *, lang: str = "en") -> None:
     """Two bar charts of SAMPLES: tokens in each encoding, and what ``copies`` of each cost
     as input to ``model``; then each cost in dollars and in won, with the prices' date and
-    the exchange rate's."""
+    the exchange rate's. ``lang="ko"``: Korean labels, and the cost in won (first) at the
+    dated rate."""
     import matplotlib.pyplot as plt
 
     from .widgets.cost import KRW_RATE, format_krw
 
+    words = _words(lang)
     languages = list(SAMPLES)
+    names = [words["languages"][language] for language in languages]
     usd = language_costs(model, copies)
     m = model_info(model)
-    with plt.style.context("default"):  # the same look on every machine
+    style = {}
+    if lang == "ko":
+        font = _hangul_font()  # none (e.g. a fresh Colab): Hangul would be drawn as boxes
+        style = {"font.family": [font, "DejaVu Sans"]} if font else {}
+    with plt.style.context("default"), plt.rc_context(style):  # the same look on every machine
         fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
         for i, (reference, colour) in enumerate(CHART_ENCODINGS):
             name = encoding_for(reference).name
-            counts = [count_tokens(SAMPLES[lang], reference) for lang in languages]
+            counts = [count_tokens(SAMPLES[language], reference) for language in languages]
             where = [x + (i - 0.5) * 0.4 for x in range(len(languages))]
-            label = f"{name} ({'gpt-4o and later' if i == 0 else 'gpt-3.5-turbo, retired'})"
+            label = f"{name} ({words['encodings'][i]})"
             bars = left.bar(where, counts, width=0.4, color=colour, label=label)
             left.bar_label(bars, fontsize=8)
-        left.set_xticks(range(len(languages)), languages)
-        left.set_ylabel("tokens")
-        left.set_title("The same text: tokens per encoding", fontsize=10)
+        left.set_xticks(range(len(languages)), names)
+        left.set_ylabel(words["tokens"])
+        left.set_title(words["tokens_title"], fontsize=10)
         left.legend(fontsize=8, frameon=False, loc="upper left")
         left.set_ylim(0, 1.3 * left.get_ylim()[1])
-        bars = right.bar(languages, [usd[lang] for lang in languages], color=CHART_ENCODINGS[0][1])
-        labels = [f"{money(usd[lang])}  ×{usd[lang] / usd['English']:.2f}" for lang in languages]
+        if lang == "ko":  # the cost panel in won, at the dated rate
+            cost = {language: KRW_RATE.krw(usd[language]) for language in languages}
+            shown = {language: format_krw(cost[language]) for language in languages}
+        else:
+            cost, shown = usd, {language: money(usd[language]) for language in languages}
+        bars = right.bar(names, [cost[language] for language in languages], color=CHART_ENCODINGS[0][1])
+        labels = [f"{shown[language]}  ×{usd[language] / usd['English']:.2f}" for language in languages]
         right.bar_label(bars, labels, fontsize=8)
-        right.set_ylabel("USD")
-        right.set_title(f"{copies:,} copies as input to {model} (prices of {m.as_of})", fontsize=10)
-        right.set_ylim(0, 1.25 * max(usd.values()))
+        right.set_ylabel(words["cost_axis"])
+        title = words["cost_title"].format(copies=copies, model=model, as_of=m.as_of, date=KRW_RATE.date)
+        right.set_title(title, fontsize=10)
+        right.set_ylim(0, 1.25 * max(cost.values()))
         plt.show()
-    for lang in languages:
-        won = format_krw(KRW_RATE.krw(usd[lang]))
-        print(f"{lang:<9} {money(usd[lang]):>6} = {won:>7}  ({usd[lang] / usd['English']:.2f} × English)")
-    print(f"{model} input: {money(m.input_price)} per 1M tokens, prices of {m.as_of}")
-    print(f"won at the rate of {KRW_RATE.date}: {KRW_RATE.krw_per_usd:,} per dollar ({KRW_RATE.source})")
+    for language, name in zip(languages, names, strict=True):
+        print(
+            words["line"].format(
+                lang=name,
+                usd=money(usd[language]),
+                dollars=money(usd[language], ""),
+                won=format_krw(KRW_RATE.krw(usd[language])),
+                ratio=usd[language] / usd["English"],
+            )
+        )
+    price = _won_first(m.input_price) if lang == "ko" else money(m.input_price)
+    print(words["input"].format(model=model, price=price, as_of=m.as_of))
+    print(words["rate"].format(date=KRW_RATE.date, rate=KRW_RATE.krw_per_usd, source=KRW_RATE.source))
 
 
 @dataclass(frozen=True)
@@ -218,44 +316,50 @@ RECORDED = [
 ]
 
 
-def _dollars(value: float | None, none: str = "n/a") -> str:
+def _dollars(value: float | None, none: str = "n/a", lang: str = "en") -> str:
+    if value is None:
+        return none
+    if lang == "ko":
+        return _won_first(value)
     # "\\$": two dollar signs in one paragraph of Markdown would be rendered as math.
-    return none if value is None else money(value, "\\$")
+    return money(value, "\\$")
 
 
-def _tier(model: str) -> str:
+def _tier(model: str, lang: str = "en") -> str:
+    words = _words(lang)
     tier = model_info(model).long_context
     if tier is None:
-        return "none"
-    return f"above {tier.threshold:,}: in ×{tier.input_multiplier:g}, out ×{tier.output_multiplier:g}"
+        return words["none"]
+    return words["tier"].format(threshold=tier.threshold, input=tier.input_multiplier, output=tier.output_multiplier)
 
 
-def price_table(models: list[str] | None = None) -> str:
+def price_table(models: list[str] | None = None, *, lang: str = "en") -> str:
     """The prices of ``models`` (the lessons' models by default) as a Markdown table, per 1M
-    tokens, dated and sourced below it."""
+    tokens, dated and sourced below it. ``lang="ko"``: Korean headers, each price in won
+    first (at the dated rate, helpers.widgets.KRW_RATE) then dollars, and both dates."""
+    from .widgets.cost import KRW_RATE
+
+    words = _words(lang)
     models = lesson_models() if models is None else models
-    rows = [
-        "| model | input | cached input | cache write | output | long-context tier |",
-        "|---|---:|---:|---:|---:|---|",
-    ]
+    rows = [words["header"], "|---|---:|---:|---:|---:|---|"]
     for name in models:
         m = model_info(name)
         cells = [
-            _dollars(m.input_price),
-            _dollars(m.cached_input_price),  # None: no prompt caching
-            _dollars(m.cache_write_price, "as input"),  # None: writes bill at the input price
-            _dollars(m.output_price),
+            _dollars(m.input_price, lang=lang),
+            _dollars(m.cached_input_price, words["n/a"], lang),  # None: no prompt caching
+            _dollars(m.cache_write_price, words["as_input"], lang),  # None: writes bill at the input price
+            _dollars(m.output_price, lang=lang),
         ]
-        rows.append(f"| {name} | {' | '.join(cells)} | {_tier(name)} |")
+        rows.append(f"| {name} | {' | '.join(cells)} | {_tier(name, lang)} |")
     dates = ", ".join(sorted({model_info(n).as_of for n in models}))
     sources = ", ".join(sorted({model_info(n).source for n in models}))
-    note = f"USD per 1M tokens, standard tier, prices of {dates}. Source: {sources}"
+    note = words["note"].format(dates=dates, sources=sources, date=KRW_RATE.date, rate=KRW_RATE.krw_per_usd)
     return "\n".join(rows) + "\n\n" + note
 
 
-def show_price_table(models: list[str] | None = None) -> None:
+def show_price_table(models: list[str] | None = None, *, lang: str = "en") -> None:
     """Display :func:`price_table`: a table where Markdown renders, plain text elsewhere."""
     from IPython.display import display
 
-    table = price_table(models)
+    table = price_table(models, lang=lang)
     display({"text/markdown": table, "text/plain": table.replace("\\$", "$")}, raw=True)

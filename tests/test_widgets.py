@@ -21,7 +21,7 @@ import helpers
 from helpers import _spend as spend
 from helpers.chat import Conversation
 from helpers.models import AS_OF, DEFAULT_MODEL, lesson_models, model_info
-from helpers.pricing import usd
+from helpers.pricing import money, usd
 from helpers.widgets import chat as wchat
 from helpers.widgets import chat_widget, cost_calculator, tokenizer_playground
 from helpers.widgets import cost as wcost
@@ -1089,6 +1089,32 @@ def test_english_stays_the_default():
 # -- the chat in Korean
 
 
+def won_first(cost: float) -> str:
+    """How the Korean chat reads a cost: won at the dated rate, then dollars."""
+    return f"{wcost.format_krw(wcost.KRW_RATE.krw(cost))} ({money(cost, '')}달러)"
+
+
+def test_the_korean_usage_line_shows_won_first_then_dollars(api):
+    """Issue 24: a Korean learner reads the cost in won first (the lessons' dated rate), then
+    dollars, with no "$" (two in one line of the page would render as math)."""
+    w = chat_widget(helpers.offline_client(api), lang="ko")
+    en = chat_widget(helpers.offline_client(api))
+    assert w.submit("안녕하세요!").ok and en.submit("Hello!").ok
+    cost = wchat.usage_totals(w.charges).cost
+    assert cost > 0
+    status = html.unescape(w.status.value)
+    won = wcost.format_krw(cost * wcost.KRW_RATE.krw_per_usd)
+    dollars = f"({money(cost, '')}달러)"
+    assert won.startswith("₩") and f" · {won} {dollars} (오프라인:" in status
+    assert status.index(won) < status.index(dollars) and "$" not in status
+    assert 'class="course-' in w.status.value and hooks(w.status.value) == hooks(en.status.value)
+    assert usd(wchat.usage_totals(en.charges).cost) in en.status.value and "₩" not in en.status.value
+    # A model without a price: 0 won, 0 dollars, and why.
+    text = wchat.cost_text(0, ["my-local-model"], lang="ko")
+    assert text.startswith("₩0 (0.00달러) (helpers/models.py에 my-local-model") and "$" not in text
+    assert wchat.usage_text(wchat.usage_totals([]), lang="ko") == "아직 호출 없음: 토큰 0개 · ₩0 (0.00달러)"
+
+
 def test_korean_chat_labels_and_a_korean_reply(api):
     w = chat_widget(helpers.offline_client(api), lang="ko")
     en = chat_widget(helpers.offline_client(api))
@@ -1109,7 +1135,7 @@ def test_korean_chat_labels_and_a_korean_reply(api):
     assert "사용자" in w.history.value and "어시스턴트" in w.history.value
     totals = wchat.usage_totals(w.charges)
     assert f"호출 2회 · 토큰 {totals.total_tokens:,}개 (입력 {totals.prompt_tokens:,} + " in w.status.value
-    assert usd(totals.cost) in w.status.value and "실제로는 청구되지 않습니다" in w.status.value
+    assert won_first(totals.cost) in w.status.value and "실제로는 청구되지 않습니다" in w.status.value
     w.model_dropdown.value = "gpt-6-astra"
     assert "받지 않아 보내지 않습니다" in w.temperature_note.value
     assert_korean(shown_text(w).replace(w.conversation.messages[-1]["content"], ""))
@@ -1163,7 +1189,7 @@ def test_korean_chat_errors_and_the_stop_notice(api):
         charge.estimated
         and f"입력 토큰 {charge.prompt_tokens:,}개 + 출력 토큰 {charge.completion_tokens:,}개" in notice
     )
-    assert "청구되었을 금액(추정)" in notice and usd(charge.cost) in notice
+    assert "청구되었을 금액(추정)" in notice and won_first(charge.cost) in notice
     assert "호출 2회 (1회 멈춤, 추정)" in w.status.value  # English: "2 calls (1 stopped, estimated)"
     assert w.text.value == "어텐션을 길게 설명해 주세요"
     assert_korean(shown_text(w).replace(w.text.value, ""))

@@ -31,8 +31,9 @@ from .._offline import OFFLINE_URL
 from .._settings import in_kernel
 from ..chat import Conversation, describe_error
 from ..models import DEFAULT_MODEL, UnknownModelError, model_info
-from ..pricing import usd
+from ..pricing import money, usd
 from ._html import LABEL, Words, check_lang, error_html, fit, model_options, note_html, notice_html, plural, row
+from .cost import KRW_RATE, format_krw
 
 # ---------------------------------------------------------------- the words
 
@@ -98,8 +99,8 @@ TEXT: dict[str, dict[str, Any]] = {
         "role_system": "시스템",
         "role_developer": "개발자",
         "empty": "아직 메시지가 없습니다. 아래에 입력하고 보내기를 누르세요.",
-        "no_price": "{cost} (helpers/models.py에 {models}의 가격이 없어 지출 집계처럼 $0으로 셉니다)",
-        "no_calls": "아직 호출 없음: 토큰 0개 · $0.00",
+        "no_price": "{cost} (helpers/models.py에 {models}의 가격이 없어 지출 집계처럼 0달러로 셉니다)",
+        "no_calls": "아직 호출 없음: 토큰 0개 · ₩0 (0.00달러)",
         "calls": "호출 {n:,}회",
         "calls_stopped": "{calls} ({n}회 멈춤, 추정)",
         "offline_cost": "{cost} (오프라인: API라면 청구될 금액이며, 실제로는 청구되지 않습니다)",
@@ -266,10 +267,14 @@ def usage_totals(charges: Iterable[_spend.Charge]) -> UsageTotals:
 
 def cost_text(cost: float, unpriced: Sequence[str] = (), lang: str = "en") -> str:
     """``cost`` in dollars (what the API bills and the spend meter counts), saying which
-    models it leaves out for want of a price."""
+    models it leaves out for want of a price. In Korean, won first at the dated rate
+    (KRW_RATE), then dollars written "달러" (one "$" at most in a line of the page)."""
+    shown = usd(cost)
+    if lang == "ko":
+        shown = f"{format_krw(KRW_RATE.krw(cost))} ({money(cost, '')}달러)"
     if not unpriced:
-        return usd(cost)
-    return Words(TEXT, lang)("no_price", cost=usd(cost), models=", ".join(unpriced))
+        return shown
+    return Words(TEXT, lang)("no_price", cost=shown, models=", ".join(unpriced))
 
 
 def usage_text(totals: UsageTotals, mode: str = "offline", lang: str = "en") -> str:

@@ -14,6 +14,7 @@ exchange rate's day (helpers.widgets.KRW_RATE).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 from .models import DEFAULT_MODEL, lesson_models, model_info
@@ -208,7 +209,9 @@ def show_language_chart(model: str = DEFAULT_MODEL, copies: int = 100_000, *, la
     if lang == "ko":
         font = _hangul_font()  # none (e.g. a fresh Colab): Hangul would be drawn as boxes
         style = {"font.family": [font, "DejaVu Sans"]} if font else {}
-    with plt.style.context("default"), plt.rc_context(style):  # the same look on every machine
+    with plt.style.context("default"), plt.rc_context(style), warnings.catch_warnings():  # the same look everywhere
+        # Without a Hangul font the labels are boxes; matplotlib's warning about each glyph is no lesson.
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
         fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
         for i, (reference, colour) in enumerate(CHART_ENCODINGS):
             name = encoding_for(reference).name

@@ -164,9 +164,13 @@ def test_the_request_log_is_bounded_in_bytes():
     log.append({"messages": [{"role": "user", "content": "y" * 50_000}]})
     assert len(log) == 1 and log[0]["messages"][0]["content"] == "y" * 50_000  # the newest, however large
     log.clear()  # changed another way than append: weighed again
+    for i in range(4):
+        log.append(body(i))
+    assert len(log) == 3 and log[0]["messages"][0]["content"].startswith("01 ")
+    counted = RequestLog(size=50)  # the default byte bound: only the count matters here
     for i in range(60):
-        log.append({"turn": i})
-    assert len(log) == 50 and log[0] == {"turn": 10}
+        counted.append({"turn": i})
+    assert len(counted) == 50 and counted[0] == {"turn": 10}
 
 
 def test_a_success_never_says_0_requests_remaining(monkeypatch):

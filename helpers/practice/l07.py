@@ -41,7 +41,10 @@ def _unreachable_client() -> openai.OpenAI:
         raise httpx2.ConnectError("Connection refused", request=request)
 
     http = openai.DefaultHttpx2Client(transport=httpx2.MockTransport(refuse))
-    return openai.OpenAI(api_key="no-key-needed", base_url="https://unreachable.invalid/v1", http_client=http)
+    # No SDK retries: the learner sees the error at once, not after two backoff waits.
+    return openai.OpenAI(
+        api_key="no-key-needed", base_url="https://unreachable.invalid/v1", http_client=http, max_retries=0
+    )
 
 
 class _Case(NamedTuple):
@@ -169,8 +172,12 @@ SLACK = 0.3
 MAX_REQUESTS = 40  # far more than backoff allows in one second: the wrapper does not wait
 
 
-def _run_wrapper(call_with_retries: Callable[..., Any], api: OfflineAPI, budget: float, **params: Any):
-    """Run the learner's wrapper on one request: (result or exception, seconds, requests sent, why stopped)."""
+def _run_wrapper(
+    call_with_retries: Callable[..., Any], api: OfflineAPI, budget: float, *, hopeless: bool = False, **params: Any
+):
+    """Run the learner's wrapper on one request: (result or exception, seconds, requests sent, why stopped).
+    ``hopeless``: the request can never succeed, so a second try is stopped at once (the verdict
+    is the same, and the learner does not wait out the budget to hear it)."""
     _, quick = own_model(api, timeout=0.2)  # every retry is the wrapper's own
     sent: list[float] = []
     stopped: list[str] = []
@@ -184,6 +191,9 @@ def _run_wrapper(call_with_retries: Callable[..., Any], api: OfflineAPI, budget:
             stopped.append("overtime")
             raise _Overtime
         sent.append(time.monotonic())
+        if hopeless and len(sent) > 1:
+            stopped.append("retried")
+            raise _Overtime
         return _ask(quick, **params)
 
     try:
@@ -246,25 +256,28 @@ def check_2(call_with_retries: Any, *, lang: str = "en") -> Verdict:
             f"실패 세 번 뒤 답이 오는 데 요청이 {tries}번 갔어요. 시도 한 번에 요청 한 번이에요.",
         )
 
-    result, seconds, tries, stopped = _run_wrapper(call_with_retries, api, 2.0, reasoning_effort="none", temperature=3)
-    if not isinstance(result, openai.BadRequestError) or tries != 1:
+    result, seconds, tries, stopped = _run_wrapper(
+        call_with_retries, api, 2.0, hopeless=True, reasoning_effort="none", temperature=3
+    )
+    if stopped or not isinstance(result, openai.BadRequestError):
+        what = "was sent again" if stopped else f"ended with {type(result).__name__}"
+        what_ko = "을 다시 보냈어요" if stopped else f"이 {type(result).__name__}로 끝났어요"
         return not_yet(
             lang,
-            f"a 400 was sent {tries} time(s) and ended with {type(result).__name__}. "
-            "The same request fails the same way: raise it at once.",
-            f"400 요청이 {tries}번 가고 {type(result).__name__}로 끝났어요. "
-            "같은 요청은 똑같이 실패하니 바로 raise 하세요.",
+            f"a 400 {what}. The same request fails the same way: raise it at once.",
+            f"400 요청{what_ko}. 같은 요청은 똑같이 실패하니 바로 raise 하세요.",
         )
 
     api.fail_next("insufficient_quota", 5)
-    result, seconds, tries, stopped = _run_wrapper(call_with_retries, api, 2.0)
-    if not (isinstance(result, openai.RateLimitError) and result.code == "insufficient_quota") or tries != 1:
+    result, seconds, tries, stopped = _run_wrapper(call_with_retries, api, 2.0, hopeless=True)
+    if stopped or not (isinstance(result, openai.RateLimitError) and result.code == "insufficient_quota"):
+        what = "was sent again" if stopped else f"ended with {type(result).__name__}"
+        what_ko = "를 다시 보냈어요" if stopped else f"가 {type(result).__name__}로 끝났어요"
         return not_yet(
             lang,
-            f"an insufficient_quota 429 was sent {tries} time(s). Waiting never brings credit back: "
+            f"an insufficient_quota 429 {what}. Waiting never brings credit back: "
             "look at error.code and raise it at once.",
-            f"insufficient_quota 429가 {tries}번 갔어요. 기다려도 크레딧은 생기지 않아요. "
-            "error.code를 보고 바로 raise 하세요.",
+            f"insufficient_quota 429{what_ko}. 기다려도 크레딧은 생기지 않아요. error.code를 보고 바로 raise 하세요.",
         )
 
     budget = 0.5

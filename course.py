@@ -86,6 +86,17 @@ def environment() -> dict[str, str]:
     return dict(os.environ)
 
 
+def test_environment() -> dict[str, str]:
+    """The environment for the test suite. Its workers, kernels and servers import the same
+    modules again and again; with PYTHONDONTWRITEBYTECODE set, each import compiles from source
+    (pytest's assertion rewriting too). So the compiled code is kept, in .venv's own folder and
+    never beside the sources: the course folder stays as clean as that setting keeps it."""
+    env = environment()
+    if env.pop("PYTHONDONTWRITEBYTECODE", ""):
+        env["PYTHONPYCACHEPREFIX"] = str(VENV / "pycache")
+    return env
+
+
 def is_secret(name: str) -> bool:
     """A variable pip and venv never need and must not see: API keys and the OpenAI SDK's settings
     (key, organization, project, base URL, which may carry credentials)."""
@@ -451,7 +462,7 @@ def main(argv: list[str]) -> int:
             run(python, "-m", "tools.doctor", *argv[1:])
         elif command == "test" and "--live" in argv[1:]:
             python = setup("requirements-dev.txt")
-            run(python, "-m", "tools.live_check", *[a for a in argv[1:] if a != "--live"])
+            run(python, "-m", "tools.live_check", *[a for a in argv[1:] if a != "--live"], env=test_environment())
         elif command == "test" and any(a == "--cap" or a.startswith("--cap=") for a in argv[1:]):
             # Without --live these would reach pytest, which knows no --cap.
             live = format_command(["python3", "course.py", "test", "--live", *argv[1:]])
@@ -459,10 +470,11 @@ def main(argv: list[str]) -> int:
             return 2
         elif command == "test" and "--quick" in argv[1:]:
             python = setup("requirements-dev.txt")
-            run(python, "-m", "pytest", "-m", "not slow", *[a for a in argv[1:] if a != "--quick"])
+            quick = [a for a in argv[1:] if a != "--quick"]
+            run(python, "-m", "pytest", "-m", "not slow", *quick, env=test_environment())
         elif command == "test":
             python = setup("requirements-dev.txt")
-            run(python, "-m", "pytest", *argv[1:])
+            run(python, "-m", "pytest", *argv[1:], env=test_environment())
         elif command == "notebooks":
             python = setup("requirements-dev.txt")
             if "--dry-run" not in argv[1:]:

@@ -291,6 +291,17 @@ def test_pip_and_venv_get_our_environment_without_any_key(monkeypatch):
     assert course.environment()["OPENAI_API_KEY"] == KEY  # JupyterLab and the tests still get it
 
 
+def test_the_tests_keep_compiled_code_in_the_venv_when_the_shell_writes_none(monkeypatch):
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.delenv("PYTHONPYCACHEPREFIX", raising=False)
+    env = course.test_environment()
+    assert "PYTHONDONTWRITEBYTECODE" not in env
+    assert Path(env["PYTHONPYCACHEPREFIX"]) == course.VENV / "pycache"  # never beside the sources
+    assert course.environment()["PYTHONDONTWRITEBYTECODE"] == "1"  # JupyterLab keeps the setting
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE")
+    assert course.test_environment() == course.environment()  # nothing set, nothing changed
+
+
 @pytest.mark.parametrize("args", [["/a folder/py thon", "-m", "pip", "-r", "it's.txt"], ["plain", "", "a;b"]])
 def test_printed_commands_are_quoted_for_the_shell(args):
     line = course.format_command(args)

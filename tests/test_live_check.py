@@ -146,7 +146,7 @@ def test_without_a_key_it_says_how_to_set_one_and_exits_2(monkeypatch, capsys):
 def test_course_py_test_live_runs_the_live_check_and_leaves_other_args_to_pytest(monkeypatch):
     calls = []
     monkeypatch.setattr(course, "setup", lambda requirements: calls.append(("setup", requirements)) or "PY")
-    monkeypatch.setattr(course, "run", lambda *args: calls.append(("run", *args)))
+    monkeypatch.setattr(course, "run", lambda *args, env=None: calls.append(("run", *args)))
     assert course.main(["test", "--live", "--cap", "0.10", "03"]) == 0
     assert course.main(["test", "-q", "tests/test_chat.py"]) == 0
     assert calls == [

@@ -7,7 +7,8 @@ notebooks/ko/) translates the words. Here:
   ``lang=`` are set aside (tools/ko_sync.py compares, and carries English changes over);
 - shape: the Korean header, headings, way on, install cell and the lesson rules of the English
   track, checks and widgets in Korean, prose that is mostly Hangul;
-- exercises: each worked solution, run after the Korean lesson, is "정답" for the Korean check;
+- exercises: each worked solution, run after the Korean lesson in its nbval kernel, is "정답"
+  for the Korean check (tests/lesson_checks.py; here, that a wrong one is refused);
 - tools/ko_sync.py itself, on small made-up lessons.
 
 A missing twin fails by name: the track is whole only when every lesson has one.
@@ -17,12 +18,14 @@ from __future__ import annotations
 
 import ast
 import copy
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-from test_exercises import has_probes, run_probes
 from test_lesson_rules import (
     MAX_CELLS,
     TIME_ESTIMATE,
@@ -35,6 +38,7 @@ from test_lesson_rules import (
 from test_notebooks import BADGE_IMAGE, COLAB, INSTALL_CELL, header_problems, math_problems
 
 from tools import ko_sync
+from tools.offline_env import apply
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -253,35 +257,6 @@ def test_korean_lesson_rules(english):
 @pytest.mark.parametrize("english", LESSONS)
 def test_korean_prose_is_korean(english):
     assert prose_problems(korean(english)) == []
-
-
-def run_solutions(path: Path) -> dict[str, list | str]:
-    """Execute the Korean lesson at ``path``, its worked solutions (the ```python blocks after
-    '## 풀이') and the solution probes of tests/probes/lNN.py in one kernel, as
-    tests/test_exercises.py does for the English lesson; return each probe's verdict (or error).
-    The wrong answers meet the same checks in English."""
-    return run_probes(path, "ko", solutions_only=True)
-
-
-def refusals(results: dict[str, list | str]) -> dict[str, str]:
-    """The solution probes that did not get a Korean "정답" (ok=True) from their check."""
-    refused = {}
-    for name, verdict in results.items():
-        if not isinstance(verdict, list):
-            refused[name] = f"the probe itself failed: {verdict}"
-        elif verdict[1] is not True:
-            refused[name] = f"refused: {verdict[0]}"
-        elif not verdict[0].startswith("정답"):
-            refused[name] = f"accepted, but not in Korean (lesson(..., lang='ko')?): {verdict[0]}"
-    return refused
-
-
-@pytest.mark.parametrize("english", [p for p in LESSONS if has_probes(p.values[0].name)])
-def test_korean_solutions_pass_the_korean_checks(english):
-    korean(english)  # a missing twin fails here by name
-    results = run_solutions(twin_of(english))
-    assert results, f"tests/probes/l{english.name[:2]}.py has no solution probe"
-    assert refusals(results) == {}, f"ko/{english.name}"
 
 
 # ---------------------------------------------------------------- the rules can fail
@@ -594,19 +569,25 @@ def test_lessons_without_a_twin_are_named_and_a_wrong_pattern_is_refused(tmp_pat
     assert "01_sample" in capsys.readouterr().err
 
 
-def test_the_solution_run_catches_a_refused_solution_and_english_verdicts(tmp_path):
-    assert refusals({"ex1": ["정답입니다! 좋아요.", True]}) == {}
-    assert "not in Korean" in refusals({"ex1": ["Correct! Well done.", True]})["ex1"]
-    assert "refused" in refusals({"ex1": ["아직이에요: 다시.", False]})["ex1"]
-    assert "probe itself" in refusals({"ex1": "[probe] NameError: trim_solution"})["ex1"]
-    # lesson 03 made Korean in name only, its second solution replaced by a wrong one (a last
-    # block, run after the others): only that one is refused
+def test_the_korean_solution_run_refuses_a_wrong_solution(tmp_path):
+    """The Korean solutions are judged in the lesson's nbval kernel (tests/lesson_checks.py):
+    lesson 03 made Korean in name only, its second solution replaced by a wrong one (a last
+    block, run after the others): only that one fails, refused in Korean."""
     nb = read(NOTEBOOKS / "03_multi_turn_chat.ipynb")
     for cell in nb.cells:
         cell.source = cell.source.replace('lesson("03")', 'lesson("03", lang="ko")').replace("## Solutions", "## 풀이")
     nb.cells.append(md("```python\ntrim_solution = lambda messages, keep: messages\n```"))
     (tmp_path / "ko").mkdir()
     nbformat.write(nb, tmp_path / "ko" / "03_multi_turn_chat.ipynb")
-    refused = refusals(run_solutions(tmp_path / "ko" / "03_multi_turn_chat.ipynb"))
-    assert list(refused) == ["ex2 solution"], refused
-    assert refused["ex2 solution"].startswith("refused: 아직이에요")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])}
+    apply(env)  # offline, as in the suite; --nbval-lax: only the check cells compare outputs
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "lesson_checks", "--nbval-lax", "--nbval-current-env", "-q",
+         "-p", "no:cacheprovider", "-o", "addopts=", "--rootdir", str(tmp_path), "ko"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    out = done.stdout + done.stderr
+    assert re.search(r"^1 failed, \d+ passed", out.splitlines()[-1]), out[-3000:]
+    failed = re.findall(r"^FAILED (\S+::.+?)(?: - |$)", out, re.M)
+    assert failed == ["ko/03_multi_turn_chat.ipynb::probe: ex2 solution"], out[-3000:]
+    assert "the solution is refused: 아직이에요" in out, out[-3000:]

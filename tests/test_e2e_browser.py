@@ -19,9 +19,10 @@ a workspace of its own, so no page restores the notebooks of another. Then, as a
   the prose, the code, the outputs and the chat widget, whose labels are the Korean ones of
   helpers/widgets/chat.py and which streams a Korean [offline] reply to a Korean message;
   at 800 px the Korean widget fits its cell too;
-- at 800 px with the file browser open (a laptop), opens every lesson without running it,
-  checks lesson 06's cost formula (English and Korean) is fully visible, and measures
-  whether any code cell's lines are cut off (see test_no_code_line_is_cut_off_at_800_px).
+
+Every lesson at 800 px with the file browser open is tests/test_e2e_layout.py, a file of its
+own so that the two run side by side (each with its own JupyterLab), and tests/test_hub.py
+uses this file's helpers.
 
 The repository's notebooks are never modified. The server is stopped at the end, pass or
 fail. Screenshots at 1280 and 800 px go to artifacts/e2e/ (NN-name-failure.png when a test
@@ -47,7 +48,8 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -95,12 +97,14 @@ pytestmark = [
 
 TIMEOUT_MS = 30_000
 RUN_ALL_TIMEOUT = 90  # seconds for one lesson's Run All (about 10 s for lesson 03 here)
-# Seconds before each streamed chunk, in every stream of the kernel: long enough to see a
-# reply grow in the chat widget, short enough for lesson 03's other streams (about 5 s more).
-OFFLINE_DELAY = "0.02"
+# Seconds before each streamed chunk, in every stream of the kernel: a Korean reply of 94
+# pieces still grows visibly in the chat widget (about half a second), and lessons 03 and 04
+# run all their streams in a few seconds.
+OFFLINE_DELAY = "0.005"
 WIDE, NARROW = 1280, 800  # a desktop and a laptop; JupyterLab opens with its file browser shown
 KOREAN = "아버지가 방에 들어가신다."  # the playground's Korean preset, from lesson 05 section 3
-LONG = "Give me a long answer, please"  # the offline model's longest reply
+SHORT = "What is streaming?"  # a reply of 13 pieces
+LONG = "Give me a long answer, please"  # the offline model's longest reply: 79 pieces
 KOREAN_LONG = "스트리밍이 뭐야? 길게 설명해 줘."  # a long Korean reply, in many pieces
 HANGUL = re.compile("[\uac00-\ud7a3]")  # the precomposed syllables
 CHAT_VARIABLE = "slow_chat"  # the Stop notice names the variable that holds the widget
@@ -180,8 +184,8 @@ def copy_lesson(name: str, folder: Path) -> None:
     (folder / name).write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def code_cells(name: str) -> int:
-    nb = json.loads((NOTEBOOKS / name).read_text(encoding="utf-8"))
+def code_cells(name: str, folder: Path = NOTEBOOKS) -> int:
+    nb = json.loads((folder / name).read_text(encoding="utf-8"))
     return sum(cell["cell_type"] == "code" for cell in nb["cells"])
 
 
@@ -275,6 +279,7 @@ def lab() -> Iterator[Lab]:
                 "--LabApp.news_url=None",
                 "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
                 "--LabApp.extension_manager=readonly",  # no PyPI look-ups
+                "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: Session.show() opens notebooks
                 *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
             ],
             cwd=root,
@@ -434,12 +439,15 @@ OVERFLOW_JS = """output => {
 MATH_SELECTOR = "mjx-container, .MathJax, .MathJax_Display, .katex"
 
 
+SHOTS = "0[1-7]-*.png"  # this file's screenshots; tests/test_e2e_layout.py takes 08-*
+
+
 @pytest.fixture(scope="module")
-def browser():
+def browser(request):
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        for old in ARTIFACTS.glob("*.png"):  # no screenshot left over from an earlier run
+        for old in ARTIFACTS.glob(request.module.SHOTS):  # no screenshot left over from an earlier run
             old.unlink()
         try:
             yield chromium
@@ -447,68 +455,6 @@ def browser():
             chromium.close()
 
 
-# Each code cell of a notebook panel: how wide its editor shows (clientWidth) and how wide its
-# lines are (scrollWidth), measured while the cell is on screen: JupyterLab leaves cells out of
-# view unrendered (content-visibility), and an unrendered cell measures nothing. It scrolls a
-# screen at a time and measures the cells in view. Then how many elements of LaTeX math the
-# lesson shows (``math``: MATH_SELECTOR).
-LESSON_JS = """async ([panel, math]) => {
-    const frame = () => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
-    const cells = [...panel.querySelectorAll('.jp-Cell')];
-    const code = new Map();
-    const measure = (cell, index) => {
-        const scroller = cell.querySelector('.jp-InputArea-editor .cm-scroller');
-        if (!scroller) return {cell: index, missing: true};
-        const lines = [...scroller.querySelectorAll('.cm-line')].map(line => line.textContent);
-        const content = getComputedStyle(scroller.querySelector('.cm-content'));
-        const ctx = document.createElement('canvas').getContext('2d');
-        ctx.font = `${content.fontSize} ${content.fontFamily}`;
-        return {cell: index, scroll: scroller.scrollWidth, client: scroller.clientWidth,
-                columns: Math.floor(scroller.clientWidth / ctx.measureText('0').width),
-                longest: lines.reduce((a, b) => b.length > a.length ? b : a, '')};
-    };
-    for (const [index, cell] of cells.entries()) {
-        if (!cell.classList.contains('jp-CodeCell') || code.has(index)) continue;
-        cell.scrollIntoView({block: 'start'});
-        await frame();
-        cells.forEach((other, i) => {
-            const r = other.getBoundingClientRect();
-            if (other.classList.contains('jp-CodeCell') && !code.has(i) && r.top < innerHeight && r.bottom > 0)
-                code.set(i, measure(other, i));
-        });
-    }
-    return {code: [...code.values()].sort((a, b) => a.cell - b.cell), math: panel.querySelectorAll(math).length};
-}"""
-# A code block of rendered markdown: does it fit its cell and the notebook's visible width,
-# and does each of its lines stay on one line (JupyterLab wraps a long line of a block)?
-BLOCK_JS = """pre => {
-    const box = pre.getBoundingClientRect();
-    const outer = pre.closest('.jp-WindowedPanel-outer') || pre.closest('.jp-Notebook');
-    const view = outer.getBoundingClientRect();
-    const lines = [{text: '', tops: new Set()}];
-    let right = box.left;
-    const walker = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-        for (let i = 0; i < node.length; i++) {
-            if (node.data[i] === '\\n') { lines.push({text: '', tops: new Set()}); continue; }
-            const range = document.createRange();
-            range.setStart(node, i);
-            range.setEnd(node, i + 1);
-            const r = range.getBoundingClientRect();
-            right = Math.max(right, r.right);
-            lines[lines.length - 1].text += node.data[i];
-            if (node.data[i].trim()) lines[lines.length - 1].tops.add(Math.round(r.top));
-        }
-    }
-    const ctx = document.createElement('canvas').getContext('2d');
-    const style = getComputedStyle(pre);
-    ctx.font = `${style.fontSize} ${style.fontFamily}`;
-    return {scroll: pre.scrollWidth, client: pre.clientWidth, left: box.left, right: box.right,
-            textRight: right, viewLeft: view.left, viewRight: view.left + outer.clientWidth,
-            outerScroll: outer.scrollWidth, outerClient: outer.clientWidth, text: pre.textContent,
-            columns: Math.floor(pre.clientWidth / ctx.measureText('0').width),
-            wrapped: lines.filter(line => line.tops.size > 1).map(line => line.text)};
-}"""
 # Draws Hangul syllables of ``sample`` in the element's own font on a canvas, next to a
 # character no font has (U+10FFFD): without a Korean font, a syllable is the same "tofu"
 # box as that character, pixel for pixel; with one, it is a glyph of its own.
@@ -541,6 +487,7 @@ class Session:
         self.lab, self.name = lab, name
         self.page = browser.new_page(viewport={"width": width, "height": 1100})
         self.page.set_default_timeout(TIMEOUT_MS)
+        self.opened: list[str] = []  # notebooks show() opened, closed again by test()
 
     def __enter__(self) -> Session:
         return self
@@ -559,14 +506,58 @@ class Session:
         tree = f"/tree/{notebook}" if notebook else ""
         self.page.goto(f"{self.lab.url}lab/workspaces/{self.name}{tree}?token={self.lab.token}")
 
+    def show(self, notebook: str) -> Locator:
+        """Open ``notebook`` in the JupyterLab already on the page (JupyterLab's own open command,
+        as a double click in the file browser runs it), with all its cells."""
+        self.page.evaluate(
+            "async path => { await window.jupyterapp.commands.execute('docmanager:open', {path}); }", notebook
+        )
+        self.opened.append(notebook)
+        panel = notebook_panel(self.page, notebook)
+        self.page.wait_for_function(
+            "([panel, n]) => panel.querySelectorAll('.jp-CodeCell').length === n",
+            arg=[panel.element_handle(), code_cells(notebook, self.lab.root)],
+        )
+        return panel
+
     def run_all(self, notebook: str) -> Locator:
         """Open ``notebook``, run all its cells and wait until every one has run."""
-        self.open(notebook)
-        panel = notebook_panel(self.page, notebook)
+        panel = self.show(notebook)
         wait_for_kernel(self.lab, notebook)
         run_all_cells(self.page)
         wait_until_all_ran(panel)
         return panel
+
+    @contextmanager
+    def test(self, name: str, width: int = WIDE) -> Iterator[Session]:
+        """One test's turn on the page: at ``width`` px; ``name``-failure.png if it fails; the
+        notebooks it opened closed when it ends (their kernels keep running, as in JupyterLab)."""
+        self.page.set_viewport_size({"width": width, "height": 1100})
+        try:
+            yield self
+        except BaseException:
+            try:
+                shot(self.page, f"{name}-failure")
+            except Exception as problem:  # keep the original failure
+                print(f"no failure screenshot: {problem}")
+            raise
+        finally:
+            while self.opened:
+                close_notebook(self.page, self.opened.pop())
+
+
+@pytest.fixture(scope="module")
+def learner(browser, lab: Lab) -> Iterator[Session]:
+    """One JupyterLab page for the module's tests, as a learner keeps one tab: JupyterLab takes
+    seconds to load into a page, a notebook a fraction of one to open in it."""
+    s = Session(browser, lab, "learner")
+    try:
+        s.open()
+        expect(s.page.locator("#filebrowser")).to_be_visible()
+        s.page.wait_for_function("() => window.jupyterapp !== undefined")
+        yield s
+    finally:
+        s.page.close()
 
 
 def widget_output(panel: Locator, css: str) -> Locator:
@@ -592,8 +583,8 @@ def watch_reply(panel: Locator, replies: int, timeout: float = 30) -> tuple[str,
         if len(texts) == replies:
             if not lengths or len(texts[-1]) != lengths[-1]:
                 lengths.append(len(texts[-1]))
-            if "▌" not in history.text_content():
-                return texts[-1], lengths
+            if "▌" not in history.text_content():  # done: read the reply again, it may have grown since
+                return assistant_texts(panel)[-1], lengths
         time.sleep(0.03)
     pytest.fail(f"reply {replies} did not complete within {timeout:.0f} s: {assistant_texts(panel)}")
 
@@ -625,13 +616,13 @@ def assert_hangul_drawn(target: Locator, what: str) -> None:
 
 
 @pytest.mark.parametrize("notebook", [CHAT, STREAMING])
-def test_run_all_finishes_without_asking_for_input(browser, lab: Lab, notebook: str) -> None:
-    with Session(browser, lab, f"01-run-all-{notebook[:2]}") as s:
+def test_run_all_finishes_without_asking_for_input(learner: Session, notebook: str) -> None:
+    with learner.test(f"01-run-all-{notebook[:2]}") as s:
         s.run_all(notebook)  # fails at once if a cell waits for input() or raises
 
 
-def test_tokens_lesson_playground_and_chart(browser, lab: Lab) -> None:
-    with Session(browser, lab, "02-tokens") as s:
+def test_tokens_lesson_playground_and_chart(learner: Session) -> None:
+    with learner.test("02-tokens") as s:
         lesson = s.run_all(TOKENS)
         # The chart of tokens and cost per language: an image, not the text fallback.
         chart = lesson.locator(".jp-OutputArea-output img")
@@ -657,8 +648,8 @@ def test_tokens_lesson_playground_and_chart(browser, lab: Lab) -> None:
         shot(s.page, "02-tokenizer-korean")
 
 
-def test_cost_lesson_price_table_and_calculator(browser, lab: Lab) -> None:
-    with Session(browser, lab, "03-cost") as s:
+def test_cost_lesson_price_table_and_calculator(learner: Session) -> None:
+    with learner.test("03-cost") as s:
         lesson = s.run_all(COST)
         # The price table is an HTML table with a row per lesson model, its prices shown as dollars.
         table = lesson.locator(".jp-OutputArea-output.jp-RenderedMarkdown table").first
@@ -701,8 +692,8 @@ def test_cost_lesson_price_table_and_calculator(browser, lab: Lab) -> None:
         shot(s.page, "04-cost-calculator")
 
 
-def test_chat_widget_streams_and_stop_stops_a_reply(browser, lab: Lab) -> None:
-    with Session(browser, lab, "05-chat") as s:
+def test_chat_widget_streams_and_stop_stops_a_reply(learner: Session) -> None:
+    with learner.test("05-chat") as s:
         panel = s.run_all(WIDGETS)
         history = panel.locator(".course-chat-history")
         box = panel.locator(".course-chat-input input")
@@ -710,14 +701,14 @@ def test_chat_widget_streams_and_stop_stops_a_reply(browser, lab: Lab) -> None:
         expect(stop).to_be_disabled()  # nothing to stop yet
 
         # A whole reply, growing piece by piece.
-        box.fill(LONG)
+        box.fill(SHORT)
         panel.locator("button.course-chat-send").click()
         final, lengths = watch_reply(panel, replies=1)
-        assert final.startswith("[offline]") and "long reply for testing streaming" in final
+        assert final.startswith("[offline]") and "stream" in final
         assert len(lengths) >= 3 and lengths == sorted(lengths), f"the reply did not grow piece by piece: {lengths}"
         expect(stop).to_be_disabled()
 
-        # The same question again: Stop half way through.
+        # A long reply: Stop half way through.
         box.fill(LONG)
         panel.locator("button.course-chat-send").click()
         expect(stop).to_be_enabled()
@@ -751,8 +742,8 @@ def test_chat_widget_streams_and_stop_stops_a_reply(browser, lab: Lab) -> None:
         shot(s.page, "05-chat-stopped")
 
 
-def test_widgets_fit_at_800_px(browser, lab: Lab) -> None:
-    with Session(browser, lab, "06-800px", width=NARROW) as s:
+def test_widgets_fit_at_800_px(learner: Session) -> None:
+    with learner.test("06-800px", width=NARROW) as s:
         panel = s.run_all(WIDGETS)
         for css in (".course-chat-history", ".course-tokenizer-output", ".course-cost-result"):
             output = widget_output(panel, css)
@@ -776,9 +767,9 @@ def test_widgets_fit_at_800_px(browser, lab: Lab) -> None:
         shot(s.page, "06-cost-800px")
 
 
-def test_korean_lesson_shows_hangul_and_a_korean_chat(browser, lab: Lab) -> None:
+def test_korean_lesson_shows_hangul_and_a_korean_chat(learner: Session) -> None:
     ko, en = CHAT_TEXT["ko"], CHAT_TEXT["en"]
-    with Session(browser, lab, "07-korean") as s:
+    with learner.test("07-korean") as s:
         lesson = s.run_all(KO_CHAT)
         # Hangul in each font the lesson uses: the prose, the code, what the cells print.
         assert_hangul_drawn(lesson.locator(".jp-RenderedMarkdown h1").first, "the title")
@@ -833,131 +824,3 @@ def test_korean_lesson_shows_hangul_and_a_korean_chat(browser, lab: Lab) -> None
         for button in (send, stop, clear):
             assert button.bounding_box()["width"] >= 60
         shot(s.page, "07-korean-chat-800px")
-
-
-# ---------------------------------------------------------------- 800 px, file browser open
-
-
-@dataclass
-class Layout:
-    """What a learner sees of each lesson at 800 px with the file browser open."""
-
-    code: dict[str, list[dict]] = field(default_factory=dict)  # lesson -> LESSON_JS of each code cell
-    math: dict[str, int] = field(default_factory=dict)  # lesson -> elements of LaTeX math it shows
-    formulas: dict[str, dict] = field(default_factory=dict)  # lesson 06 (en, ko) -> BLOCK_JS of its formula
-
-
-def formula_cell(path: str) -> int:
-    """The index of lesson 06's markdown cell that holds the cost formula: a code block that
-    adds up products, one term a line."""
-    nb = json.loads((NOTEBOOKS / path).read_text(encoding="utf-8"))
-    for index, cell in enumerate(nb["cells"]):
-        blocks = re.findall(r"```[^\n]*\n(.*?)```", "".join(cell["source"]), re.S)
-        terms = [b for b in blocks if b.count("×") >= 3 and re.search(r"^\s*\+", b, re.M)]
-        if cell["cell_type"] == "markdown" and terms:
-            return index
-    pytest.fail(f"{path}: no markdown cell holds the cost formula (a code block of × terms)")
-
-
-@pytest.fixture(scope="module")
-def layout(browser, lab: Lab) -> Layout:
-    """Opens every lesson, English then Korean, from the file browser of one 800 px page,
-    without running it: measures each code cell and lesson 06's formula, takes pictures."""
-    seen = Layout()
-    opened: set[str] = set()
-    with Session(browser, lab, "08-layout-800px", width=NARROW) as s:
-        s.open()
-        expect(s.page.locator("#filebrowser")).to_be_visible()  # as JupyterLab opens: the file browser shown
-        for folder, names in (("", LESSONS), ("ko", KO_LESSONS)):
-            if folder:
-                file_browser_item(s.page, folder).dblclick()
-                expect(s.page.locator("#filebrowser .jp-BreadCrumbs")).to_contain_text(folder)
-            for name in names:
-                path = f"{folder}/{name}" if folder else name
-                tag = path.replace("/", "-").removesuffix(".ipynb")
-                panel = open_from_file_browser(s.page, path)
-                opened.add(path)
-                measured = s.page.evaluate(LESSON_JS, [panel.element_handle(), MATH_SELECTOR])
-                cells = measured["code"]
-                if len(cells) != code_cells(path) or any(c.get("missing") or not c["client"] for c in cells):
-                    pytest.fail(f"{path}: not every code cell could be measured: {cells}")
-                seen.code[path], seen.math[path] = cells, measured["math"]
-                if measured["math"]:
-                    math = panel.locator(MATH_SELECTOR).first
-                    math.scroll_into_view_if_needed()
-                    expect(math).to_be_visible()
-                    shot(s.page, f"08-{tag}-math-800px")
-                if name == COST:
-                    cell = panel.locator(".jp-Cell").nth(formula_cell(path))
-                    cell.scroll_into_view_if_needed()  # markdown renders once it comes into view
-                    block = cell.locator(".jp-RenderedMarkdown pre").first
-                    expect(block).to_be_visible()
-                    seen.formulas[path] = block.evaluate(BLOCK_JS)
-                    shot(s.page, f"08-{tag}-formula-800px")
-                cut = [c for c in cells if c["scroll"] > c["client"]]
-                if cut and path in (LESSONS[1], COST, KO_CHAT):  # a picture of the widest cut-off cell
-                    widest = panel.locator(".jp-Cell").nth(max(cut, key=lambda c: c["scroll"])["cell"])
-                    widest.scroll_into_view_if_needed()
-                    expect(widest.locator(".cm-line").first).to_be_visible()
-                    shot(s.page, f"08-{tag}-code-800px")
-                close_notebook(s.page, path)
-    api_delete_sessions(lab, opened)
-    return seen
-
-
-def test_every_lesson_opens_at_800_px(layout: Layout) -> None:
-    assert set(layout.code) == {*LESSONS, *(f"ko/{name}" for name in KO_LESSONS)}
-    assert len(layout.code) >= 20  # ten lessons in each language
-
-
-def test_cost_formula_is_fully_visible_at_800_px(layout: Layout) -> None:
-    assert set(layout.formulas) == {COST, f"ko/{COST}"}
-    for lesson, block in layout.formulas.items():
-        where = f"{lesson}'s cost formula at 800 px"
-        assert block["text"].count("×") >= 3, f"{where}: {block['text']!r}"
-        assert block["scroll"] <= block["client"], f"{where} scrolls sideways: {block['scroll']} > {block['client']} px"
-        assert block["textRight"] <= block["right"], f"{where}: its text runs out of its box"
-        assert block["viewLeft"] <= block["left"] and block["right"] <= block["viewRight"] + 0.5, (
-            f"{where} is cut off: it spans {block['left']:.0f}..{block['right']:.0f} px, "
-            f"the notebook shows {block['viewLeft']:.0f}..{block['viewRight']:.0f}"
-        )
-        assert block["outerScroll"] <= block["outerClient"], f"{where}: the notebook scrolls sideways"
-
-
-# Lesson 06's formula is one term a line, in a markdown code block, which JupyterLab wraps
-# when a line is wider than the cell: at 800 px with the file browser open the block shows
-# about 42 characters, so each of its lines stays shorter than that.
-@pytest.mark.parametrize("lesson", [COST, f"ko/{COST}"])
-def test_cost_formula_keeps_one_term_a_line_at_800_px(layout: Layout, lesson: str) -> None:
-    block = layout.formulas[lesson]
-    assert not block["wrapped"], (
-        f"{lesson}: at 800 px the formula's block shows {block['columns']} characters; "
-        f"these lines wrap: {block['wrapped']}"
-    )
-
-
-# JupyterLab renders a pair of dollars in one paragraph as LaTeX math even when they are
-# escaped (\$, jupyterlab/jupyterlab#8645), so the lessons' prose has one $ a paragraph at
-# most (tests/test_notebooks.py); here the rendered page is looked at.
-@pytest.mark.parametrize("lesson", [*LESSONS, *(f"ko/{name}" for name in KO_LESSONS)])
-def test_no_dollar_renders_as_math(layout: Layout, lesson: str) -> None:
-    assert layout.math[lesson] == 0, f"{lesson}: {layout.math[lesson]} pieces of prose rendered as LaTeX math"
-
-
-# JupyterLab wraps no line of a code cell unless its setting says so (codeCellConfig.lineWrap):
-# at 800 px with the file browser open a code cell shows about 46 characters. course.py (and
-# binder/postBuild) ship the setting in the environment's overrides.d, which this test's
-# JupyterLab reads too.
-def test_no_code_line_is_cut_off_at_800_px(layout: Layout) -> None:
-    columns = min(c["columns"] for cells in layout.code.values() for c in cells)
-    cut = {
-        lesson: [c for c in cells if c["scroll"] > c["client"]]
-        for lesson, cells in layout.code.items()
-        if any(c["scroll"] > c["client"] for c in cells)
-    }
-    summary = "\n".join(
-        f"  {lesson}: {len(cells)} of {len(layout.code[lesson])} code cells, the longest line "
-        f"{max(len(c['longest']) for c in cells)} characters"
-        for lesson, cells in cut.items()
-    )
-    assert not cut, f"at 800 px with the file browser open a code cell shows {columns} characters; cut off:\n{summary}"

@@ -755,9 +755,11 @@ def test_a_fresh_copy_sets_up_and_passes_with(version, tmp_path):
     ).stdout.strip() == str(tuple(version))
 
     # 2. The README's test command on that Python, its quick loop (unit tests and nbval of both
-    # tracks; the slow files, the browser test among them, run in the main CI run).
+    # tracks; the slow files, the browser test among them, run in the main CI run). Two workers:
+    # the main run's own workers are busy beside it, and kernels started by the dozen on a loaded
+    # machine were seen to die before their first reply.
     tests = subprocess.run(
-        [python, "course.py", "test", "--quick", "-q", "-x"],
+        [python, "course.py", "test", "--quick", "-q", "-x", "-n", "2"],
         cwd=copy,
         env=env,
         capture_output=True,

@@ -714,9 +714,9 @@ def test_one_learner_runs_every_lesson_within_the_stated_resources(hub: Hub):
         timings[lesson] = round(time.monotonic() - begin, 1)
 
     try:
-        # A few lessons at a time, as learners who open the next lesson before the last one ends:
+        # Three lessons at a time, as learners who open the next lesson before the last one ends:
         # the same kernels stay open at the end, the same CPU is spent, in less time.
-        with ThreadPoolExecutor(max_workers=4) as pool:
+        with ThreadPoolExecutor(max_workers=3) as pool:
             list(pool.map(run, LESSONS))
     finally:
         done.set()

@@ -37,6 +37,24 @@ SLOW_FILES = (
 )
 
 
+# CI's fresh copies of the course (one a Python, tests/test_course_start.py) take minutes each:
+# each is a unit of its own for xdist, and they start first.
+FRESH_COPY = "test_course_start.py::test_a_fresh_copy_sets_up_and_passes_with["
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadFileScheduling
+
+    class FilesAndFreshCopies(LoadFileScheduling):
+        """--dist loadfile, but each fresh copy on a worker of its own."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return nodeid if FRESH_COPY in nodeid else super()._split_scope(nodeid)
+
+    return FilesAndFreshCopies(config, log)
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config):
     """`-n auto`: one worker more than the machine has cores. About a third of the suite's time
@@ -66,6 +84,8 @@ def pytest_collection_modifyitems(config, items):
 
     def order(item) -> int:
         path = Path(str(item.path))
+        if FRESH_COPY in item.nodeid:
+            return -1
         return rank.get(path.name, len(rank) + (path.suffix != ".ipynb"))
 
     items.sort(key=order)

@@ -3,8 +3,9 @@
 Starts one JupyterLab for the module on 127.0.0.1 (a free port, a random token, throw-away
 config, runtime and data folders, the offline model with a small delay between streamed
 chunks) whose root is a temporary folder holding copies of every lesson, English and Korean
-(``ko/``), without their outputs, and a small notebook of the three widgets. Each page opens
-a workspace of its own, so no page restores the notebooks of another. Then, as a learner would:
+(``ko/``), without their outputs, and a small notebook of the three widgets. The tests share
+one page, as a learner keeps one JupyterLab tab: each opens its notebooks with JupyterLab's own
+open command and closes them when it ends. Then, as a learner would:
 
 - runs all cells of lessons 03 and 04: Run All must finish without asking for input();
 - in lesson 05, clicks the tokenizer playground's presets and checks the Korean sentence's

@@ -1,5 +1,5 @@
 """helpers.practice: the lessons' one-call checks and end-of-lesson quizzes (the checks' own
-verdicts are proved by tests/test_exercises.py and its probes)."""
+verdicts are proved by the probes tests/lesson_checks.py runs after each lesson)."""
 
 from __future__ import annotations
 

@@ -11,8 +11,8 @@ Each lesson has a module ``lNN.py`` here with its checks (``check_1`` ...) and i
 A check takes the learner's answer, never raises on a half-written one, and returns a
 :class:`Verdict`. What several lessons' checks share (their own offline model, a client that
 records what the learner's code sent, verdicts given in the same words) is in ``_kit.py``.
-tests/probes/ hands every check the worked solution and plausible wrong answers
-(tests/test_exercises.py).
+tests/probes/ hands every check the worked solution and plausible wrong answers, in the
+lesson's nbval kernel (tests/lesson_checks.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Probes for the exercise checks: one module a lesson (``lNN.py``), read by tests/test_exercises.py.
+"""Probes for the exercise checks: one module a lesson (``lNN.py``), read by tests/lesson_checks.py.
 
 A module defines ``PROBES``, a list of ``right(...)`` (the worked solution: the check must say
 "Correct") and ``wrong(...)`` (a plausible wrong answer: it must say "Not yet"), at least one
